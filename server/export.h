@@ -1,0 +1,45 @@
+/* export: CSV (RFC 4180, formula-injection guard), NDJSON and XLSX writers over a stream of stored
+ * responses, in constant memory. Bytes go to a sink so that the same code feeds an HTTP chunked reply
+ * and the CLI's file. */
+#ifndef EARSHOT_EXPORT_H
+#define EARSHOT_EXPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "form.h"
+#include "response.h"
+
+typedef enum { EXPORT_CSV, EXPORT_NDJSON, EXPORT_XLSX } export_format;
+
+/* Receives output bytes; returns 0, or -1 to stop the export. */
+typedef int (*export_sink)(void *ctx, const char *data, size_t len);
+
+typedef struct export_writer export_writer;
+
+/* Parses "csv" / "ndjson" / "xlsx". Returns 0 or -1. */
+int export_format_parse(const char *name, export_format *out);
+/* MIME type and file extension of a format. */
+const char *export_format_mime(export_format f);
+const char *export_format_ext(export_format f);
+
+/* Starts an export of form f's responses. bom adds a UTF-8 byte-order mark to CSV. The CSV header row
+ * is id,created_at,<question ids in form order>,score,category,tags,page. XLSX is built in a temporary
+ * file (libxlsxwriter constant-memory mode) and sent to the sink by export_writer_finish.
+ * Returns a writer (caller frees), or NULL with *err. */
+export_writer *export_writer_new(export_format fmt, const form *f, bool bom, export_sink sink,
+                                 void *sink_ctx, char **err);
+/* Writes one response. Returns 0, or -1 with *err (a sink refusal included). */
+int export_writer_row(export_writer *w, const response_record *r, char **err);
+/* Ends the export (writes the header for an empty CSV, flushes XLSX). Returns 0 or -1 with *err. */
+int export_writer_finish(export_writer *w, char **err);
+void export_writer_free(export_writer *w);
+
+/* CSV: appends one cell to buf (malloc'd, grown as needed) quoting per RFC 4180 and prefixing "'"
+ * when the value starts with = + - @ tab or CR. Exposed for unit tests. */
+void csv_append_cell(char **buf, size_t *len, size_t *cap, const char *value);
+/* The text of an answer value in a cell: strings as they are, numbers, true/false, arrays joined with
+ * "; ". Returns a malloc'd string (caller frees). */
+char *export_value_text(const json_t *value);
+
+#endif

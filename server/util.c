@@ -1,0 +1,289 @@
+/* util: aborting allocators, clocks, ISO-8601, randomness, hashing, UTF-8 and glob helpers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "util.h"
+
+static void out_of_memory(void)
+{
+	fputs("earshot: out of memory\n", stderr);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+	if (!p)
+		out_of_memory();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *out = NULL;
+	va_start(ap, fmt);
+	int rc = vasprintf(&out, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		out_of_memory();
+	return out;
+}
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void iso8601_format_ms(int64_t ms, char buf[32])
+{
+	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+	int millis = (int)(ms - secs * 1000);
+	time_t t = (time_t)secs;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	/* Years past 9999 cannot occur from a wall clock; clamp so the output always fits. */
+	int year = tm.tm_year + 1900;
+	year = year < 0 ? 0 : year > 9999 ? 9999 : year;
+	snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, (tm.tm_mon + 1) % 100,
+	         tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, millis % 1000);
+}
+
+static int parse_digits(const char **p, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+static int days_in_month(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+int iso8601_parse_ms(const char *s, int64_t *ms)
+{
+	const char *p = s;
+	int year, month, day, hour = 0, minute = 0, second = 0, millis = 0, offset_min = 0;
+	if (parse_digits(&p, 4, &year) || *p++ != '-' || parse_digits(&p, 2, &month) || *p++ != '-' ||
+	    parse_digits(&p, 2, &day))
+		return -1;
+	if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
+		return -1;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if (parse_digits(&p, 2, &hour) || *p++ != ':' || parse_digits(&p, 2, &minute))
+			return -1;
+		if (*p == ':') {
+			p++;
+			if (parse_digits(&p, 2, &second))
+				return -1;
+			if (*p == '.' || *p == ',') {
+				p++;
+				int digits = 0;
+				while (*p >= '0' && *p <= '9') {
+					if (digits < 3)
+						millis = millis * 10 + (*p - '0');
+					digits++;
+					p++;
+				}
+				if (digits == 0)
+					return -1;
+				for (; digits < 3; digits++)
+					millis *= 10;
+			}
+		}
+		if (hour > 23 || minute > 59 || second > 60)
+			return -1;
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			int sign = *p++ == '-' ? -1 : 1, oh, om;
+			if (parse_digits(&p, 2, &oh))
+				return -1;
+			if (*p == ':')
+				p++;
+			if (parse_digits(&p, 2, &om) || oh > 23 || om > 59)
+				return -1;
+			offset_min = sign * (oh * 60 + om);
+		} else if (*p != '\0') {
+			return -1;
+		}
+	}
+	if (*p != '\0')
+		return -1;
+	/* Days from civil (proleptic Gregorian), as in Howard Hinnant's public-domain algorithm. */
+	int y = year - (month <= 2);
+	int era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = (int64_t)era * 146097 + doe - 719468;
+	int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - (int64_t)offset_min * 60;
+	*ms = secs * 1000 + millis;
+	return 0;
+}
+
+int random_bytes(void *buf, size_t n)
+{
+	return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
+}
+
+void random_id(const char *prefix, char *out, size_t out_size)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+	unsigned char raw[26];
+	if (random_bytes(raw, sizeof raw) != 0) {
+		fputs("earshot: no randomness available\n", stderr);
+		abort();
+	}
+	size_t plen = strlen(prefix);
+	if (out_size < plen + 27)
+		abort();
+	memcpy(out, prefix, plen);
+	for (size_t i = 0; i < 26; i++)
+		out[plen + i] = alphabet[raw[i] & 31];
+	out[plen + 26] = '\0';
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char digest[32];
+	unsigned int dlen = 0;
+	EVP_Digest(data, len, digest, &dlen, EVP_sha256(), NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+bool ct_equal(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	unsigned char diff = 0;
+	for (size_t i = 0; i < n; i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
+}
+
+bool str_ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+size_t utf8_count(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t count = 0;
+	while (p < end) {
+		unsigned char c = *p;
+		size_t extra;
+		uint32_t cp;
+		if (c < 0x80) {
+			p++;
+			count++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			extra = 1;
+			cp = c & 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			extra = 2;
+			cp = c & 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			extra = 3;
+			cp = c & 0x07;
+		} else {
+			return (size_t)-1;
+		}
+		if ((size_t)(end - p) <= extra)
+			return (size_t)-1;
+		for (size_t i = 1; i <= extra; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return (size_t)-1;
+			cp = (cp << 6) | (p[i] & 0x3F);
+		}
+		/* Refuse overlong forms, surrogates and values past U+10FFFF. */
+		if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+			return (size_t)-1;
+		p += extra + 1;
+		count++;
+	}
+	return count;
+}
+
+bool glob_match(const char *pattern, const char *text)
+{
+	const char *star = NULL, *resume = NULL;
+	while (*text) {
+		if (*pattern == '*') {
+			star = pattern++;
+			resume = text;
+		} else if (*pattern == '?' || *pattern == *text) {
+			pattern++;
+			text++;
+		} else if (star) {
+			pattern = star + 1;
+			text = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*pattern == '*')
+		pattern++;
+	return *pattern == '\0';
+}

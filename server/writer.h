@@ -1,0 +1,75 @@
+/* writer: durable group commit on its own thread. The event loop hands over validated answers; the
+ * writer takes every answer queued so far, stores them in one BEGIN IMMEDIATE transaction (one
+ * SAVEPOINT each, plugins' on_response inside), commits, and only then completes each job back on
+ * the event loop thread, where the 201 is sent. Answers arriving during a commit form the next batch. */
+#ifndef EARSHOT_WRITER_H
+#define EARSHOT_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "form.h"
+#include "store.h"
+
+typedef struct writer writer;
+typedef struct writer_job writer_job;
+
+struct writer_job {
+	/* Set by the submitter; everything here is owned by the job (writer_job_free). */
+	form_registry *reg;          /* a reference keeping form alive */
+	const form *form;
+	json_t *answers;             /* normalised answers (validate_answers) */
+	json_t *meta;                /* object */
+	char *idempotency_key;       /* may be NULL */
+	char *client;                /* privacy-processed client address, may be NULL */
+	int64_t created_ms;
+	void (*done)(writer_job *job, void *arg); /* called once, on the event loop thread */
+	void *done_arg;
+
+	/* Set while the job is stored (on the writer thread, inside the transaction). */
+	char id[48];                 /* the new response id */
+	json_t *score;               /* object or NULL: plugins' score */
+	json_t *tags;                /* array: plugins' tags */
+	json_t *offers;              /* array of {"text","code"}: plugins' offers */
+	json_t *reject;              /* object field -> message when a plugin refused the answer */
+
+	/* The outcome, valid in done(). */
+	int status;                  /* 201, 422 (refused by a plugin), or 503 (not stored) */
+	json_t *body;                /* the reply body (201: {"id","thank_you","offers","score"?}) */
+	bool replayed;               /* 201 replayed from an earlier answer with the same key */
+
+	writer_job *next;            /* queue link, private to the writer */
+};
+
+/* Plugins' part of storing one answer, called on the writer thread inside the answer's SAVEPOINT.
+ * It may write through st (plugin key-value space, outbox) and fill job->score/tags/offers.
+ * Returns 0 to keep the answer, 1 to refuse it (job->reject filled; the savepoint is rolled back and
+ * the job gets 422), -1 on an error (*err, caller frees; the job gets 503). */
+typedef struct writer_hooks {
+	int (*on_response)(void *ctx, store *st, writer_job *job, char **err);
+	void *ctx;
+} writer_hooks;
+
+/* Opens its own connection to db_path and starts the thread. base must have been created after
+ * evthread_use_pthreads(). hooks may be NULL. Returns NULL with *err (caller frees). */
+writer *writer_start(const char *db_path, durability_mode durability, struct event_base *base,
+                     const writer_hooks *hooks, char **err);
+/* Queues job (ownership passes to the writer until done() runs; done() must free it with
+ * writer_job_free or keep it). Thread: event loop. */
+void writer_submit(writer *w, writer_job *job);
+/* Stores what is queued, stops the thread, runs the remaining done() callbacks on the calling
+ * thread, checkpoints the WAL and closes the connection. */
+void writer_stop(writer *w);
+/* False after a commit failed (disk full, I/O error) until one succeeds again. */
+bool writer_healthy(const writer *w);
+/* Number of answers committed since start, and of batches (commits): for logs and benchmarks. */
+void writer_stats(const writer *w, uint64_t *answers, uint64_t *batches);
+
+/* Allocates an empty job (tags and offers empty arrays). */
+writer_job *writer_job_new(void);
+void writer_job_free(writer_job *job);
+
+#endif
