@@ -1,0 +1,385 @@
+/* writer: durable group commit on its own thread. Jobs queue under a mutex; the thread takes the
+ * whole queue as one batch, stores it in one transaction, and hands the finished jobs back to the
+ * event loop through an event it activates. A job's 201 exists only after its COMMIT succeeded. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "util.h"
+#include "writer.h"
+
+struct writer {
+	store *st;                  /* owned; used by the writer thread only (until writer_stop joins) */
+	struct event_base *base;    /* borrowed */
+	struct event *wake;         /* owned; activated to run done() callbacks on the loop thread */
+	writer_hooks hooks;
+	bool has_hooks;
+
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	/* Under mu: */
+	writer_job *queue_head, *queue_tail; /* submitted, not yet taken */
+	writer_job *done_head, *done_tail;   /* finished, done() not yet run */
+	bool stopping;
+
+	atomic_bool healthy;
+	atomic_uint_fast64_t answers;
+	atomic_uint_fast64_t batches;
+};
+
+static const char unavailable_message[] =
+	"The answer could not be stored; nothing was kept. Please try again.";
+
+/* Hands msg (malloc'd) to *err, or frees it when the caller passed no err. */
+static void set_err(char **err, char *msg)
+{
+	if (err)
+		*err = msg;
+	else
+		free(msg);
+}
+
+writer_job *writer_job_new(void)
+{
+	writer_job *job = xcalloc(1, sizeof *job);
+	job->tags = json_array();
+	job->offers = json_array();
+	return job;
+}
+
+void writer_job_free(writer_job *job)
+{
+	if (!job)
+		return;
+	json_decref(job->answers);
+	json_decref(job->meta);
+	json_decref(job->score);
+	json_decref(job->tags);
+	json_decref(job->offers);
+	json_decref(job->reject);
+	json_decref(job->body);
+	free(job->idempotency_key);
+	free(job->client);
+	if (job->reg)
+		form_registry_unref(job->reg);
+	free(job);
+}
+
+/* Sets the job's outcome: status and body (the reference to body passes to the job). */
+static void job_finish(writer_job *job, int status, json_t *body)
+{
+	json_decref(job->body);
+	job->status = status;
+	job->body = body;
+}
+
+/* The job was not stored: 503 unavailable. */
+static void job_unavailable(writer_job *job)
+{
+	job->replayed = false;
+	job_finish(job, 503, json_pack("{s:s, s:s}", "error", "unavailable", "message", unavailable_message));
+}
+
+/* A plugin refused the answer: 422 with the plugin's field messages. */
+static void job_refused(writer_job *job)
+{
+	json_t *fields = job->reject ? json_incref(job->reject) : json_object();
+	job_finish(job, 422, json_pack("{s:s, s:s, s:o}", "error", "invalid", "message",
+	                               "Some answers need another look.", "fields", fields));
+}
+
+/* Builds the 201 body {"id","thank_you","offers","score"?} (a new reference). */
+static json_t *accepted_body(const writer_job *job)
+{
+	json_t *body = json_object();
+	json_object_set_new(body, "id", json_string(job->id));
+	json_object_set_new(body, "thank_you", json_string(job->form->thank_you ? job->form->thank_you : ""));
+	json_object_set_new(body, "offers", job->offers ? json_deep_copy(job->offers) : json_array());
+	if (job->score)
+		json_object_set_new(body, "score", json_deep_copy(job->score));
+	return body;
+}
+
+/* Looks the job's idempotency key up inside the batch's transaction. Returns 1 when the job was
+ * answered by replaying the stored outcome, 0 when the key is new, -1 on an error. */
+static int job_replay(writer *w, writer_job *job)
+{
+	int status = 0;
+	char *text = NULL, *err = NULL;
+	int found = store_idempotency_find(w->st, job->idempotency_key, &status, &text, &err);
+	free(err);
+	if (found != 1)
+		return found;
+	json_error_t jerr;
+	json_t *body = json_loads(text, 0, &jerr);
+	free(text);
+	if (!body)
+		return -1;
+	/* The id of the original answer, for callers that redirect to it. */
+	const char *id = json_string_value(json_object_get(body, "id"));
+	snprintf(job->id, sizeof job->id, "%s", id ? id : "");
+	job->replayed = true;
+	job_finish(job, status, body);
+	return 1;
+}
+
+/* Stores one new answer inside the open savepoint: plugins' hook, the row, the idempotency key.
+ * Returns 0 (job->body set to the 201 body), 1 when a plugin refused it, -1 on an error. */
+static int job_store(writer *w, writer_job *job)
+{
+	char *err = NULL;
+	if (w->has_hooks && w->hooks.on_response) {
+		int rc = w->hooks.on_response(w->hooks.ctx, w->st, job, &err);
+		free(err);
+		err = NULL;
+		if (rc != 0)
+			return rc == 1 ? 1 : -1;
+	}
+	response_record r = { .created_ms = job->created_ms, .answers = job->answers, .meta = job->meta,
+	                      .score = job->score, .tags = job->tags };
+	snprintf(r.id, sizeof r.id, "%s", job->id);
+	snprintf(r.form, sizeof r.form, "%s", job->form->id);
+	if (store_response_insert(w->st, &r, job->client, &err) != 0) {
+		free(err);
+		return -1;
+	}
+	json_t *body = accepted_body(job);
+	if (job->idempotency_key) {
+		char *text = json_dumps(body, JSON_COMPACT);
+		int rc = text ? store_idempotency_put(w->st, job->idempotency_key, job->form->id, job->id, 201,
+		                                      text, job->created_ms, &err)
+		              : -1;
+		free(text);
+		free(err);
+		if (rc != 0) {
+			json_decref(body);
+			return -1;
+		}
+	}
+	job_finish(job, 201, body);
+	return 0;
+}
+
+/* Handles one job inside the batch's transaction: replay, or a new answer in its own savepoint.
+ * Sets the job's tentative outcome; a 201 still depends on the batch's COMMIT. */
+static void job_process(writer *w, writer_job *job)
+{
+	char *err = NULL;
+	job->replayed = false;
+	if (!job->form || !job->form->id) {
+		job_unavailable(job);
+		return;
+	}
+	if (job->idempotency_key) {
+		int rc = job_replay(w, job);
+		if (rc == 1)
+			return;
+		if (rc < 0) {
+			job_unavailable(job);
+			return;
+		}
+	}
+	random_id("r_", job->id, sizeof job->id);
+	if (store_savepoint(w->st, &err) != 0) {
+		free(err);
+		job_unavailable(job);
+		return;
+	}
+	int rc = job_store(w, job);
+	if (rc == 0 && store_release(w->st, &err) == 0)
+		return;
+	free(err);
+	store_rollback_savepoint(w->st);
+	if (rc == 1)
+		job_refused(job);
+	else
+		job_unavailable(job);
+}
+
+/* Stores a batch (a linked list of jobs) in one transaction and sets every job's final outcome. */
+static void batch_process(writer *w, writer_job *batch)
+{
+	char *err = NULL;
+	if (store_begin(w->st, &err) != 0) {
+		free(err);
+		atomic_store(&w->healthy, false);
+		for (writer_job *job = batch; job; job = job->next)
+			job_unavailable(job);
+		return;
+	}
+	for (writer_job *job = batch; job; job = job->next)
+		job_process(w, job);
+	if (store_commit(w->st, &err) != 0) {
+		free(err);
+		store_rollback(w->st);
+		atomic_store(&w->healthy, false);
+		/* Nothing of the batch was kept: no 201 may leave, replays included (one may repeat an
+		 * answer of this very batch). */
+		for (writer_job *job = batch; job; job = job->next)
+			if (job->status == 201)
+				job_unavailable(job);
+		return;
+	}
+	uint_fast64_t stored = 0;
+	for (writer_job *job = batch; job; job = job->next)
+		if (job->status == 201 && !job->replayed)
+			stored++;
+	atomic_store(&w->healthy, true);
+	atomic_fetch_add(&w->answers, stored);
+	atomic_fetch_add(&w->batches, 1);
+}
+
+/* Moves a finished batch to the done list and wakes the event loop to deliver it. */
+static void batch_complete(writer *w, writer_job *batch)
+{
+	writer_job *tail = batch;
+	while (tail->next)
+		tail = tail->next;
+	pthread_mutex_lock(&w->mu);
+	if (w->done_tail)
+		w->done_tail->next = batch;
+	else
+		w->done_head = batch;
+	w->done_tail = tail;
+	pthread_mutex_unlock(&w->mu);
+	event_active(w->wake, EV_READ, 0);
+}
+
+/* The writer thread: waits for jobs, stores each whole queue as one batch, and exits once stopping
+ * with nothing left queued. */
+static void *writer_main(void *arg)
+{
+	writer *w = arg;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->queue_head && !w->stopping)
+			pthread_cond_wait(&w->cv, &w->mu);
+		writer_job *batch = w->queue_head;
+		w->queue_head = w->queue_tail = NULL;
+		pthread_mutex_unlock(&w->mu);
+		if (!batch)
+			break;
+		batch_process(w, batch);
+		batch_complete(w, batch);
+	}
+	return NULL;
+}
+
+/* Takes the done list and runs each job's done() (which may free the job). Runs on the thread that
+ * owns delivery: the event loop, or writer_stop's caller after the thread has exited. */
+static void deliver_done(writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	writer_job *job = w->done_head;
+	w->done_head = w->done_tail = NULL;
+	pthread_mutex_unlock(&w->mu);
+	while (job) {
+		writer_job *next = job->next;
+		job->next = NULL;
+		if (job->done)
+			job->done(job, job->done_arg);
+		job = next;
+	}
+}
+
+/* Event callback on the loop thread. */
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	deliver_done(arg);
+}
+
+writer *writer_start(const char *db_path, durability_mode durability, struct event_base *base,
+                     const writer_hooks *hooks, char **err)
+{
+	writer *w = xcalloc(1, sizeof *w);
+	if (store_open(db_path, durability, false, &w->st, err) != 0) {
+		free(w);
+		return NULL;
+	}
+	w->base = base;
+	if (hooks) {
+		w->hooks = *hooks;
+		w->has_hooks = true;
+	}
+	atomic_init(&w->healthy, true);
+	atomic_init(&w->answers, 0);
+	atomic_init(&w->batches, 0);
+	w->wake = event_new(base, -1, 0, wake_cb, w);
+	if (!w->wake) {
+		set_err(err, xstrdup("start writer: cannot create its event"));
+		goto fail;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	int rc = pthread_create(&w->thread, NULL, writer_main, w);
+	if (rc != 0) {
+		set_err(err, xasprintf("start writer: cannot start its thread: %s", strerror(rc)));
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		goto fail;
+	}
+	return w;
+fail:
+	if (w->wake)
+		event_free(w->wake);
+	store_close(w->st);
+	free(w);
+	return NULL;
+}
+
+void writer_submit(writer *w, writer_job *job)
+{
+	job->next = NULL;
+	job->status = 0;
+	job->replayed = false;
+	pthread_mutex_lock(&w->mu);
+	if (w->queue_tail)
+		w->queue_tail->next = job;
+	else
+		w->queue_head = job;
+	w->queue_tail = job;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void writer_stop(writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	/* event_free also withdraws a pending activation, so no callback can follow. */
+	event_free(w->wake);
+	deliver_done(w);
+	char *err = NULL;
+	store_checkpoint(w->st, &err);
+	free(err);
+	store_close(w->st);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
+
+bool writer_healthy(const writer *w)
+{
+	return atomic_load(&((writer *)w)->healthy);
+}
+
+void writer_stats(const writer *w, uint64_t *answers, uint64_t *batches)
+{
+	writer *mw = (writer *)w;
+	if (answers)
+		*answers = atomic_load(&mw->answers);
+	if (batches)
+		*batches = atomic_load(&mw->batches);
+}
