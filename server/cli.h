@@ -1,0 +1,18 @@
+/* cli: the sub-commands of the earshot binary (one file each), dispatched from main.c. */
+#ifndef EARSHOT_CLI_H
+#define EARSHOT_CLI_H
+
+/* Each takes the arguments after the sub-command name and returns the process exit code:
+ * 0 success, 1 failure (message printed), 2 usage error. */
+int cli_serve(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_export(int argc, char **argv);
+int cli_token(int argc, char **argv);
+int cli_version(int argc, char **argv);
+
+/* Prints "earshot: MESSAGE" and a hint to stderr and returns 2. */
+int cli_usage_error(const char *command, const char *message);
+/* Loads the config named by -c (or the default), printing every problem. Returns NULL on failure. */
+struct earshot_config *cli_load_config(const char *path);
+
+#endif

@@ -1,0 +1,64 @@
+/* cli_serve: `earshot serve [-c FILE]` — load everything, refuse to start on any problem, serve. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "http.h"
+#include "plugin_glue.h"
+
+static const char serve_help[] =
+	"usage: earshot serve [-c FILE]\n"
+	"Runs the server in the foreground; logs one line per event to stderr.\n"
+	"  -c, --config FILE   configuration (default ./earshot.yaml when it exists, else the embedded default)\n"
+	"Signals: TERM/INT drain and exit 0; HUP re-reads forms and plugin settings.\n";
+
+int cli_serve(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	const char *config_path = NULL;
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'h': fputs(serve_help, stdout); return 0;
+		default: return cli_usage_error("serve", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("serve", "unexpected argument");
+	earshot_config *cfg = cli_load_config(config_path);
+	if (!cfg)
+		return 1;
+	diag_list diags;
+	diag_init(&diags);
+	form_registry *forms = form_registry_load_dir(cfg->forms_dir, &diags);
+	struct plugin_slot *plugins = NULL;
+	if (forms)
+		plugin_glue_load(cfg, &plugins, &diags);
+	if (diags.n) {
+		for (size_t i = 0; i < diags.n; i++)
+			fprintf(stderr, "%s\n", diags.items[i]);
+		fprintf(stderr, "earshot: not starting: %zu problem(s)\n", diags.n);
+		diag_free(&diags);
+		if (forms)
+			form_registry_unref(forms);
+		plugin_glue_unload(plugins);
+		config_free(cfg);
+		return 1;
+	}
+	diag_free(&diags);
+	char *err = NULL;
+	server *srv = server_new(cfg, config_path, forms, plugins, &err);
+	if (!srv) {
+		fprintf(stderr, "earshot: not starting: %s\n", err);
+		free(err);
+		return 1;
+	}
+	int rc = server_run(srv);
+	server_free(srv);
+	return rc;
+}

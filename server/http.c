@@ -1,0 +1,560 @@
+/* http: server set-up, request dispatch through the routing tables, CORS, admin authentication,
+ * client addresses, signals (drain on TERM/INT, reload on HUP) and periodic housekeeping. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+
+#include "http.h"
+#include "maintenance.h"
+#include "plugin_glue.h"
+#include "reply.h"
+#include "util.h"
+
+#define DRAIN_LIMIT_MS 10000
+#define MAX_HEADERS_BYTES 8192
+
+void log_line(const char *fmt, ...)
+{
+	char when[32];
+	iso8601_format_ms(now_ms(), when);
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s earshot: ", when);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+const char *request_param(const request *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_params; i++)
+		if (strcmp(r->params[i][0], name) == 0)
+			return r->params[i][1];
+	return NULL;
+}
+
+const char *request_query(const request *r, const char *name)
+{
+	return evhttp_find_header(&r->query, name);
+}
+
+/* Matches path against pattern, filling r->params. {name} matches one non-empty segment; a final
+ * "*" matches anything. Returns true on a match. Mutates nothing when it fails. */
+static bool route_match(const char *pattern, char *path, request *r)
+{
+	const char *params[2][2];
+	size_t n = 0;
+	const char *p = pattern;
+	char *s = path;
+	char *ends[2] = { NULL, NULL };
+	while (*p) {
+		if (*p == '*' && p[1] == '\0')
+			goto matched;
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			char *seg_end = strchr(s, '/');
+			if (!seg_end)
+				seg_end = s + strlen(s);
+			if (seg_end == s || n == 2)
+				return false;
+			static char names[2][16];
+			size_t nlen = (size_t)(close - p - 1);
+			if (nlen >= sizeof names[0])
+				return false;
+			memcpy(names[n], p + 1, nlen);
+			names[n][nlen] = '\0';
+			params[n][0] = names[n];
+			params[n][1] = s;
+			ends[n] = seg_end;
+			n++;
+			p = close + 1;
+			s = seg_end;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	if (*s != '\0')
+		return false;
+matched:
+	/* Terminate each parameter in place: the path is a private copy. */
+	for (size_t i = 0; i < n; i++) {
+		*ends[i] = '\0';
+		r->params[i][0] = params[i][0];
+		r->params[i][1] = params[i][1];
+	}
+	r->n_params = n;
+	return true;
+}
+
+/* Whether origin may call the CORS routes: "*" allows all but "null"; otherwise exact matches. */
+static bool origin_allowed(const earshot_config *cfg, const char *origin)
+{
+	if (!origin)
+		return true;
+	for (size_t i = 0; i < cfg->n_allowed_origins; i++) {
+		const char *allowed = cfg->allowed_origins[i];
+		if (strcmp(allowed, "*") == 0) {
+			if (strcmp(origin, "null") != 0)
+				return true;
+		} else if (strcmp(allowed, origin) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The client's address: the socket peer, or for a trusted proxy the right-most X-Forwarded-For entry
+ * that is not itself a trusted proxy. */
+static void client_address(const server *srv, struct evhttp_request *req, char out[64])
+{
+	char *peer = NULL;
+	ev_uint16_t port = 0;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	out[0] = '\0';
+	if (!evcon)
+		return;
+	evhttp_connection_get_peer(evcon, &peer, &port);
+	snprintf(out, 64, "%s", peer ? peer : "");
+	if (srv->cfg->n_trusted_proxies == 0)
+		return;
+	const char *xff = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Forwarded-For");
+	unsigned char addr[16];
+	int family = strchr(out, ':') ? AF_INET6 : AF_INET;
+	if (!xff || inet_pton(family, out, addr) != 1 || !config_is_trusted_proxy(srv->cfg, family, addr))
+		return;
+	char *copy = xstrdup(xff);
+	for (;;) {
+		char *comma = strrchr(copy, ',');
+		char *item = comma ? comma + 1 : copy;
+		while (*item == ' ')
+			item++;
+		char *end = item + strlen(item);
+		while (end > item && end[-1] == ' ')
+			*--end = '\0';
+		family = strchr(item, ':') ? AF_INET6 : AF_INET;
+		if (inet_pton(family, item, addr) != 1)
+			break;
+		snprintf(out, 64, "%s", item);
+		if (!config_is_trusted_proxy(srv->cfg, family, addr) || !comma)
+			break;
+		*comma = '\0';
+	}
+	free(copy);
+}
+
+/* True when the request carries a bearer token whose SHA-256 is configured. Every configured digest
+ * is compared, in constant time, whatever matched, so timing does not reveal which exist. */
+static bool admin_authorised(const server *srv, struct evhttp_request *req)
+{
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	unsigned char digest[32] = { 0 };
+	bool have = auth && strncasecmp(auth, "Bearer ", 7) == 0 && auth[7] != '\0';
+	char hex[65];
+	const char *token = have ? auth + 7 : "";
+	sha256_hex(token, strlen(token), hex);
+	for (int i = 0; i < 32; i++) {
+		unsigned int byte = 0;
+		sscanf(hex + 2 * i, "%2x", &byte);
+		digest[i] = (unsigned char)byte;
+	}
+	bool ok = false;
+	for (size_t i = 0; i < srv->cfg->n_admin_tokens; i++)
+		ok |= ct_equal(srv->cfg->admin_tokens[i], digest, 32);
+	return have && ok;
+}
+
+static void add_cors_headers(request *r)
+{
+	if (!r->origin)
+		return;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	evhttp_add_header(h, "Access-Control-Allow-Origin", r->origin);
+	evhttp_add_header(h, "Vary", "Origin");
+}
+
+static void handle_preflight(request *r)
+{
+	if (!r->origin_allowed) {
+		reply_error(r->req, 403, "origin_not_allowed", "This origin may not call this route.", NULL);
+		return;
+	}
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	add_cors_headers(r);
+	evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+	evhttp_add_header(h, "Access-Control-Allow-Headers", "Content-Type, Idempotency-Key");
+	evhttp_add_header(h, "Access-Control-Max-Age", "600");
+	reply_text(r->req, 204, "text/plain; charset=utf-8", "", 0);
+}
+
+static const char *method_names(unsigned methods, char *buf, size_t size)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ EVHTTP_REQ_GET, "GET" }, { EVHTTP_REQ_HEAD, "HEAD" }, { EVHTTP_REQ_POST, "POST" },
+		{ EVHTTP_REQ_DELETE, "DELETE" }, { EVHTTP_REQ_OPTIONS, "OPTIONS" },
+	};
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (!(methods & names[i].bit))
+			continue;
+		if (buf[0])
+			strncat(buf, ", ", size - strlen(buf) - 1);
+		strncat(buf, names[i].name, size - strlen(buf) - 1);
+	}
+	return buf;
+}
+
+/* Finds the route for r in table. Returns it, or NULL; *path_known is set when the path matched a
+ * route of another method (for 405), *allowed collects those methods. */
+static const route *find_route(const route *table, request *r, bool *path_known, unsigned *allowed)
+{
+	for (const route *rt = table; rt->pattern; rt++) {
+		char *scratch = xstrdup(r->path);
+		request probe = *r;
+		bool match = route_match(rt->pattern, scratch, &probe);
+		free(scratch);
+		if (!match)
+			continue;
+		unsigned methods = rt->methods | ((rt->flags & ROUTE_CORS) ? EVHTTP_REQ_OPTIONS : 0);
+		if (rt->methods & EVHTTP_REQ_GET)
+			methods |= EVHTTP_REQ_HEAD;
+		if (methods & r->method) {
+			route_match(rt->pattern, r->path, r);
+			return rt;
+		}
+		*path_known = true;
+		*allowed |= methods;
+	}
+	return NULL;
+}
+
+static void request_release(request *r)
+{
+	evhttp_clear_headers(&r->query);
+	free(r->path);
+}
+
+static void dispatch(struct evhttp_request *req, void *arg)
+{
+	server *srv = arg;
+	if (!evhttp_request_get_uri(req)) {
+		/* libevent calls back without a URI when it refused the request itself. */
+		if (evhttp_request_get_response_code(req) == 413)
+			reply_error(req, 413, "too_large", "The request is larger than this server accepts.", NULL);
+		else
+			reply_error(req, 400, "bad_request", "The request could not be read.", NULL);
+		return;
+	}
+	request r;
+	memset(&r, 0, sizeof r);
+	TAILQ_INIT(&r.query);
+	r.srv = srv;
+	r.req = req;
+	r.method = evhttp_request_get_command(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
+	size_t decoded_len = 0;
+	r.path = raw_path ? evhttp_uridecode(raw_path, 0, &decoded_len) : NULL;
+	if (!r.path || strlen(r.path) != decoded_len || r.path[0] != '/') {
+		reply_error(req, 400, "bad_request", "The request path is not valid.", NULL);
+		free(r.path);
+		return;
+	}
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (query && evhttp_parse_query_str(query, &r.query) != 0) {
+		reply_error(req, 400, "bad_request", "The query string is not valid.", NULL);
+		request_release(&r);
+		return;
+	}
+	client_address(srv, req, r.client);
+	r.origin = evhttp_find_header(evhttp_request_get_input_headers(req), "Origin");
+	r.origin_allowed = origin_allowed(srv->cfg, r.origin);
+
+	bool path_known = false;
+	unsigned allowed = 0;
+	const route *rt = find_route(public_routes, &r, &path_known, &allowed);
+	if (!rt)
+		rt = find_route(admin_routes, &r, &path_known, &allowed);
+	if (rt && (rt->flags & ROUTE_ADMIN)) {
+		if (!admin_authorised(srv, req)) {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+			                  "Bearer realm=\"earshot\"");
+			reply_error(req, 401, "unauthorized", "A valid admin bearer token is required.", NULL);
+			goto done;
+		}
+		rt->handle(&r);
+		goto done;
+	}
+	if (rt) {
+		if ((rt->flags & ROUTE_CORS) && r.method == EVHTTP_REQ_OPTIONS) {
+			handle_preflight(&r);
+			goto done;
+		}
+		/* A foreign origin gets its answer without CORS headers: the browser then withholds it. */
+		if ((rt->flags & ROUTE_CORS) && r.origin_allowed)
+			add_cors_headers(&r);
+		rt->handle(&r);
+		goto done;
+	}
+	if (!path_known && strncmp(r.path, "/api/v1/", 8) == 0) {
+		/* Every other API path is an admin route a plugin may serve. */
+		if (!admin_authorised(srv, req)) {
+			reply_error(req, 401, "unauthorized", "A valid admin bearer token is required.", NULL);
+			goto done;
+		}
+		if (plugin_glue_route(srv, &r))
+			goto done;
+		char *scratch = xstrdup(r.path);
+		request probe = r;
+		bool nps = route_match("/api/v1/forms/{form}/nps", scratch, &probe);
+		free(scratch);
+		if (nps) {
+			reply_error(req, 404, "not_enabled", "The nps plugin is not enabled for this server.", NULL);
+			goto done;
+		}
+	}
+	if (path_known) {
+		char names[64];
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		                  method_names(allowed, names, sizeof names));
+		reply_error(req, 405, "method_not_allowed", "This route does not take that method.", NULL);
+		goto done;
+	}
+	reply_error(req, 404, "not_found", "There is nothing at this address.", NULL);
+done:
+	request_release(&r);
+}
+
+/* ---- shutdown, reload, housekeeping ---------------------------------------------------------- */
+
+static struct evhttp_bound_socket *listener;
+static int64_t drain_deadline;
+static struct event *drain_timer;
+
+static void drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	server *srv = arg;
+	if (srv->pending == 0 || monotonic_ms() >= drain_deadline) {
+		if (srv->pending)
+			log_line("drain limit reached with %u requests waiting", srv->pending);
+		event_base_loopexit(srv->base, NULL);
+	}
+}
+
+static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	server *srv = arg;
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	log_line("%s received: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	if (listener) {
+		evhttp_del_accept_socket(srv->http, listener);
+		listener = NULL;
+	}
+	drain_deadline = monotonic_ms() + DRAIN_LIMIT_MS;
+	struct timeval tick = { 0, 50 * 1000 };
+	drain_timer = event_new(srv->base, -1, EV_PERSIST, drain_tick, srv);
+	event_add(drain_timer, &tick);
+}
+
+static void on_reload_signal(evutil_socket_t sig, short what, void *arg)
+{
+	server_reload(arg);
+}
+
+void server_reload(server *srv)
+{
+	diag_list diags;
+	diag_init(&diags);
+	form_registry *forms = form_registry_load_dir(srv->cfg->forms_dir, &diags);
+	int plugins_ok = forms ? plugin_glue_reload(srv, &diags) : -1;
+	if (!forms || plugins_ok != 0) {
+		for (size_t i = 0; i < diags.n; i++)
+			log_line("%s", diags.items[i]);
+		log_line("reload refused: %zu problem(s); the previous forms and plugins stay in service", diags.n);
+		if (forms)
+			form_registry_unref(forms);
+		diag_free(&diags);
+		return;
+	}
+	form_registry *old = srv->forms;
+	srv->forms = forms;
+	form_registry_unref(old);
+	plugin_glue_set_forms(srv);
+	free(srv->surveys_etag_seed);
+	srv->surveys_etag_seed = xasprintf("%lld", (long long)now_ms());
+	log_line("reloaded %zu form(s) from %s", forms->n, srv->cfg->forms_dir);
+	diag_free(&diags);
+}
+
+static void housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+	server *srv = arg;
+	if (srv->cfg->privacy.retention_days > 0)
+		maintenance_purge_async(srv->cfg->database, srv->cfg->durability,
+		                        now_ms() - (int64_t)srv->cfg->privacy.retention_days * 86400000);
+}
+
+/* ---- life cycle ------------------------------------------------------------------------------ */
+
+/* Reads (or creates once) the random salt that hashed client addresses are keyed with, so that the
+ * same visitor hashes alike across restarts while the database alone cannot be reversed by guessing
+ * addresses without the salt. Returns 0 or -1 with *err. */
+static int load_ip_salt(server *srv, store *st, char **err)
+{
+	char *value = NULL;
+	size_t len = 0;
+	if (store_begin(st, err) != 0)
+		return -1;
+	int found = store_kv_get(st, "earshot", "ip_salt", &value, &len, err);
+	if (found < 0)
+		goto fail;
+	if (found == 0) {
+		unsigned char raw[32];
+		if (random_bytes(raw, sizeof raw) != 0) {
+			*err = xstrdup("no randomness available for the address salt");
+			goto fail;
+		}
+		char hex[65];
+		for (int i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+		if (store_kv_put(st, "earshot", "ip_salt", hex, 64, err) != 0)
+			goto fail;
+		value = xstrdup(hex);
+		len = 64;
+	}
+	snprintf(srv->ip_salt, sizeof srv->ip_salt, "%.*s", (int)(len < 64 ? len : 64), value);
+	free(value);
+	return store_commit(st, err);
+fail:
+	free(value);
+	store_rollback(st);
+	return -1;
+}
+
+server *server_new(earshot_config *cfg, const char *config_path, form_registry *forms,
+                   struct plugin_slot *plugins, char **err)
+{
+	server *srv = xcalloc(1, sizeof *srv);
+	srv->cfg = cfg;
+	srv->config_path = config_path ? xstrdup(config_path) : NULL;
+	srv->forms = forms;
+	srv->plugins = plugins;
+	srv->surveys_etag_seed = xasprintf("%lld", (long long)now_ms());
+	evthread_use_pthreads();
+	srv->base = event_base_new();
+	srv->http = evhttp_new(srv->base);
+	if (!srv->base || !srv->http) {
+		*err = xstrdup("cannot create the event loop");
+		goto fail;
+	}
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->limits.max_body_bytes);
+	evhttp_set_max_headers_size(srv->http, MAX_HEADERS_BYTES);
+	evhttp_set_timeout(srv->http, cfg->limits.header_timeout_seconds);
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+	                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+	evhttp_set_gencb(srv->http, dispatch, srv);
+
+	store *st = NULL;
+	if (store_open(cfg->database, cfg->durability, false, &st, err) != 0)
+		goto fail;
+	int salt_rc = load_ip_salt(srv, st, err);
+	store_close(st);
+	if (salt_rc != 0)
+		goto fail;
+	if (store_open(cfg->database, cfg->durability, true, &srv->reader, err) != 0)
+		goto fail;
+	writer_hooks hooks;
+	srv->writer = writer_start(cfg->database, cfg->durability, srv->base,
+	                           plugin_glue_writer_hooks(srv, &hooks), err);
+	if (!srv->writer)
+		goto fail;
+	srv->submit_limit = ratelimit_new(cfg->limits.submissions_per_minute);
+	plugin_glue_set_forms(srv);
+
+	listener = evhttp_bind_socket_with_handle(srv->http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
+	if (!listener) {
+		*err = xasprintf("cannot listen on %s:%d: %s", cfg->listen_host, cfg->listen_port,
+		                 strerror(errno));
+		goto fail;
+	}
+	int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	for (int i = 0; i < 3; i++) {
+		srv->signals[i] = evsignal_new(srv->base, sigs[i], sigs[i] == SIGHUP ? on_reload_signal :
+		                               on_stop_signal, srv);
+		event_add(srv->signals[i], NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	struct timeval hourly = { 3600, 0 };
+	srv->housekeeping = event_new(srv->base, -1, EV_PERSIST, housekeeping, srv);
+	event_add(srv->housekeeping, &hourly);
+	return srv;
+fail:
+	server_free(srv);
+	return NULL;
+}
+
+int server_run(server *srv)
+{
+	log_line("listening on http://%s%s%s:%d/ (database %s, %zu form(s), config %s)",
+	         strchr(srv->cfg->listen_host, ':') ? "[" : "", srv->cfg->listen_host,
+	         strchr(srv->cfg->listen_host, ':') ? "]" : "", srv->cfg->listen_port, srv->cfg->database,
+	         srv->forms ? srv->forms->n : 0, srv->cfg->source);
+	housekeeping(-1, 0, srv);
+	event_base_dispatch(srv->base);
+	uint64_t answers = 0, batches = 0;
+	if (srv->writer) {
+		writer_stats(srv->writer, &answers, &batches);
+		writer_stop(srv->writer);
+		srv->writer = NULL;
+	}
+	log_line("stopped cleanly: %llu answer(s) stored in %llu commit(s)", (unsigned long long)answers,
+	         (unsigned long long)batches);
+	return 0;
+}
+
+void server_free(server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->writer)
+		writer_stop(srv->writer);
+	for (int i = 0; i < 4; i++)
+		if (srv->signals[i])
+			event_free(srv->signals[i]);
+	if (srv->housekeeping)
+		event_free(srv->housekeeping);
+	if (drain_timer) {
+		event_free(drain_timer);
+		drain_timer = NULL;
+	}
+	if (srv->http)
+		evhttp_free(srv->http);
+	listener = NULL;
+	plugin_glue_free(srv);
+	if (srv->reader)
+		store_close(srv->reader);
+	ratelimit_free(srv->submit_limit);
+	if (srv->forms)
+		form_registry_unref(srv->forms);
+	if (srv->base)
+		event_base_free(srv->base);
+	config_free(srv->cfg);
+	free(srv->config_path);
+	free(srv->surveys_etag_seed);
+	free(srv);
+}

@@ -1,0 +1,21 @@
+/* reply: sending responses — JSON bodies, the error shape {"error","message",...}, security headers. */
+#ifndef EARSHOT_REPLY_H
+#define EARSHOT_REPLY_H
+
+#include <event2/http.h>
+#include <jansson.h>
+
+/* Headers every response carries (nosniff, referrer policy, ...). */
+void reply_common_headers(struct evhttp_request *req);
+/* Sends body (reference stolen) as JSON with status. API responses are not cached. */
+void reply_json(struct evhttp_request *req, int status, json_t *body);
+/* Sends {"error": code, "message": message} plus the keys of extra (stolen, may be NULL). */
+void reply_error(struct evhttp_request *req, int status, const char *code, const char *message,
+                 json_t *extra);
+/* Sends a text body with a content type. */
+void reply_text(struct evhttp_request *req, int status, const char *content_type, const char *text,
+                size_t len);
+/* Reason phrase for a status code. */
+const char *reply_reason(int status);
+
+#endif

@@ -1,0 +1,407 @@
+/* routes_public: what visitors and the widget call — health, surveys for a page, JSON submit, the
+ * widget's static files and the embed snippet. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "build-config.h"
+#include "config.h"
+#include "reply.h"
+#include "routes.h"
+#include "util.h"
+#include "validate.h"
+
+#define IDEMPOTENCY_KEY_MAX 200
+
+const form *routes_find_form(request *r)
+{
+	const char *id = request_param(r, "form");
+	return id ? form_registry_find(r->srv->forms, id) : NULL;
+}
+
+int routes_time_range(request *r, int64_t *since, int64_t *until)
+{
+	static const char *names[2] = { "since", "until" };
+	int64_t *out[2] = { since, until };
+	*since = STORE_TIME_MIN;
+	*until = STORE_TIME_MAX;
+	for (int i = 0; i < 2; i++) {
+		const char *value = request_query(r, names[i]);
+		if (!value)
+			continue;
+		if (iso8601_parse_ms(value, out[i]) != 0) {
+			char *msg = xasprintf("\"%s\" must be an ISO-8601 date or time such as 2026-11-24 or "
+			                      "2026-11-24T10:00:00Z.", names[i]);
+			reply_error(r->req, 400, "invalid_parameter", msg, json_pack("{s:s}", "parameter", names[i]));
+			free(msg);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+char *routes_private_client(const server *srv, const char *address)
+{
+	if (!address[0] || srv->cfg->privacy.client_ip == CLIENT_IP_NONE)
+		return NULL;
+	if (srv->cfg->privacy.client_ip == CLIENT_IP_HASHED) {
+		char *keyed = xasprintf("%s:%s", srv->ip_salt, address);
+		char hex[65];
+		sha256_hex(keyed, strlen(keyed), hex);
+		free(keyed);
+		return xasprintf("h:%.16s", hex);
+	}
+	unsigned char addr[16];
+	char text[INET6_ADDRSTRLEN];
+	if (inet_pton(AF_INET, address, addr) == 1) {
+		addr[3] = 0;
+		inet_ntop(AF_INET, addr, text, sizeof text);
+	} else if (inet_pton(AF_INET6, address, addr) == 1) {
+		memset(addr + 6, 0, 10); /* keep the /48 */
+		inet_ntop(AF_INET6, addr, text, sizeof text);
+	} else {
+		return NULL;
+	}
+	return xstrdup(text);
+}
+
+/* ---- GET /healthz ---------------------------------------------------------------------------- */
+
+static void handle_healthz(request *r)
+{
+	char *err = NULL;
+	bool ok = writer_healthy(r->srv->writer) && store_ping(r->srv->reader, &err) == 0;
+	json_t *body = json_pack("{s:s, s:s}", "status", ok ? "ok" : "degraded", "version", PACKAGE_VERSION);
+	if (!ok)
+		json_object_set_new(body, "reason", json_string(err ? err : "the database cannot take writes"));
+	free(err);
+	reply_json(r->req, ok ? 200 : 503, body);
+}
+
+/* ---- GET /api/v1/surveys --------------------------------------------------------------------- */
+
+/* The URL path of a page given as a full URL or a path; "/" when it has none. Caller frees. */
+static char *page_path(const char *page)
+{
+	if (!page || !*page)
+		return NULL;
+	if (page[0] == '/') {
+		size_t n = strcspn(page, "?#");
+		return xstrndup(page, n);
+	}
+	struct evhttp_uri *uri = evhttp_uri_parse_with_flags(page, EVHTTP_URI_NONCONFORMANT);
+	if (!uri)
+		return NULL;
+	const char *path = evhttp_uri_get_path(uri);
+	char *out = xstrdup(path && *path ? path : "/");
+	evhttp_uri_free(uri);
+	return out;
+}
+
+static void handle_surveys(request *r)
+{
+	const char *page = request_query(r, "page");
+	char *path = NULL;
+	if (page) {
+		path = page_path(page);
+		if (!path) {
+			reply_error(r->req, 400, "invalid_parameter", "\"page\" must be a URL or a path.",
+			            json_pack("{s:s}", "parameter", "page"));
+			return;
+		}
+	}
+	json_t *list = json_array();
+	const form_registry *reg = r->srv->forms;
+	for (size_t i = 0; i < reg->n; i++) {
+		const form *f = reg->forms[i];
+		if (f->kind != FORM_SURVEY || !f->active)
+			continue;
+		if (path ? form_matches_page(f, path) : true)
+			json_array_append(list, form_public_json(f));
+	}
+	free(path);
+	json_t *body = json_pack("{s:o}", "surveys", list);
+	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	char hex[65], etag[24];
+	sha256_hex(text, strlen(text), hex);
+	free(text);
+	snprintf(etag, sizeof etag, "\"%.16s\"", hex);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	evhttp_add_header(out, "ETag", etag);
+	evhttp_add_header(out, "Cache-Control", "public, max-age=60");
+	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->req), "If-None-Match");
+	if (inm && strstr(inm, etag)) {
+		json_decref(body);
+		reply_common_headers(r->req);
+		evhttp_send_reply(r->req, 304, "Not Modified", NULL);
+		return;
+	}
+	reply_json(r->req, 200, body);
+}
+
+/* ---- POST /api/v1/forms/{form}/responses ----------------------------------------------------- */
+
+typedef struct submit_ctx {
+	server *srv;
+	struct evhttp_request *req;
+} submit_ctx;
+
+static void submit_done(writer_job *job, void *arg)
+{
+	submit_ctx *ctx = arg;
+	if (job->status != 201 && job->status != 422)
+		log_line("answer to %s not stored (status %d)", job->form->id, job->status);
+	reply_json(ctx->req, job->status, json_incref(job->body));
+	ctx->srv->pending--;
+	writer_job_free(job);
+	free(ctx);
+}
+
+static bool media_type_accepted(const char *content_type)
+{
+	if (!content_type)
+		return false;
+	size_t n = strcspn(content_type, "; \t");
+	return (n == 16 && strncasecmp(content_type, "application/json", n) == 0) ||
+	       (n == 10 && strncasecmp(content_type, "text/plain", n) == 0);
+}
+
+static bool value_is_empty(const json_t *v)
+{
+	return !v || json_is_null(v) || json_is_false(v) || (json_is_string(v) && json_string_length(v) == 0) ||
+	       (json_is_array(v) && json_array_size(v) == 0);
+}
+
+/* A partial answer (meta.partial: true, sent when a visitor closes the widget mid-way) may leave
+ * required questions unanswered: drops those problems only. */
+static void forgive_missing_required(const form *f, json_t *answers, json_t *problems)
+{
+	for (size_t i = 0; i < f->n_questions; i++) {
+		const question *q = &f->questions[i];
+		if (q->required && json_object_get(problems, q->id) &&
+		    value_is_empty(json_is_object(answers) ? json_object_get(answers, q->id) : NULL))
+			json_object_del(problems, q->id);
+	}
+}
+
+/* The idempotency key from the header or the body; NULL when absent. Sets *bad when malformed. */
+static const char *idempotency_key(request *r, json_t *body, bool *bad)
+{
+	const char *key = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Idempotency-Key");
+	if (!key) {
+		json_t *k = json_object_get(body, "idempotency_key");
+		if (k && !json_is_string(k)) {
+			*bad = true;
+			return NULL;
+		}
+		key = k ? json_string_value(k) : NULL;
+	}
+	if (!key)
+		return NULL;
+	size_t len = strlen(key);
+	*bad = len == 0 || len > IDEMPOTENCY_KEY_MAX;
+	for (size_t i = 0; i < len && !*bad; i++)
+		*bad = key[i] < 0x21 || key[i] > 0x7e;
+	return *bad ? NULL : key;
+}
+
+static void handle_submit(request *r)
+{
+	server *srv = r->srv;
+	struct evhttp_request *req = r->req;
+	if (!r->origin_allowed) {
+		reply_error(req, 403, "origin_not_allowed", "This origin may not submit answers here.", NULL);
+		return;
+	}
+	const form *f = routes_find_form(r);
+	if (!f || !f->active) {
+		reply_error(req, 404, "unknown_form", "There is no active form with this id.", NULL);
+		return;
+	}
+	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	if (!media_type_accepted(ctype)) {
+		reply_error(req, 415, "unsupported_media_type",
+		            "Send the answer as application/json or text/plain containing JSON.", NULL);
+		return;
+	}
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	if (len > srv->cfg->limits.max_body_bytes) {
+		reply_error(req, 413, "too_large", "The request is larger than this server accepts.", NULL);
+		return;
+	}
+	int retry_after = ratelimit_take(srv->submit_limit, r->client, monotonic_ms());
+	if (retry_after > 0) {
+		char secs[16];
+		snprintf(secs, sizeof secs, "%d", retry_after);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", secs);
+		reply_error(req, 429, "rate_limited", "Too many answers from this address; please wait a moment.",
+		            json_pack("{s:i}", "retry_after", retry_after));
+		return;
+	}
+	json_error_t jerr;
+	const char *data = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
+	json_t *body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!body) {
+		char *msg = xasprintf("The body is not valid JSON: %s (at byte %d).", jerr.text, jerr.position);
+		reply_error(req, 400, "invalid_json", msg, json_pack("{s:i}", "offset", jerr.position));
+		free(msg);
+		return;
+	}
+	if (!json_is_object(body)) {
+		reply_error(req, 400, "invalid_json", "The body must be a JSON object (at byte 0).",
+		            json_pack("{s:i}", "offset", 0));
+		json_decref(body);
+		return;
+	}
+	json_t *answers = json_object_get(body, "answers");
+	json_t *meta_in = json_object_get(body, "meta");
+	json_t *problems = json_object();
+	json_t *normalised = NULL;
+	bool bad_key = false;
+	const char *key = idempotency_key(r, body, &bad_key);
+	if (bad_key)
+		json_object_set_new(problems, "idempotency_key", json_string("must be 1 to 200 visible ASCII characters"));
+	if (meta_in && !json_is_object(meta_in))
+		json_object_set_new(problems, "meta", json_string("must be an object"));
+	validate_answers(f, answers, &normalised, problems);
+	if (meta_in && json_is_true(json_object_get(meta_in, "partial")))
+		forgive_missing_required(f, answers, problems);
+	if (json_object_size(problems) == 0 && json_object_size(normalised) == 0)
+		json_object_set_new(problems, "answers", json_string("must answer at least one question"));
+	if (json_object_size(problems) > 0) {
+		reply_error(req, 422, "invalid", "Some answers need another look.", json_pack("{s:o}", "fields", problems));
+		json_decref(normalised);
+		json_decref(body);
+		return;
+	}
+	json_decref(problems);
+
+	json_t *meta = json_is_object(meta_in) ? json_deep_copy(meta_in) : json_object();
+	json_t *started = json_object_get(body, "started_at");
+	int64_t started_ms;
+	if (json_is_string(started) && iso8601_parse_ms(json_string_value(started), &started_ms) == 0)
+		json_object_set(meta, "started_at", started);
+
+	writer_job *job = writer_job_new();
+	job->reg = form_registry_ref(srv->forms);
+	job->form = f;
+	job->answers = normalised;
+	job->meta = meta;
+	job->idempotency_key = key ? xasprintf("%s:%s", f->id, key) : NULL;
+	job->client = routes_private_client(srv, r->client);
+	job->created_ms = now_ms();
+	submit_ctx *ctx = xcalloc(1, sizeof *ctx);
+	ctx->srv = srv;
+	ctx->req = req;
+	job->done = submit_done;
+	job->done_arg = ctx;
+	json_decref(body);
+	srv->pending++;
+	writer_submit(srv->writer, job);
+}
+
+/* ---- GET /static/{file} and /embed ----------------------------------------------------------- */
+
+static const char *static_type(const char *name)
+{
+	static const struct { const char *ext, *type; } types[] = {
+		{ ".js", "text/javascript; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+		{ ".html", "text/html; charset=utf-8" }, { ".svg", "image/svg+xml" },
+		{ ".png", "image/png" }, { ".json", "application/json" }, { ".txt", "text/plain; charset=utf-8" },
+	};
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (str_ends_with(name, types[i].ext))
+			return types[i].type;
+	return NULL;
+}
+
+static bool static_name_ok(const char *name)
+{
+	if (!*name || name[0] == '.')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '.' || *p == '-' || *p == '_'))
+			return false;
+	return true;
+}
+
+/* Content-Security-Policy of the HTML pages earshot serves: nothing inline, nothing foreign. */
+static const char page_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+static void handle_static(request *r)
+{
+	const char *name = request_param(r, "file");
+	const char *type = name ? static_type(name) : NULL;
+	if (!type || !static_name_ok(name)) {
+		reply_error(r->req, 404, "not_found", "There is no such file.", NULL);
+		return;
+	}
+	char *path = xasprintf("%s/%s", r->srv->cfg->static_dir, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		reply_error(r->req, 404, "not_found", "There is no such file.", NULL);
+		return;
+	}
+	struct evbuffer *buf = evbuffer_new();
+	if (evbuffer_add_file(buf, fd, 0, sb.st_size) != 0) {
+		evbuffer_free(buf);
+		reply_error(r->req, 500, "internal", "The file could not be read.", NULL);
+		return;
+	}
+	size_t len = evbuffer_get_length(buf);
+	char hex[65], etag[24];
+	sha256_hex(evbuffer_pullup(buf, (ev_ssize_t)len), len, hex);
+	snprintf(etag, sizeof etag, "\"%.16s\"", hex);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	reply_common_headers(r->req);
+	evhttp_add_header(out, "Content-Type", type);
+	evhttp_add_header(out, "ETag", etag);
+	/* A versioned URL (?v=...) never changes: let browsers keep it for a year. */
+	evhttp_add_header(out, "Cache-Control", request_query(r, "v") ? "public, max-age=31536000, immutable" :
+	                                                               "public, max-age=300");
+	evhttp_add_header(out, "Access-Control-Allow-Origin", "*");
+	evhttp_add_header(out, "Cross-Origin-Resource-Policy", "cross-origin");
+	if (str_ends_with(name, ".html"))
+		evhttp_add_header(out, "Content-Security-Policy", page_csp);
+	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->req), "If-None-Match");
+	if (inm && strstr(inm, etag)) {
+		evbuffer_free(buf);
+		evhttp_send_reply(r->req, 304, "Not Modified", NULL);
+		return;
+	}
+	evhttp_send_reply(r->req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+static void handle_embed(request *r)
+{
+	char *text = xasprintf("<script src=\"%s/static/earshot.js?v=%s\" async></script>\n",
+	                       r->srv->cfg->public_url, PACKAGE_VERSION);
+	reply_text(r->req, 200, "text/plain; charset=utf-8", text, strlen(text));
+	free(text);
+}
+
+const route public_routes[] = {
+	{ .methods = EVHTTP_REQ_GET, .pattern = "/healthz", .handle = handle_healthz },
+	{ .methods = EVHTTP_REQ_GET, .pattern = "/api/v1/surveys", .handle = handle_surveys, .flags = ROUTE_CORS },
+	{ .methods = EVHTTP_REQ_POST, .pattern = "/api/v1/forms/{form}/responses", .handle = handle_submit,
+	  .flags = ROUTE_CORS },
+	{ .methods = EVHTTP_REQ_GET, .pattern = "/static/{file}", .handle = handle_static },
+	{ .methods = EVHTTP_REQ_GET, .pattern = "/embed", .handle = handle_embed },
+	{ 0 },
+};

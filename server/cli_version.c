@@ -1,0 +1,21 @@
+/* cli_version: `earshot --version` — earshot, the plugin ABI and the libraries it runs with. */
+#include <stdio.h>
+
+#include <event2/event.h>
+#include <sqlite3.h>
+#include <yaml.h>
+#include <jansson.h>
+
+#include "build-config.h"
+#include "cli.h"
+#include "config.h"
+#include "earshot/plugin.h"
+
+int cli_version(int argc, char **argv)
+{
+	printf("earshot %s\n", PACKAGE_VERSION);
+	printf("plugin ABI %d.%d\n", EARSHOT_PLUGIN_ABI_MAJOR, EARSHOT_PLUGIN_ABI_MINOR);
+	printf("libevent %s, SQLite %s, libyaml %s, jansson %s\n", event_get_version(), sqlite3_libversion(),
+	       yaml_get_version_string(), jansson_version_str());
+	return 0;
+}

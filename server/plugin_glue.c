@@ -1,0 +1,121 @@
+/* plugin_glue: connects the plugin host to the server's life cycle and routing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "plugin_glue.h"
+#include "plugin_host.h"
+#include "reply.h"
+#include "util.h"
+
+/* Loaded configs whose plugin settings are in service: the host may keep pointers into them. */
+static earshot_config **reloaded_configs;
+static size_t n_reloaded_configs;
+
+static void log_from_plugin(void *arg, int level, const char *plugin, const char *msg)
+{
+	log_line("plugin %s: %s", plugin ? plugin : "?", msg);
+}
+
+int plugin_glue_load(const earshot_config *cfg, struct plugin_slot **out, diag_list *diags)
+{
+	plugin_host *h = NULL;
+	*out = NULL;
+	if (plugin_host_load(cfg, cfg->database, &h, diags) != 0)
+		return -1;
+	plugin_host_set_logger(h, log_from_plugin, NULL);
+	*out = plugin_slot_new(h);
+	return 0;
+}
+
+void plugin_glue_unload(struct plugin_slot *slot)
+{
+	if (slot)
+		plugin_slot_free(slot);
+}
+
+const writer_hooks *plugin_glue_writer_hooks(server *srv, writer_hooks *hooks)
+{
+	if (!srv->plugins)
+		return NULL;
+	hooks->on_response = plugin_slot_on_response;
+	hooks->ctx = srv->plugins;
+	return hooks;
+}
+
+static const char *method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "OTHER";
+	}
+}
+
+bool plugin_glue_route(server *srv, request *r)
+{
+	if (!srv->plugins)
+		return false;
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t len = evbuffer_get_length(in);
+	const char *body = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : NULL;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	int status = 0;
+	char *json_body = NULL;
+	if (plugin_slot_route(srv->plugins, method_name(r->method), r->path, uri ? evhttp_uri_get_query(uri) : NULL,
+	                      body, len, &status, &json_body) != 1)
+		return false;
+	reply_text(r->req, status, "application/json; charset=utf-8", json_body ? json_body : "{}",
+	           json_body ? strlen(json_body) : 2);
+	free(json_body);
+	return true;
+}
+
+void plugin_glue_set_forms(server *srv)
+{
+	if (!srv->plugins)
+		return;
+	plugin_host *h = plugin_slot_acquire(srv->plugins);
+	if (h) {
+		plugin_host_set_forms(h, srv->forms);
+		plugin_host_free(h);
+	}
+}
+
+int plugin_glue_reload(server *srv, diag_list *diags)
+{
+	earshot_config *cfg = config_load(srv->config_path, diags);
+	if (!cfg)
+		return -1;
+	plugin_host *h = NULL;
+	if (plugin_host_load(cfg, srv->cfg->database, &h, diags) != 0) {
+		config_free(cfg);
+		return -1;
+	}
+	plugin_host_set_logger(h, log_from_plugin, NULL);
+	if (!srv->plugins) {
+		srv->plugins = plugin_slot_new(h);
+	} else {
+		plugin_slot_swap(srv->plugins, h);
+	}
+	reloaded_configs = xrealloc(reloaded_configs, (n_reloaded_configs + 1) * sizeof *reloaded_configs);
+	reloaded_configs[n_reloaded_configs++] = cfg;
+	return 0;
+}
+
+void plugin_glue_free(server *srv)
+{
+	plugin_glue_unload(srv->plugins);
+	srv->plugins = NULL;
+	for (size_t i = 0; i < n_reloaded_configs; i++)
+		config_free(reloaded_configs[i]);
+	free(reloaded_configs);
+	reloaded_configs = NULL;
+	n_reloaded_configs = 0;
+}
