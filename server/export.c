@@ -1,0 +1,556 @@
+/* export: CSV (RFC 4180 with a formula-injection guard), NDJSON and XLSX over a stream of responses.
+ *
+ * Memory stays constant whatever the number of responses: a writer holds one row at a time plus an
+ * output buffer that goes to the sink once it passes EXPORT_FLUSH_AT bytes. XLSX rows go through
+ * libxlsxwriter's constant-memory mode into a temporary file that export_writer_finish streams to the
+ * sink and removes. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xlsxwriter.h>
+
+#include "export.h"
+#include "util.h"
+
+#define EXPORT_FLUSH_AT 16384       /* CSV / NDJSON: bytes buffered before the sink is called */
+#define XLSX_PIECE 65536            /* XLSX: bytes per sink call when streaming the finished file */
+#define XLSX_STRING_MAX 32767       /* Excel's limit on the text of one cell */
+#define XLSX_SHEET_NAME "Responses"
+
+/* Columns before and after the question columns. */
+enum { COL_ID, COL_CREATED_AT, N_LEADING };
+enum { TRAIL_SCORE, TRAIL_CATEGORY, TRAIL_TAGS, TRAIL_PAGE, N_TRAILING };
+static const char *const trailing_names[N_TRAILING] = { "score", "category", "tags", "page" };
+
+struct export_writer {
+	export_format fmt;
+	const form *form;            /* borrowed: outlives the writer */
+	export_sink sink;
+	void *sink_ctx;
+	bool failed;                 /* a sink refusal or write error happened: every later call fails */
+	bool finished;
+	/* CSV / NDJSON output waiting for the sink */
+	char *buf;
+	size_t len, cap;
+	/* XLSX */
+	char *tmp_path;              /* owned; the workbook file, removed by finish or free */
+	lxw_workbook *wb;
+	lxw_worksheet *ws;
+	lxw_format *bold;
+	lxw_row_t row;               /* next row of ws */
+	int sheets;                  /* worksheets so far (a new one every LXW_ROW_MAX rows) */
+};
+
+/* ---- formats ------------------------------------------------------------------------------------ */
+
+int export_format_parse(const char *name, export_format *out)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "csv") == 0)
+		*out = EXPORT_CSV;
+	else if (strcmp(name, "ndjson") == 0)
+		*out = EXPORT_NDJSON;
+	else if (strcmp(name, "xlsx") == 0)
+		*out = EXPORT_XLSX;
+	else
+		return -1;
+	return 0;
+}
+
+/* The Content-Type of an export. */
+const char *export_format_mime(export_format f)
+{
+	switch (f) {
+	case EXPORT_CSV:
+		return "text/csv; charset=utf-8";
+	case EXPORT_NDJSON:
+		return "application/x-ndjson";
+	case EXPORT_XLSX:
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+	}
+	return "application/octet-stream";
+}
+
+/* The file name extension of an export, without the dot ("csv"). */
+const char *export_format_ext(export_format f)
+{
+	switch (f) {
+	case EXPORT_CSV:
+		return "csv";
+	case EXPORT_NDJSON:
+		return "ndjson";
+	case EXPORT_XLSX:
+		return "xlsx";
+	}
+	return "bin";
+}
+
+/* ---- cell text ---------------------------------------------------------------------------------- */
+
+/* Grows *buf so that n more bytes and a NUL fit after *len. */
+static void reserve(char **buf, size_t *len, size_t *cap, size_t n)
+{
+	if (*len + n + 1 <= *cap)
+		return;
+	size_t want = *cap ? *cap : 256;
+	while (want < *len + n + 1)
+		want *= 2;
+	*buf = xrealloc(*buf, want);
+	*cap = want;
+}
+
+/* Appends n bytes of s to the growing buffer and keeps it NUL-terminated. */
+static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	reserve(buf, len, cap, n);
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+/* The guard applies to every cell, numbers included: a negative number answer such as -5 is data,
+ * but a spreadsheet opening the CSV would still parse "-5+A1" style text as a formula, and one rule for
+ * every cell is easier to trust than a rule with exceptions. So -5 is written as '-5. */
+void csv_append_cell(char **buf, size_t *len, size_t *cap, const char *value)
+{
+	if (value == NULL)
+		value = "";
+	size_t n = strlen(value);
+	bool guard = value[0] != '\0' && strchr("=+-@\t\r", value[0]) != NULL;
+	bool quote = strpbrk(value, ",\"\r\n") != NULL;
+	reserve(buf, len, cap, 2 * n + 3);
+	char *p = *buf + *len;
+	if (quote)
+		*p++ = '"';
+	if (guard)
+		*p++ = '\'';
+	for (size_t i = 0; i < n; i++) {
+		if (value[i] == '"')
+			*p++ = '"';
+		*p++ = value[i];
+	}
+	if (quote)
+		*p++ = '"';
+	*p = '\0';
+	*len = (size_t)(p - *buf);
+}
+
+/* Shortest decimal text of d that reads back as d (caller frees). */
+static char *real_text(double d)
+{
+	if (!isfinite(d))
+		return xstrdup("");
+	char tmp[40];
+	snprintf(tmp, sizeof tmp, "%.15g", d);
+	if (strtod(tmp, NULL) != d)
+		snprintf(tmp, sizeof tmp, "%.17g", d);
+	return xstrdup(tmp);
+}
+
+char *export_value_text(const json_t *value)
+{
+	if (value == NULL || json_is_null(value))
+		return xstrdup("");
+	if (json_is_string(value))
+		return xstrdup(json_string_value(value));
+	if (json_is_integer(value))
+		return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(value));
+	if (json_is_real(value))
+		return real_text(json_real_value(value));
+	if (json_is_boolean(value))
+		return xstrdup(json_is_true(value) ? "true" : "false");
+	if (json_is_array(value)) {
+		char *out = NULL;
+		size_t len = 0, cap = 0, i;
+		const json_t *e;
+		append(&out, &len, &cap, "", 0);
+		json_array_foreach(value, i, e) {
+			char *t = export_value_text(e);
+			if (i > 0)
+				append(&out, &len, &cap, "; ", 2);
+			append(&out, &len, &cap, t, strlen(t));
+			free(t);
+		}
+		return out;
+	}
+	char *dump = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS);
+	return dump ? dump : xstrdup("");
+}
+
+/* ---- columns ------------------------------------------------------------------------------------ */
+
+/* Number of columns: id, created_at, one per question, score, category, tags, page. */
+static size_t column_count(const form *f)
+{
+	return N_LEADING + f->n_questions + N_TRAILING;
+}
+
+/* Header name of column col (borrowed). */
+static const char *column_name(const form *f, size_t col)
+{
+	if (col == COL_ID)
+		return "id";
+	if (col == COL_CREATED_AT)
+		return "created_at";
+	if (col < N_LEADING + f->n_questions)
+		return f->questions[col - N_LEADING].id;
+	return trailing_names[col - N_LEADING - f->n_questions];
+}
+
+/* The score column: score.nps, or else the first numeric value of the score object (borrowed). */
+static json_t *score_value(json_t *score)
+{
+	if (json_is_number(score))
+		return score;
+	if (!json_is_object(score))
+		return NULL;
+	json_t *nps = json_object_get(score, "nps");
+	if (json_is_number(nps))
+		return nps;
+	const char *key;
+	json_t *v;
+	json_object_foreach(score, key, v)
+		if (json_is_number(v))
+			return v;
+	return NULL;
+}
+
+/* The value of column col for record r: a new reference, or NULL for an empty cell. */
+static json_t *column_value(const form *f, const response_record *r, size_t col)
+{
+	if (col == COL_ID)
+		return json_string(r->id);
+	if (col == COL_CREATED_AT) {
+		char when[32];
+		iso8601_format_ms(r->created_ms, when);
+		return json_string(when);
+	}
+	json_t *v = NULL;
+	if (col < N_LEADING + f->n_questions) {
+		v = json_object_get(r->answers, f->questions[col - N_LEADING].id);
+	} else {
+		switch (col - N_LEADING - f->n_questions) {
+		case TRAIL_SCORE:
+			v = score_value(r->score);
+			break;
+		case TRAIL_CATEGORY:
+			v = json_object_get(r->score, "category");
+			break;
+		case TRAIL_TAGS:
+			v = r->tags;
+			break;
+		case TRAIL_PAGE:
+			v = json_object_get(r->meta, "page");
+			break;
+		}
+	}
+	return v ? json_incref(v) : NULL;
+}
+
+/* ---- output buffer and sink --------------------------------------------------------------------- */
+
+/* Marks w failed and sets *err to msg (copied) when err is not NULL. Returns -1. */
+static int fail(export_writer *w, char **err, const char *msg)
+{
+	w->failed = true;
+	if (err)
+		*err = xstrdup(msg);
+	return -1;
+}
+
+/* Sends the whole buffer to the sink and empties it. Returns 0, or -1 with *err when refused. */
+static int flush_buffer(export_writer *w, char **err)
+{
+	if (w->len == 0)
+		return 0;
+	int rc = w->sink(w->sink_ctx, w->buf, w->len);
+	w->len = 0;
+	if (rc != 0)
+		return fail(w, err, "export stopped: the output refused more data");
+	return 0;
+}
+
+/* Flushes when the buffer has reached EXPORT_FLUSH_AT. Returns 0 or -1 with *err. */
+static int maybe_flush(export_writer *w, char **err)
+{
+	return w->len >= EXPORT_FLUSH_AT ? flush_buffer(w, err) : 0;
+}
+
+/* ---- CSV ---------------------------------------------------------------------------------------- */
+
+/* Appends the header row (id,created_at,<questions>,score,category,tags,page CRLF). */
+static void csv_header(export_writer *w)
+{
+	size_t n = column_count(w->form);
+	for (size_t col = 0; col < n; col++) {
+		if (col > 0)
+			append(&w->buf, &w->len, &w->cap, ",", 1);
+		csv_append_cell(&w->buf, &w->len, &w->cap, column_name(w->form, col));
+	}
+	append(&w->buf, &w->len, &w->cap, "\r\n", 2);
+}
+
+/* Appends the row of r. */
+static void csv_row(export_writer *w, const response_record *r)
+{
+	size_t n = column_count(w->form);
+	for (size_t col = 0; col < n; col++) {
+		json_t *v = column_value(w->form, r, col);
+		char *text = export_value_text(v);
+		if (col > 0)
+			append(&w->buf, &w->len, &w->cap, ",", 1);
+		csv_append_cell(&w->buf, &w->len, &w->cap, text);
+		free(text);
+		json_decref(v);
+	}
+	append(&w->buf, &w->len, &w->cap, "\r\n", 2);
+}
+
+/* ---- NDJSON ------------------------------------------------------------------------------------- */
+
+/* json_dump_callback target: appends to the writer's buffer. */
+static int ndjson_append(const char *data, size_t size, void *ctx)
+{
+	export_writer *w = ctx;
+	append(&w->buf, &w->len, &w->cap, data, size);
+	return 0;
+}
+
+/* Appends r as one compact JSON line. Returns 0, or -1 when it cannot be encoded. */
+static int ndjson_row(export_writer *w, const response_record *r)
+{
+	json_t *o = response_record_to_json(r);
+	size_t mark = w->len;
+	int rc = json_dump_callback(o, ndjson_append, w, JSON_COMPACT);
+	json_decref(o);
+	if (rc != 0) {
+		w->len = mark;
+		return -1;
+	}
+	append(&w->buf, &w->len, &w->cap, "\n", 1);
+	return 0;
+}
+
+/* ---- XLSX --------------------------------------------------------------------------------------- */
+
+/* Sets *err to "what: <libxlsxwriter's reason>" and fails w. Returns -1. */
+static int xlsx_fail(export_writer *w, char **err, const char *what, lxw_error e)
+{
+	char *msg = xasprintf("%s: %s", what, lxw_strerror(e));
+	fail(w, err, msg);
+	free(msg);
+	return -1;
+}
+
+/* Starts worksheet number w->sheets + 1 with its bold header row. Returns 0 or -1 with *err. */
+static int xlsx_new_sheet(export_writer *w, char **err)
+{
+	char name[32];
+	w->sheets++;
+	if (w->sheets == 1)
+		snprintf(name, sizeof name, "%s", XLSX_SHEET_NAME);
+	else
+		snprintf(name, sizeof name, "%s %d", XLSX_SHEET_NAME, w->sheets);
+	w->ws = workbook_add_worksheet(w->wb, name);
+	if (w->ws == NULL)
+		return fail(w, err, "cannot add a worksheet to the spreadsheet");
+	size_t n = column_count(w->form);
+	for (size_t col = 0; col < n; col++) {
+		lxw_error e = worksheet_write_string(w->ws, 0, (lxw_col_t)col, column_name(w->form, col), w->bold);
+		if (e != LXW_NO_ERROR)
+			return xlsx_fail(w, err, "cannot write the spreadsheet header", e);
+	}
+	w->row = 1;
+	return 0;
+}
+
+/* Cuts s (malloc'd, NUL-terminated) to at most XLSX_STRING_MAX bytes on a UTF-8 character boundary:
+ * longer text cannot be stored in one Excel cell. */
+static void xlsx_clip(char *s)
+{
+	size_t n = strlen(s);
+	if (n <= XLSX_STRING_MAX)
+		return;
+	n = XLSX_STRING_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	s[n] = '\0';
+}
+
+/* Writes one cell: numbers as numbers, booleans as booleans, everything else as a string (never as
+ * a formula). Returns the libxlsxwriter status. */
+static lxw_error xlsx_cell(export_writer *w, lxw_col_t col, const json_t *v)
+{
+	if (v == NULL || json_is_null(v))
+		return LXW_NO_ERROR;
+	if (json_is_number(v)) {
+		double d = json_number_value(v);
+		return isfinite(d) ? worksheet_write_number(w->ws, w->row, col, d, NULL) : LXW_NO_ERROR;
+	}
+	if (json_is_boolean(v))
+		return worksheet_write_boolean(w->ws, w->row, col, json_is_true(v), NULL);
+	char *text = export_value_text(v);
+	xlsx_clip(text);
+	lxw_error e = text[0] ? worksheet_write_string(w->ws, w->row, col, text, NULL) : LXW_NO_ERROR;
+	free(text);
+	return e;
+}
+
+/* Writes r as the next row, opening a new worksheet when the current one is full. */
+static int xlsx_row(export_writer *w, const response_record *r, char **err)
+{
+	if (w->row >= LXW_ROW_MAX && xlsx_new_sheet(w, err) != 0)
+		return -1;
+	size_t n = column_count(w->form);
+	for (size_t col = 0; col < n; col++) {
+		json_t *v = column_value(w->form, r, col);
+		lxw_error e = xlsx_cell(w, (lxw_col_t)col, v);
+		json_decref(v);
+		if (e != LXW_NO_ERROR)
+			return xlsx_fail(w, err, "cannot write a spreadsheet row", e);
+	}
+	w->row++;
+	return 0;
+}
+
+/* Creates the temporary file and the constant-memory workbook with its first sheet. */
+static int xlsx_start(export_writer *w, char **err)
+{
+	const char *dir = getenv("TMPDIR");
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	w->tmp_path = xasprintf("%s/earshot-export-XXXXXX", dir);
+	int fd = mkstemp(w->tmp_path);
+	if (fd < 0) {
+		char *msg = xasprintf("cannot create a temporary file in %s: %s", dir, strerror(errno));
+		fail(w, err, msg);
+		free(msg);
+		free(w->tmp_path);
+		w->tmp_path = NULL;
+		return -1;
+	}
+	close(fd);
+	lxw_workbook_options opts;
+	memset(&opts, 0, sizeof opts);
+	opts.constant_memory = LXW_TRUE;
+	opts.tmpdir = (char *)dir;
+	w->wb = workbook_new_opt(w->tmp_path, &opts);
+	if (w->wb == NULL)
+		return fail(w, err, "cannot create the spreadsheet");
+	w->bold = workbook_add_format(w->wb);
+	if (w->bold == NULL)
+		return fail(w, err, "cannot create the spreadsheet");
+	format_set_bold(w->bold);
+	return xlsx_new_sheet(w, err);
+}
+
+/* Closes the workbook and sends the file to the sink in XLSX_PIECE pieces. Returns 0 or -1. */
+static int xlsx_finish(export_writer *w, char **err)
+{
+	lxw_error e = workbook_close(w->wb);
+	w->wb = NULL;
+	if (e != LXW_NO_ERROR)
+		return xlsx_fail(w, err, "cannot write the spreadsheet", e);
+	FILE *fp = fopen(w->tmp_path, "rb");
+	if (fp == NULL) {
+		char *msg = xasprintf("cannot read the spreadsheet back: %s", strerror(errno));
+		fail(w, err, msg);
+		free(msg);
+		return -1;
+	}
+	/* The open stream keeps the data readable; the name goes at once. */
+	unlink(w->tmp_path);
+	free(w->tmp_path);
+	w->tmp_path = NULL;
+	char *piece = xmalloc(XLSX_PIECE);
+	int rc = 0;
+	size_t n;
+	while (rc == 0 && (n = fread(piece, 1, XLSX_PIECE, fp)) > 0)
+		if (w->sink(w->sink_ctx, piece, n) != 0)
+			rc = fail(w, err, "export stopped: the output refused more data");
+	if (rc == 0 && ferror(fp))
+		rc = fail(w, err, "cannot read the spreadsheet back");
+	fclose(fp);
+	free(piece);
+	return rc;
+}
+
+/* ---- writer ------------------------------------------------------------------------------------- */
+
+export_writer *export_writer_new(export_format fmt, const form *f, bool bom, export_sink sink,
+                                 void *sink_ctx, char **err)
+{
+	if (fmt != EXPORT_NDJSON && column_count(f) > LXW_COL_MAX) {
+		if (err)
+			*err = xstrdup("the form has too many questions for a spreadsheet");
+		return NULL;
+	}
+	export_writer *w = xcalloc(1, sizeof *w);
+	w->fmt = fmt;
+	w->form = f;
+	w->sink = sink;
+	w->sink_ctx = sink_ctx;
+	if (fmt == EXPORT_CSV) {
+		if (bom)
+			append(&w->buf, &w->len, &w->cap, "\xEF\xBB\xBF", 3);
+		csv_header(w);
+	} else if (fmt == EXPORT_XLSX && xlsx_start(w, err) != 0) {
+		export_writer_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int export_writer_row(export_writer *w, const response_record *r, char **err)
+{
+	if (w->failed || w->finished) {
+		if (err)
+			*err = xstrdup(w->failed ? "the export has already failed" : "the export is finished");
+		return -1;
+	}
+	switch (w->fmt) {
+	case EXPORT_CSV:
+		csv_row(w, r);
+		return maybe_flush(w, err);
+	case EXPORT_NDJSON:
+		if (ndjson_row(w, r) != 0)
+			return fail(w, err, "cannot encode a response as JSON");
+		return maybe_flush(w, err);
+	case EXPORT_XLSX:
+		return xlsx_row(w, r, err);
+	}
+	return fail(w, err, "unknown export format");
+}
+
+int export_writer_finish(export_writer *w, char **err)
+{
+	if (w->failed || w->finished) {
+		if (err)
+			*err = xstrdup(w->failed ? "the export has already failed" : "the export is finished");
+		return -1;
+	}
+	w->finished = true;
+	if (w->fmt == EXPORT_XLSX)
+		return xlsx_finish(w, err);
+	return flush_buffer(w, err);
+}
+
+/* Frees w; an unfinished XLSX workbook is closed and its temporary file removed either way. */
+void export_writer_free(export_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->wb != NULL)
+		workbook_close(w->wb);
+	if (w->tmp_path != NULL) {
+		unlink(w->tmp_path);
+		free(w->tmp_path);
+	}
+	free(w->buf);
+	free(w);
+}
