@@ -47,6 +47,7 @@ struct export_writer {
 
 /* ---- formats ------------------------------------------------------------------------------------ */
 
+/* Parses an export format name (exact, lower case). Returns 0, or -1 for an unknown name. */
 int export_format_parse(const char *name, export_format *out)
 {
 	if (name == NULL)
@@ -113,7 +114,8 @@ static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n
 	(*buf)[*len] = '\0';
 }
 
-/* The guard applies to every cell, numbers included: a negative number answer such as -5 is data,
+/* Appends value as one CSV cell (quoted when needed, formula-guarded) to *buf, kept NUL-terminated.
+ * The guard applies to every cell, numbers included: a negative number answer such as -5 is data,
  * but a spreadsheet opening the CSV would still parse "-5+A1" style text as a formula, and one rule for
  * every cell is easier to trust than a rule with exceptions. So -5 is written as '-5. */
 void csv_append_cell(char **buf, size_t *len, size_t *cap, const char *value)
@@ -152,6 +154,8 @@ static char *real_text(double d)
 	return xstrdup(tmp);
 }
 
+/* Text of an answer value for a cell; returns a malloc'd string (caller frees). Objects, which no
+ * question type produces, are written as compact JSON. */
 char *export_value_text(const json_t *value)
 {
 	if (value == NULL || json_is_null(value))
@@ -482,10 +486,12 @@ static int xlsx_finish(export_writer *w, char **err)
 
 /* ---- writer ------------------------------------------------------------------------------------- */
 
+/* Starts an export; f and sink_ctx are borrowed and must outlive the writer. Returns a writer (caller
+ * frees with export_writer_free), or NULL with *err (malloc'd). */
 export_writer *export_writer_new(export_format fmt, const form *f, bool bom, export_sink sink,
                                  void *sink_ctx, char **err)
 {
-	if (fmt != EXPORT_NDJSON && column_count(f) > LXW_COL_MAX) {
+	if (fmt == EXPORT_XLSX && column_count(f) > LXW_COL_MAX) {
 		if (err)
 			*err = xstrdup("the form has too many questions for a spreadsheet");
 		return NULL;
@@ -506,6 +512,8 @@ export_writer *export_writer_new(export_format fmt, const form *f, bool bom, exp
 	return w;
 }
 
+/* Adds one response (borrowed). Returns 0, or -1 with *err (malloc'd); after a failure the writer
+ * refuses every further call. */
 int export_writer_row(export_writer *w, const response_record *r, char **err)
 {
 	if (w->failed || w->finished) {
@@ -527,6 +535,7 @@ int export_writer_row(export_writer *w, const response_record *r, char **err)
 	return fail(w, err, "unknown export format");
 }
 
+/* Sends what is left (the header of an empty CSV, the whole XLSX file). Returns 0 or -1 with *err. */
 int export_writer_finish(export_writer *w, char **err)
 {
 	if (w->failed || w->finished) {

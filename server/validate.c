@@ -288,6 +288,7 @@ static bool domain_ok(const char *s, size_t len)
 	return labels >= 2;
 }
 
+/* Checks and normalises an email address; *out is malloc'd (caller frees) on success. */
 int validate_email(const char *in, char **out, const char **why)
 {
 	static const char msg[] = "must look like name@example.com";
@@ -346,6 +347,8 @@ static bool country_code_ok(const char *cc)
 	return true;
 }
 
+/* Normalises a phone number to E.164; *out is malloc'd (caller frees) on success. Up to 63 digits are
+ * read before the count is judged, so a pasted run of digits gets the "8 to 15 digits" sentence. */
 int validate_phone(const char *in, const char *default_country, char **out, const char **why)
 {
 	/* A visitor may type 40 characters of separators; 64 digits is far past any real number. */
@@ -422,6 +425,7 @@ static int month_days(int y, int m)
 	return m == 2 && leap ? 29 : days[m - 1];
 }
 
+/* Checks a YYYY-MM-DD date with a year from 1900 to 2100. Returns 0, or -1 with *why (static). */
 int validate_date(const char *in, const char **why)
 {
 	static const char shape[] = "must be a date written as YYYY-MM-DD";
@@ -644,8 +648,9 @@ static void check_given_answers(const form *f, json_t *answers, json_t *out, jso
 	}
 }
 
-/* Answers given to questions off the visitor's path (for instance before changing an earlier answer)
- * are still checked and kept; only requiredness follows the path. */
+/* Checks a whole submission; *normalised (caller owns) holds the valid non-empty answers even when
+ * problems were found. Answers given to questions off the visitor's path (for instance before the
+ * visitor changed an earlier answer) are still checked and kept; only requiredness follows the path. */
 int validate_answers(const form *f, json_t *answers, json_t **normalised, json_t *problems)
 {
 	json_t *out = json_object();
@@ -748,7 +753,8 @@ static json_t *field_to_answer(const question *q, json_t *v)
 	return json_incref(s);
 }
 
-/* Only fields named after a question are taken (the page's own hidden fields are the route's
+/* Types the fields of a hosted-form submit; returns a new object (caller owns).
+ * Only fields named after a question are taken (the page's own hidden fields are the route's
  * business). An absent consent becomes false, so that an unticked required box "must be accepted";
  * for a repeated single-value field the first non-empty value wins. */
 json_t *validate_answers_from_strings(const form *f, json_t *fields)

@@ -263,7 +263,8 @@ static void test_csv_rows(void **state)
 	(void)state;
 	response_record r[2];
 	make_record(&r[0], "r_one", 1764000000123LL,
-	            "{\"reason\":\"Too \\\"pricey\\\", sorry\",\"colours\":[\"Red\",\"Blue\"],\"qty\":-5,\"likely\":3}",
+	            "{\"reason\":\"Too \\\"pricey\\\", sorry\",\"colours\":[\"Red\",\"Blue\"],"
+	            "\"qty\":-5,\"likely\":3}",
 	            "{\"page\":\"/cart?a=1,2\",\"ua\":\"x\"}", "{\"nps\":3,\"category\":\"detractor\"}",
 	            "[\"price\",\"urgent\"]");
 	make_record(&r[1], "r_two", 0, "{\"reason\":\"=cmd|' /C calc'!A0\"}", NULL,
@@ -482,7 +483,8 @@ static void test_xlsx(void **state)
 {
 	(void)state;
 	response_record r[2];
-	make_record(&r[0], "r_x", 1764000000000LL, "{\"reason\":\"=1+1\",\"colours\":[\"Red\",\"Green\"],\"qty\":-5}",
+	make_record(&r[0], "r_x", 1764000000000LL,
+	            "{\"reason\":\"=1+1\",\"colours\":[\"Red\",\"Green\"],\"qty\":-5}",
 	            "{\"page\":\"/p\"}", "{\"nps\":10,\"category\":\"promoter\"}", "[\"a\",\"b\"]");
 	make_record(&r[1], "r_y", 1764000000001LL, "{\"likely\":0}", NULL, NULL, NULL);
 	int before = tmp_entries();
