@@ -279,11 +279,14 @@ static int configure(store *st, const char *path, durability_mode durability, ch
 	return 0;
 }
 
+/* Number of migrations this build knows (the user_version it migrates to). */
 int store_schema_version(void)
 {
 	return (int)store_n_migrations;
 }
 
+/* Opens and configures one connection; migrates (writable) or checks the version (read-only).
+ * Returns 0 and *out (caller closes), or -1 and *err naming the database (caller frees). */
 int store_open(const char *path, durability_mode durability, bool read_only, store **out, char **err)
 {
 	*out = NULL;
@@ -320,6 +323,7 @@ int store_open(const char *path, durability_mode durability, bool read_only, sto
 	return 0;
 }
 
+/* Finalizes the cached statements and closes the connection (an open transaction is rolled back). */
 void store_close(store *st)
 {
 	if (!st)
@@ -330,16 +334,19 @@ void store_close(store *st)
 	free(st);
 }
 
+/* BEGIN IMMEDIATE: takes the write lock now (waiting up to the busy timeout). 0 or -1 with *err. */
 int store_begin(store *st, char **err)
 {
 	return stmt_exec(st, ST_BEGIN, "begin transaction", err);
 }
 
+/* COMMIT. 0, or -1 with *err; after a failure the caller rolls back. */
 int store_commit(store *st, char **err)
 {
 	return stmt_exec(st, ST_COMMIT, "commit", err);
 }
 
+/* ROLLBACK of the open transaction, if any; errors are ignored. */
 void store_rollback(store *st)
 {
 	/* After some errors (disk full, I/O) SQLite has already rolled back; nothing is left to do. */
@@ -359,11 +366,13 @@ int store_savepoint(store *st, char **err)
 	return stmt_exec(st, ST_SAVEPOINT, "savepoint", err);
 }
 
+/* RELEASE of the per-answer savepoint, keeping its writes in the transaction. 0 or -1. */
 int store_release(store *st, char **err)
 {
 	return stmt_exec(st, ST_RELEASE, "release savepoint", err);
 }
 
+/* Undoes everything since the per-answer savepoint and closes it. */
 void store_rollback_savepoint(store *st)
 {
 	/* ROLLBACK TO keeps the savepoint open; RELEASE then removes it. Both fail harmlessly when the
@@ -372,6 +381,7 @@ void store_rollback_savepoint(store *st)
 	stmt_exec(st, ST_RELEASE, "release savepoint", NULL);
 }
 
+/* Looks a key up: 1 with *status and *body (malloc'd, caller frees), 0 when absent, -1 with *err. */
 int store_idempotency_find(store *st, const char *key, int *status, char **body, char **err)
 {
 	const char *op = "find idempotency key";
@@ -392,6 +402,7 @@ int store_idempotency_find(store *st, const char *key, int *status, char **body,
 	return ret;
 }
 
+/* Stores a key's outcome; a key already stored is an error. 0 or -1 with *err. */
 int store_idempotency_put(store *st, const char *key, const char *form, const char *response_id,
                           int status, const char *body, int64_t created_ms, char **err)
 {
@@ -424,6 +435,8 @@ static bool field_ok(const char *s, size_t size)
 	return s[0] != '\0' && memchr(s, '\0', size) != NULL;
 }
 
+/* Inserts r (compact JSON columns; NULL answers/meta/tags become {} / {} / []); sets r->seq.
+ * Returns 0, or -1 with *err. */
 int store_response_insert(store *st, response_record *r, const char *client, char **err)
 {
 	const char *op = "insert response";
@@ -462,6 +475,7 @@ out:
 	return ret;
 }
 
+/* Counts the responses of form into *n. 0 or -1 with *err. */
 int store_response_count(store *st, const char *form, int64_t *n, char **err)
 {
 	const char *op = "count responses";
@@ -556,6 +570,8 @@ static void records_free(response_record *arr, size_t n)
 	free(arr);
 }
 
+/* One page of responses in seq order; *out is malloc'd (always, even when empty) and owned by the
+ * caller along with each record. 0, or -1 with *err and nothing returned. */
 int store_response_list(store *st, const char *form, int64_t since, int64_t until, int64_t after_seq,
                         int limit, response_record **out, size_t *n, bool *more, char **err)
 {
@@ -613,6 +629,7 @@ static void cursor_end_txn(store_cursor *cur)
 	cur->own_txn = false;
 }
 
+/* Opens a streaming cursor on one read snapshot (taken now). 0 with *out (caller closes), or -1. */
 int store_cursor_open(store *st, const char *form, int64_t since, int64_t until, store_cursor **out,
                       char **err)
 {
@@ -647,6 +664,7 @@ fail:
 	return -1;
 }
 
+/* Overwrites *r with the next record (caller clears it): 1, 0 at the end, -1 with *err. */
 int store_cursor_next(store_cursor *cur, response_record *r, char **err)
 {
 	memset(r, 0, sizeof *r);
@@ -668,6 +686,7 @@ int store_cursor_next(store_cursor *cur, response_record *r, char **err)
 	return row_to_record(cur->stmt, r, err) == 0 ? 1 : -1;
 }
 
+/* Frees the cursor and ends the read transaction it began. */
 void store_cursor_close(store_cursor *cur)
 {
 	if (!cur)
@@ -677,6 +696,7 @@ void store_cursor_close(store_cursor *cur)
 	free(cur);
 }
 
+/* Reads plugin/key: 1 with *value (malloc'd, NUL-terminated, caller frees) and *len, 0, or -1. */
 int store_kv_get(store *st, const char *plugin, const char *key, char **value, size_t *len, char **err)
 {
 	const char *op = "read plugin value";
@@ -704,6 +724,7 @@ int store_kv_get(store *st, const char *plugin, const char *key, char **value, s
 	return ret;
 }
 
+/* Creates or replaces plugin/key with len bytes of value. 0 or -1 with *err. */
 int store_kv_put(store *st, const char *plugin, const char *key, const void *value, size_t len,
                  char **err)
 {
@@ -770,6 +791,8 @@ static int kv_read_int(store *st, const char *plugin, const char *key, int64_t *
 	return ret;
 }
 
+/* Adds delta to the integer held by plugin/key (absent = 0; decimal text accepted) and stores
+ * the result as an integer. 0 with *result, or -1 with *err (not an integer, overflow, SQL). */
 int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result,
                   char **err)
 {
@@ -832,6 +855,8 @@ static int purge_all(store *st, enum stmt_id id, int64_t cutoff_ms, int64_t *del
 	return 0;
 }
 
+/* Deletes responses and idempotency keys created before cutoff_ms, in chunks (each its own
+ * transaction unless the caller holds one). *deleted counts the responses. 0 or -1 with *err. */
 int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err)
 {
 	int64_t idem = 0;
@@ -848,6 +873,7 @@ int store_checkpoint(store *st, char **err)
 	return exec_sql(st, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint", err);
 }
 
+/* Reads from a real table: 0 when the database answers, -1 with *err. */
 int store_ping(store *st, char **err)
 {
 	return stmt_exec(st, ST_PING, "ping database", err);

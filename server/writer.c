@@ -1,11 +1,13 @@
 /* writer: durable group commit on its own thread. Jobs queue under a mutex; the thread takes the
  * whole queue as one batch, stores it in one transaction, and hands the finished jobs back to the
  * event loop through an event it activates. A job's 201 exists only after its COMMIT succeeded. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -44,6 +46,7 @@ static void set_err(char **err, char *msg)
 		free(msg);
 }
 
+/* Returns a zeroed job with empty tags and offers arrays (caller owns it). */
 writer_job *writer_job_new(void)
 {
 	writer_job *job = xcalloc(1, sizeof *job);
@@ -52,6 +55,7 @@ writer_job *writer_job_new(void)
 	return job;
 }
 
+/* Frees the job, everything it owns, and its registry reference. NULL is allowed. */
 void writer_job_free(writer_job *job)
 {
 	if (!job)
@@ -250,6 +254,51 @@ static void batch_complete(writer *w, writer_job *batch)
 	event_active(w->wake, EV_READ, 0);
 }
 
+/* While unhealthy, a probe write is tried this often when no answers arrive, so that the writer
+ * (and /healthz) recovers when the disk does, even if traffic stopped meanwhile. */
+#define PROBE_INTERVAL_MS 1000
+
+/* Commits one small write (a timestamp in the host's own key-value space). Sets healthy when it
+ * was kept. */
+static void writer_probe(writer *w)
+{
+	char *err = NULL, stamp[32];
+	int len = snprintf(stamp, sizeof stamp, "%lld", (long long)now_ms());
+	if (store_begin(w->st, &err) == 0) {
+		if (store_kv_put(w->st, "earshot", "writer_probe", stamp, (size_t)len, &err) == 0 &&
+		    store_commit(w->st, &err) == 0) {
+			atomic_store(&w->healthy, true);
+			return;
+		}
+		store_rollback(w->st);
+	}
+	free(err);
+}
+
+/* Waits (mu held) until jobs are queued, stopping is flagged, or, while unhealthy, a probe is due.
+ * Returns true when a probe is due. */
+static bool wait_for_work(writer *w)
+{
+	while (!w->queue_head && !w->stopping) {
+		if (atomic_load(&w->healthy)) {
+			pthread_cond_wait(&w->cv, &w->mu);
+			continue;
+		}
+		struct timespec deadline;
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += PROBE_INTERVAL_MS / 1000;
+		deadline.tv_nsec += (long)(PROBE_INTERVAL_MS % 1000) * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &deadline) == ETIMEDOUT && !w->queue_head &&
+		    !w->stopping)
+			return true;
+	}
+	return false;
+}
+
 /* The writer thread: waits for jobs, stores each whole queue as one batch, and exits once stopping
  * with nothing left queued. */
 static void *writer_main(void *arg)
@@ -257,11 +306,14 @@ static void *writer_main(void *arg)
 	writer *w = arg;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		while (!w->queue_head && !w->stopping)
-			pthread_cond_wait(&w->cv, &w->mu);
+		bool probe = wait_for_work(w);
 		writer_job *batch = w->queue_head;
 		w->queue_head = w->queue_tail = NULL;
 		pthread_mutex_unlock(&w->mu);
+		if (probe) {
+			writer_probe(w);
+			continue;
+		}
 		if (!batch)
 			break;
 		batch_process(w, batch);
@@ -295,6 +347,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 	deliver_done(arg);
 }
 
+/* Opens the writer's own connection, then starts the thread. Returns the writer, or NULL with *err. */
 writer *writer_start(const char *db_path, durability_mode durability, struct event_base *base,
                      const writer_hooks *hooks, char **err)
 {
@@ -317,7 +370,11 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 		goto fail;
 	}
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &attr);
+	pthread_condattr_destroy(&attr);
 	int rc = pthread_create(&w->thread, NULL, writer_main, w);
 	if (rc != 0) {
 		set_err(err, xasprintf("start writer: cannot start its thread: %s", strerror(rc)));
@@ -334,6 +391,7 @@ fail:
 	return NULL;
 }
 
+/* Appends job to the queue and wakes the thread (loop thread; ownership passes until done()). */
 void writer_submit(writer *w, writer_job *job)
 {
 	job->next = NULL;
@@ -349,6 +407,7 @@ void writer_submit(writer *w, writer_job *job)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Drains and stops the thread, delivers what is left on this thread, checkpoints, frees. */
 void writer_stop(writer *w)
 {
 	if (!w)
@@ -370,11 +429,13 @@ void writer_stop(writer *w)
 	free(w);
 }
 
+/* False after a failed BEGIN or COMMIT until a commit (or the idle probe) succeeds. */
 bool writer_healthy(const writer *w)
 {
 	return atomic_load(&((writer *)w)->healthy);
 }
 
+/* Answers stored and batches committed since start (either pointer may be NULL). */
 void writer_stats(const writer *w, uint64_t *answers, uint64_t *batches)
 {
 	writer *mw = (writer *)w;
