@@ -53,6 +53,7 @@ static void mask_address(unsigned char *addr, int len, int prefix)
 	}
 }
 
+/* Parses an address or CIDR range into out (host bits cleared); 0, or -1 when malformed. */
 int cidr_parse(const char *s, cidr *out)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
@@ -101,6 +102,7 @@ static bool prefix_equal(const unsigned char *a, const unsigned char *b, int pre
 	return (a[whole] & mask) == (b[whole] & mask);
 }
 
+/* True when addr (of family) lies in range; IPv4-mapped IPv6 addresses match IPv4 ranges. */
 bool cidr_contains(const cidr *range, int family, const unsigned char *addr)
 {
 	static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF };
@@ -113,6 +115,7 @@ bool cidr_contains(const cidr *range, int family, const unsigned char *addr)
 	return prefix_equal(range->addr, addr, range->prefix);
 }
 
+/* True when addr lies in one of the configured trusted proxy ranges. */
 bool config_is_trusted_proxy(const earshot_config *c, int family, const unsigned char *addr)
 {
 	for (size_t i = 0; i < c->n_trusted_proxies; i++)
@@ -558,6 +561,7 @@ static earshot_config *config_new(const char *source, const char *base_dir)
 	return c;
 }
 
+/* Reads a configuration from YAML text; returns a new config, or NULL with every problem in diags. */
 earshot_config *config_parse_string(const char *yaml, size_t len, const char *display_name,
                                     const char *base_dir, diag_list *diags)
 {
@@ -647,6 +651,7 @@ static earshot_config *config_load_embedded(diag_list *diags)
 	return c;
 }
 
+/* Reads the configuration file (or ./earshot.yaml, or the embedded default); NULL with problems in diags. */
 earshot_config *config_load(const char *path, diag_list *diags)
 {
 	if (!path) {
@@ -668,6 +673,7 @@ earshot_config *config_load(const char *path, diag_list *diags)
 	return c;
 }
 
+/* The destination with that name (borrowed), or NULL. */
 const destination *config_find_destination(const earshot_config *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_destinations; i++)
@@ -676,6 +682,7 @@ const destination *config_find_destination(const earshot_config *c, const char *
 	return NULL;
 }
 
+/* Frees a configuration and everything it owns; NULL is fine. */
 void config_free(earshot_config *c)
 {
 	if (!c)

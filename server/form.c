@@ -42,16 +42,19 @@ typedef struct form_reader {
 	size_t id_line, id_col;       /* where the form id comes from, for duplicate-id messages */
 } form_reader;
 
+/* YAML name of a question type ("unknown" when out of range). */
 const char *question_type_name(question_type t)
 {
 	return (unsigned)t < sizeof type_names / sizeof *type_names - 1 ? type_names[t] : "unknown";
 }
 
+/* YAML name of a form kind ("unknown" when out of range). */
 const char *form_kind_name(form_kind k)
 {
 	return (unsigned)k < sizeof kind_names / sizeof *kind_names - 1 ? kind_names[k] : "unknown";
 }
 
+/* Index of the question with that id, or -1. */
 int form_question_index(const form *f, const char *id)
 {
 	for (size_t i = 0; i < f->n_questions; i++)
@@ -71,11 +74,13 @@ static bool id_matches(const char *s, const char *first, const char *rest)
 	return strspn(s + 1, rest) == len - 1;
 }
 
+/* True when s matches [a-z0-9][a-z0-9-]{0,63}. */
 static bool is_form_id(const char *s)
 {
 	return id_matches(s, "abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnopqrstuvwxyz0123456789-");
 }
 
+/* True when s matches [a-z][a-z0-9_]{0,63}. */
 static bool is_question_id(const char *s)
 {
 	return id_matches(s, "abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz0123456789_");
@@ -589,6 +594,7 @@ static form *form_parse(const char *yaml, size_t len, const char *display_path, 
 	return f;
 }
 
+/* Reads a form from YAML text; a new form, or NULL with every problem in diags. */
 form *form_load_string(const char *yaml, size_t len, const char *display_path, diag_list *diags)
 {
 	size_t line, col;
@@ -636,12 +642,14 @@ static form *form_parse_file(const char *path, diag_list *diags, size_t *id_line
 	return f;
 }
 
+/* Reads a form file; a new form, or NULL with every problem in diags. */
 form *form_load_file(const char *path, diag_list *diags)
 {
 	size_t line, col;
 	return form_parse_file(path, diags, &line, &col);
 }
 
+/* Frees a form and everything it owns; NULL is fine. */
 void form_free(form *f)
 {
 	if (!f)
@@ -746,6 +754,7 @@ static void registry_add(form_registry *reg, form *f, size_t line, size_t col, d
 	reg->forms[reg->n++] = f;
 }
 
+/* Loads every form file of dir into a new registry (one reference), or NULL with problems in diags. */
 form_registry *form_registry_load_dir(const char *dir, diag_list *diags)
 {
 	size_t count = 0, before = diags->n;
@@ -775,6 +784,7 @@ form_registry *form_registry_load_dir(const char *dir, diag_list *diags)
 	return reg;
 }
 
+/* Finds a form by id with a binary search (borrowed), or NULL. */
 const form *form_registry_find(const form_registry *reg, const char *id)
 {
 	if (!reg || !id || reg->n == 0)
@@ -785,6 +795,7 @@ const form *form_registry_find(const form_registry *reg, const char *id)
 	return hit ? *hit : NULL;
 }
 
+/* Takes one more reference; returns reg. */
 form_registry *form_registry_ref(form_registry *reg)
 {
 	if (reg)
@@ -792,6 +803,7 @@ form_registry *form_registry_ref(form_registry *reg)
 	return reg;
 }
 
+/* Drops one reference, freeing the registry and its forms with the last. */
 void form_registry_unref(form_registry *reg)
 {
 	if (reg && __atomic_sub_fetch(&reg->refs, 1, __ATOMIC_ACQ_REL) == 0)
@@ -825,6 +837,7 @@ static bool any_glob(char *const *globs, size_t n, const char *text)
 	return false;
 }
 
+/* True when f is an active survey whose page rules accept the path of the URL or path given. */
 bool form_matches_page(const form *f, const char *path)
 {
 	if (!f->active || f->kind != FORM_SURVEY || !path)

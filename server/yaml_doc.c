@@ -31,16 +31,19 @@ static void add_problem(ydoc *d, size_t line, size_t col, char *msg)
 	d->n_problems++;
 }
 
+/* 1-based line of a node (1 for NULL). */
 size_t ydoc_line(const yaml_node_t *n)
 {
 	return n ? n->start_mark.line + 1 : 1;
 }
 
+/* 1-based column of a node (1 for NULL). */
 size_t ydoc_col(const yaml_node_t *n)
 {
 	return n ? n->start_mark.column + 1 : 1;
 }
 
+/* Records a formatted problem at node `at` (line 1, column 1 when NULL). */
 void ydoc_error(ydoc *d, const yaml_node_t *at, const char *fmt, ...)
 {
 	va_list ap;
@@ -68,6 +71,7 @@ static char *describe(const yaml_node_t *n)
 	return out;
 }
 
+/* Records `invalid value "<text of at>" for "<name>", <tail>`. */
 void ydoc_invalid(ydoc *d, const yaml_node_t *at, const char *name, const char *fmt, ...)
 {
 	va_list ap;
@@ -86,6 +90,7 @@ void ydoc_invalid(ydoc *d, const yaml_node_t *at, const char *name, const char *
 	free(tail);
 }
 
+/* Problems recorded so far, flushed ones included. */
 size_t ydoc_problem_count(const ydoc *d)
 {
 	return d->n_flushed + d->n_problems;
@@ -102,6 +107,7 @@ static int problem_cmp(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+/* Moves the pending problems into diags, sorted by position; the count is kept. */
 void ydoc_flush(ydoc *d, diag_list *diags)
 {
 	if (d->n_problems)
@@ -114,11 +120,13 @@ void ydoc_flush(ydoc *d, diag_list *diags)
 	d->n_problems = 0;
 }
 
+/* Returns a malloc'd "path:line:col" of node n (caller frees). */
 char *ydoc_where(const ydoc *d, const yaml_node_t *n)
 {
 	return xasprintf("%s:%zu:%zu", d->path, ydoc_line(n), ydoc_col(n));
 }
 
+/* Returns a malloc'd one-line, escaped, length-capped copy of s[0..len) (caller frees). */
 char *ydoc_show(const char *s, size_t len)
 {
 	bool cut = false;
@@ -211,6 +219,7 @@ static int refuse_second_document(ydoc *d, yaml_parser_t *parser, const char *te
 	return rc;
 }
 
+/* Parses text into d (always initialised); returns 0, or -1 after recording a syntax error. */
 int ydoc_load(ydoc *d, const char *text, size_t len, const char *path)
 {
 	memset(d, 0, sizeof *d);
@@ -232,6 +241,7 @@ int ydoc_load(ydoc *d, const char *text, size_t len, const char *path)
 	return rc;
 }
 
+/* Frees the document, the path and any problems not flushed. */
 void ydoc_free(ydoc *d)
 {
 	if (d->loaded)
@@ -243,11 +253,13 @@ void ydoc_free(ydoc *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* The root node (borrowed), or NULL for an empty or unparsed document. */
 yaml_node_t *ydoc_root(ydoc *d)
 {
 	return d->loaded ? yaml_document_get_root_node(&d->doc) : NULL;
 }
 
+/* The node with libyaml index `index` (borrowed), or NULL. */
 yaml_node_t *ydoc_node(ydoc *d, int index)
 {
 	return d->loaded ? yaml_document_get_node(&d->doc, index) : NULL;
@@ -255,21 +267,25 @@ yaml_node_t *ydoc_node(ydoc *d, int index)
 
 /* ---- nodes ---------------------------------------------------------------------------------- */
 
+/* True when n is a mapping node. */
 bool ydoc_is_mapping(const yaml_node_t *n)
 {
 	return n && n->type == YAML_MAPPING_NODE;
 }
 
+/* True when n is a sequence node. */
 bool ydoc_is_sequence(const yaml_node_t *n)
 {
 	return n && n->type == YAML_SEQUENCE_NODE;
 }
 
+/* True when n is a scalar node. */
 bool ydoc_is_scalar(const yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE;
 }
 
+/* The text of a scalar (borrowed), or NULL for other nodes. */
 const char *ydoc_scalar(const yaml_node_t *n)
 {
 	return ydoc_is_scalar(n) ? (const char *)n->data.scalar.value : NULL;
@@ -288,6 +304,7 @@ static const char *const null_words[] = { "", "~", "null", "Null", "NULL", NULL 
 static const char *const true_words[] = { "true", "True", "TRUE", NULL };
 static const char *const false_words[] = { "false", "False", "FALSE", NULL };
 
+/* True for a plain scalar that the core schema reads as null. */
 bool ydoc_is_null(const yaml_node_t *n)
 {
 	return ydoc_is_scalar(n) && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
@@ -370,6 +387,7 @@ static bool core_float(const char *s, double *v)
 	return true;
 }
 
+/* Resolves a scalar per the YAML 1.2 core schema (quoted and block scalars are strings). */
 yscalar_kind ydoc_scalar_kind(const yaml_node_t *n)
 {
 	if (!ydoc_is_scalar(n) || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
@@ -389,6 +407,7 @@ yscalar_kind ydoc_scalar_kind(const yaml_node_t *n)
 	return YSCALAR_STRING;
 }
 
+/* Number of pairs of a mapping (0 for other nodes). */
 size_t ydoc_map_size(const yaml_node_t *map)
 {
 	if (!ydoc_is_mapping(map))
@@ -396,6 +415,7 @@ size_t ydoc_map_size(const yaml_node_t *map)
 	return (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
 }
 
+/* Key node of pair i (borrowed), or NULL. */
 yaml_node_t *ydoc_map_key(ydoc *d, const yaml_node_t *map, size_t i)
 {
 	if (i >= ydoc_map_size(map))
@@ -403,6 +423,7 @@ yaml_node_t *ydoc_map_key(ydoc *d, const yaml_node_t *map, size_t i)
 	return ydoc_node(d, map->data.mapping.pairs.start[i].key);
 }
 
+/* Value node of pair i (borrowed), or NULL. */
 yaml_node_t *ydoc_map_value(ydoc *d, const yaml_node_t *map, size_t i)
 {
 	if (i >= ydoc_map_size(map))
@@ -410,6 +431,7 @@ yaml_node_t *ydoc_map_value(ydoc *d, const yaml_node_t *map, size_t i)
 	return ydoc_node(d, map->data.mapping.pairs.start[i].value);
 }
 
+/* Number of items of a sequence (0 for other nodes). */
 size_t ydoc_seq_size(const yaml_node_t *seq)
 {
 	if (!ydoc_is_sequence(seq))
@@ -417,6 +439,7 @@ size_t ydoc_seq_size(const yaml_node_t *seq)
 	return (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
 }
 
+/* Item i of a sequence (borrowed), or NULL. */
 yaml_node_t *ydoc_seq_item(ydoc *d, const yaml_node_t *seq, size_t i)
 {
 	if (i >= ydoc_seq_size(seq))
@@ -482,6 +505,7 @@ static size_t check_one_key(ydoc *d, const yaml_node_t *map, size_t i, const cha
 	return 1;
 }
 
+/* Records non-scalar, duplicate and (with allowed) unknown keys; returns how many. */
 size_t ydoc_check_keys(ydoc *d, const yaml_node_t *map, const char *const allowed[])
 {
 	size_t problems = 0, n = ydoc_map_size(map);
@@ -490,6 +514,7 @@ size_t ydoc_check_keys(ydoc *d, const yaml_node_t *map, const char *const allowe
 	return problems;
 }
 
+/* Value node of the first pair whose key is `key` (borrowed), or NULL. */
 yaml_node_t *ydoc_get(ydoc *d, const yaml_node_t *map, const char *key)
 {
 	size_t n = ydoc_map_size(map);
@@ -499,6 +524,7 @@ yaml_node_t *ydoc_get(ydoc *d, const yaml_node_t *map, const char *key)
 	return NULL;
 }
 
+/* Key node named `key` (borrowed), or NULL. */
 yaml_node_t *ydoc_get_key(ydoc *d, const yaml_node_t *map, const char *key)
 {
 	size_t n = ydoc_map_size(map);
@@ -510,6 +536,7 @@ yaml_node_t *ydoc_get_key(ydoc *d, const yaml_node_t *map, const char *key)
 	return NULL;
 }
 
+/* Value node of a required key, or NULL after recording that it is missing. */
 yaml_node_t *ydoc_require(ydoc *d, const yaml_node_t *map, const char *key)
 {
 	yaml_node_t *v = ydoc_get(d, map, key);
@@ -536,6 +563,7 @@ static int expect_value(ydoc *d, const yaml_node_t *n, const char *name, const c
 	return -1;
 }
 
+/* True when n is a mapping; otherwise records `"name" must be a mapping, not ...`. */
 bool ydoc_expect_mapping(ydoc *d, const yaml_node_t *n, const char *name)
 {
 	if (ydoc_is_mapping(n))
@@ -546,6 +574,7 @@ bool ydoc_expect_mapping(ydoc *d, const yaml_node_t *n, const char *name)
 	return false;
 }
 
+/* True when n is a sequence; otherwise records `"name" must be a sequence, not ...`. */
 bool ydoc_expect_sequence(ydoc *d, const yaml_node_t *n, const char *name)
 {
 	if (ydoc_is_sequence(n))
@@ -556,6 +585,7 @@ bool ydoc_expect_sequence(ydoc *d, const yaml_node_t *n, const char *name)
 	return false;
 }
 
+/* Reads a non-null scalar into *out (old value freed); 0, or -1 after recording a problem. */
 int ydoc_read_string(ydoc *d, const yaml_node_t *n, const char *name, char **out)
 {
 	if (expect_value(d, n, name, "a string") < 0)
@@ -581,6 +611,7 @@ static char *int_range_text(int lo, int hi)
 	return xasprintf("an integer from %d to %d", lo, hi);
 }
 
+/* Reads a core-schema integer within [lo, hi] into *out; 0, or -1 after recording a problem. */
 int ydoc_read_int(ydoc *d, const yaml_node_t *n, const char *name, int lo, int hi, int *out)
 {
 	char *what = int_range_text(lo, hi);
@@ -599,6 +630,7 @@ int ydoc_read_int(ydoc *d, const yaml_node_t *n, const char *name, int lo, int h
 	return rc;
 }
 
+/* Reads true/false into *out; 0, or -1 after recording a problem. */
 int ydoc_read_bool(ydoc *d, const yaml_node_t *n, const char *name, bool *out)
 {
 	if (expect_value(d, n, name, "true or false") < 0)
@@ -615,6 +647,7 @@ int ydoc_read_bool(ydoc *d, const yaml_node_t *n, const char *name, bool *out)
 	return 0;
 }
 
+/* Reads a finite integer or float into *out; 0, or -1 after recording a problem. */
 int ydoc_read_number(ydoc *d, const yaml_node_t *n, const char *name, double *out)
 {
 	if (expect_value(d, n, name, "a number") < 0)
@@ -633,6 +666,7 @@ int ydoc_read_number(ydoc *d, const yaml_node_t *n, const char *name, double *ou
 	return 0;
 }
 
+/* Reads one of the names, storing its index in *out; 0, or -1 after recording a problem. */
 int ydoc_read_enum(ydoc *d, const yaml_node_t *n, const char *name, const char *const names[], int *out)
 {
 	char *list = join_names(names);
@@ -655,6 +689,7 @@ int ydoc_read_enum(ydoc *d, const yaml_node_t *n, const char *name, const char *
 	return rc;
 }
 
+/* Frees n strings and the array holding them. */
 void ydoc_strings_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -662,6 +697,7 @@ void ydoc_strings_free(char **v, size_t n)
 	free(v);
 }
 
+/* Reads a sequence of strings into *out / *n_out (old array freed); 0, or -1 after problems. */
 int ydoc_read_strings(ydoc *d, const yaml_node_t *n, const char *name, char ***out, size_t *n_out)
 {
 	if (!ydoc_is_sequence(n)) {
@@ -694,36 +730,42 @@ int ydoc_read_strings(ydoc *d, const yaml_node_t *n, const char *name, char ***o
 	return 0;
 }
 
+/* ydoc_read_string on the value of key: 1 read, 0 absent, -1 problem. */
 int ydoc_get_string(ydoc *d, const yaml_node_t *map, const char *key, char **out)
 {
 	yaml_node_t *n = ydoc_get(d, map, key);
 	return n ? (ydoc_read_string(d, n, key, out) == 0 ? 1 : -1) : 0;
 }
 
+/* ydoc_read_int on the value of key: 1 read, 0 absent, -1 problem. */
 int ydoc_get_int(ydoc *d, const yaml_node_t *map, const char *key, int lo, int hi, int *out)
 {
 	yaml_node_t *n = ydoc_get(d, map, key);
 	return n ? (ydoc_read_int(d, n, key, lo, hi, out) == 0 ? 1 : -1) : 0;
 }
 
+/* ydoc_read_bool on the value of key: 1 read, 0 absent, -1 problem. */
 int ydoc_get_bool(ydoc *d, const yaml_node_t *map, const char *key, bool *out)
 {
 	yaml_node_t *n = ydoc_get(d, map, key);
 	return n ? (ydoc_read_bool(d, n, key, out) == 0 ? 1 : -1) : 0;
 }
 
+/* ydoc_read_number on the value of key: 1 read, 0 absent, -1 problem. */
 int ydoc_get_number(ydoc *d, const yaml_node_t *map, const char *key, double *out)
 {
 	yaml_node_t *n = ydoc_get(d, map, key);
 	return n ? (ydoc_read_number(d, n, key, out) == 0 ? 1 : -1) : 0;
 }
 
+/* ydoc_read_enum on the value of key: 1 read, 0 absent, -1 problem. */
 int ydoc_get_enum(ydoc *d, const yaml_node_t *map, const char *key, const char *const names[], int *out)
 {
 	yaml_node_t *n = ydoc_get(d, map, key);
 	return n ? (ydoc_read_enum(d, n, key, names, out) == 0 ? 1 : -1) : 0;
 }
 
+/* ydoc_read_strings on the value of key: 1 read, 0 absent, -1 problem. */
 int ydoc_get_strings(ydoc *d, const yaml_node_t *map, const char *key, char ***out, size_t *n_out)
 {
 	yaml_node_t *n = ydoc_get(d, map, key);
@@ -732,6 +774,7 @@ int ydoc_get_strings(ydoc *d, const yaml_node_t *map, const char *key, char ***o
 
 /* ---- JSON ----------------------------------------------------------------------------------- */
 
+/* Returns a new JSON value for a scalar per the core schema; NULL for non-scalars or bad UTF-8. */
 json_t *ydoc_scalar_json(const yaml_node_t *n)
 {
 	if (!ydoc_is_scalar(n))
@@ -795,6 +838,7 @@ fail:
 	return NULL;
 }
 
+/* Converts node n at nesting depth `depth`; returns a new reference or NULL after recording a problem. */
 static json_t *to_json(ydoc *d, const yaml_node_t *n, int depth, size_t *budget)
 {
 	if (!n) {
@@ -831,6 +875,7 @@ static json_t *to_json(ydoc *d, const yaml_node_t *n, int depth, size_t *budget)
 	return v;
 }
 
+/* Returns a new JSON value for any node, or NULL after recording a problem. */
 json_t *ydoc_to_json(ydoc *d, const yaml_node_t *n)
 {
 	size_t budget = YDOC_MAX_NODES;

@@ -273,16 +273,19 @@ static void test_wrong_types(void **state)
 	expect_problems("limits:\n  header_timeout_seconds: {a: 1}\n",
 	                NAME ":2:27: \"header_timeout_seconds\" must be an integer >= 1, not a mapping");
 	expect_problems("limits:\n  max_body_bytes: 99999999999999999999\n",
-	                NAME ":2:19: invalid value \"99999999999999999999\" for \"max_body_bytes\", it must be an integer >= 1");
+	                NAME ":2:19: invalid value \"99999999999999999999\" for \"max_body_bytes\", "
+	                "it must be an integer >= 1");
 	expect_problems("privacy:\n  retention_days: -1\n",
 	                NAME ":2:19: invalid value \"-1\" for \"retention_days\", it must be an integer >= 0");
 	expect_problems("trusted_proxies: 10.0.0.0/8\n",
 	                NAME ":1:18: \"trusted_proxies\" must be a sequence of strings, not \"10.0.0.0/8\"");
 	expect_problems("cors: {allowed_origins: [{a: b}]}\n",
 	                NAME ":1:26: each item of \"allowed_origins\" must be a string, not a mapping");
-	expect_problems("- listen\n", NAME ":1:1: the configuration must be a mapping of settings such as \"listen: 127.0.0.1:8080\"");
+	expect_problems("- listen\n",
+	                NAME ":1:1: the configuration must be a mapping of settings such as \"listen: 127.0.0.1:8080\"");
 	expect_problems("public_url: ftp://example.com\n",
-	                NAME ":1:13: invalid value \"ftp://example.com\" for \"public_url\", it must be an http:// or https:// "
+	                NAME ":1:13: invalid value \"ftp://example.com\" for \"public_url\", it must be an http:// or "
+	                "https:// "
 	                "URL such as https://feedback.example.com");
 	expect_problems("public_url: http://\n",
 	                NAME ":1:13: invalid value \"http://\" for \"public_url\", it must be an http:// or https:// "

@@ -279,12 +279,12 @@ static void test_locales(void **state)
 		form_free(f);
 		free(yaml);
 	}
-	expect_problems("title: x\nlocale: EN\n" ONE_QUESTION,
-	                PATH ":2:9: invalid value \"EN\" for \"locale\", it must be a language tag such as en, sl, nb or pt-BR");
+#define LOCALE_RULE "it must be a language tag such as en, sl, nb or pt-BR"
+	expect_problems("title: x\nlocale: EN\n" ONE_QUESTION, PATH ":2:9: invalid value \"EN\" for \"locale\", " LOCALE_RULE);
 	expect_problems("title: x\nlocale: english\n" ONE_QUESTION,
-	                PATH ":2:9: invalid value \"english\" for \"locale\", it must be a language tag such as en, sl, nb or pt-BR");
+	                PATH ":2:9: invalid value \"english\" for \"locale\", " LOCALE_RULE);
 	expect_problems("title: x\nlocale: en-\n" ONE_QUESTION,
-	                PATH ":2:9: invalid value \"en-\" for \"locale\", it must be a language tag such as en, sl, nb or pt-BR");
+	                PATH ":2:9: invalid value \"en-\" for \"locale\", " LOCALE_RULE);
 }
 
 /* ---- mistakes, one kind per test ------------------------------------------------------------ */
@@ -412,7 +412,8 @@ static void test_options_rules(void **state)
 	expect_problems("title: x\nquestions:\n  - id: q\n    type: multi_choice\n    label: Q\n    options: [a, [b]]\n",
 	                PATH ":6:18: each item of \"options\" must be a string, not a sequence");
 	/* numbers are fine as option texts */
-	form *f = load_ok("title: x\nquestions:\n  - id: q\n    type: single_choice\n    label: Q\n    options: [1, 2.50, \"3\"]\n");
+	form *f = load_ok("title: x\nquestions:\n  - id: q\n    type: single_choice\n    label: Q\n"
+	                  "    options: [1, 2.50, \"3\"]\n");
 	assert_string_equal(f->questions[0].options[1], "2.50");
 	form_free(f);
 }
@@ -683,7 +684,8 @@ static void test_public_json(void **state)
 	char *text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
 	assert_string_equal(text,
 		"{\"id\":\"s\",\"locale\":\"sl\",\"questions\":["
-		"{\"hint\":\"H\",\"id\":\"c\",\"label\":\"C\",\"next\":[{\"goto\":\"n\",\"if\":{\"equals\":\"A\"}},{\"goto\":\"end\"}],"
+		"{\"hint\":\"H\",\"id\":\"c\",\"label\":\"C\","
+		"\"next\":[{\"goto\":\"n\",\"if\":{\"equals\":\"A\"}},{\"goto\":\"end\"}],"
 		"\"options\":[\"A\",\"B\"],\"required\":true,\"type\":\"single_choice\",\"why\":\"W\"},"
 		"{\"id\":\"n\",\"label\":\"N\",\"max\":2.5,\"min\":1,\"next\":[{\"goto\":\"r\",\"if\":{\"answered\":true}}],"
 		"\"required\":false,\"type\":\"number\"},"
@@ -900,7 +902,8 @@ static void test_registry_errors(void **state)
 	diag_init(&d);
 	assert_null(form_registry_load_dir("/nonexistent/earshot-forms", &d));
 	assert_int_equal(d.n, 1);
-	assert_string_equal(d.items[0], "/nonexistent/earshot-forms: cannot read the forms directory: No such file or directory");
+	assert_string_equal(d.items[0],
+	                    "/nonexistent/earshot-forms: cannot read the forms directory: No such file or directory");
 	diag_free(&d);
 
 	diag_init(&d);
