@@ -1278,9 +1278,10 @@ static void route_call(plugin_host *h, plugin_instance *inst, const plugin_route
 		*json_body = q.json;
 		q.json = NULL;
 	} else {
-		char *msg = xasprintf("plugin %s: %s", inst->name,
-		                      q.call.error ? q.call.error
-		                      : rc == EARSHOT_OK ? "no reply was made" : "on_route failed (no message given)");
+		const char *why = q.call.error ? q.call.error
+		                  : rc == EARSHOT_OK ? "no reply was made" : "on_route failed (no message given)";
+		api_log(NULL, EARSHOT_LOG_ERROR, "%s %s: %s", method, path, why);
+		char *msg = xasprintf("plugin %s: %s", inst->name, why);
 		if (q.replied) {
 			/* A reply followed by a failure: the reply stands. */
 			*status = q.status;
@@ -1290,7 +1291,6 @@ static void route_call(plugin_host *h, plugin_instance *inst, const plugin_route
 			*status = 500;
 			*json_body = error_json("plugin_failed", msg);
 		}
-		api_log(NULL, EARSHOT_LOG_ERROR, "%s %s: %s", method, path, msg);
 		free(msg);
 	}
 	hook_call_end(&q.call, prev);

@@ -197,7 +197,7 @@ struct earshot_host {
 
 	/**
 	 * Sets the message explaining why the current hook returns EARSHOT_ERROR (init: why the
-	 * config is refused). The last call wins.
+	 * config is refused). The last call wins; passing last_error(handle) as an argument is fine.
 	 * @param handle the config, response or request handle of the current hook (borrowed).
 	 * @param fmt    printf format (borrowed).
 	 */
