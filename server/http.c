@@ -279,6 +279,11 @@ static void dispatch(struct evhttp_request *req, void *arg)
 		request_release(&r);
 		return;
 	}
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > srv->cfg->limits.max_body_bytes) {
+		reply_error(req, 413, "too_large", "The request is larger than this server accepts.", NULL);
+		request_release(&r);
+		return;
+	}
 	client_address(srv, req, r.client);
 	r.origin = evhttp_find_header(evhttp_request_get_input_headers(req), "Origin");
 	r.origin_allowed = origin_allowed(srv->cfg, r.origin);
@@ -462,7 +467,9 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 		*err = xstrdup("cannot create the event loop");
 		goto fail;
 	}
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->limits.max_body_bytes);
+	/* libevent answers bodies over its own limit with an HTML 413; keep its limit above ours so
+	 * that every ordinary oversized body gets the JSON 413 from dispatch(). */
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)(cfg->limits.max_body_bytes * 4 + 65536));
 	evhttp_set_max_headers_size(srv->http, MAX_HEADERS_BYTES);
 	evhttp_set_timeout(srv->http, cfg->limits.header_timeout_seconds);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |

@@ -94,16 +94,16 @@ static void handle_responses(request *r)
 		free(err);
 		return;
 	}
-	json_t *list = json_array();
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(list, response_record_to_json(&rows[i]));
-		response_record_clear(&rows[i]);
-	}
 	json_t *next = json_null();
 	if (more && n > 0) {
 		char cursor[24];
 		snprintf(cursor, sizeof cursor, "%lld", (long long)rows[n - 1].seq);
 		next = json_string(cursor);
+	}
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(list, response_record_to_json(&rows[i]));
+		response_record_clear(&rows[i]);
 	}
 	free(rows);
 	reply_json(r->req, 200, json_pack("{s:o, s:o}", "responses", list, "next", next));

@@ -11,7 +11,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TAP, Server, expect, expect_eq  # noqa: E402
+from harness import TAP, VALGRIND, Server, expect, expect_eq  # noqa: E402
 
 CHECKOUT = """id: checkout
 title: Before you go
@@ -315,13 +315,13 @@ def t_export_large_streams(s):
             st, h, body = s.submit("docs", {"missing": f"bulk {k}-{i} " + "x" * 200})
             if st != 201:
                 errors.append((st, body))
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(30)]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(30 if not VALGRIND else 3)]
     [t.start() for t in threads]
     [t.join() for t in threads]
-    expect_eq(errors, [], "every concurrent submit got 201")
+    expect_eq((len(errors), errors[:3]), (0, []), "every concurrent submit got 201")
     st, h, data = s.request("GET", "/api/v1/forms/docs/export?format=csv", admin=True, raw=True)
     rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
-    expect(len(rows) - 1 >= 3000, f"all rows exported ({len(rows) - 1})")
+    expect(len(rows) - 1 >= (3000 if not VALGRIND else 300), f"all rows exported ({len(rows) - 1})")
     expect_eq(h.get("transfer-encoding"), "chunked", "streamed in chunks")
 
 
