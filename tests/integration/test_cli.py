@@ -133,10 +133,9 @@ def t_export_cli_matches_http():
 
 
 def t_embedded_default():
-    # No config file in the working directory: check falls back to the embedded default.
-    import tempfile
-    d = tempfile.mkdtemp(prefix="earshot-it-")
-    rc, out, err = run_earshot("check", cwd=d)
+    # No config file in the working directory (the source tree has none): the embedded default,
+    # serving the bundled forms of ./forms.
+    rc, out, err = run_earshot("check", cwd=SRCDIR)
     expect_eq(rc, 0, f"embedded default is valid: {out}{err}")
     expect("embedded" in err, f"says it used the embedded default: {err}")
 
