@@ -290,9 +290,9 @@ static void dispatch(struct evhttp_request *req, void *arg)
 
 	bool path_known = false;
 	unsigned allowed = 0;
-	const route *rt = find_route(public_routes, &r, &path_known, &allowed);
-	if (!rt)
-		rt = find_route(admin_routes, &r, &path_known, &allowed);
+	const route *rt = NULL;
+	for (size_t i = 0; !rt && route_tables[i]; i++)
+		rt = find_route(route_tables[i], &r, &path_known, &allowed);
 	if (rt && (rt->flags & ROUTE_ADMIN)) {
 		if (!admin_authorised(srv, req)) {
 			evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",

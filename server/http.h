@@ -75,8 +75,10 @@ const char *request_query(const request *r, const char *name);
 /* Logs one line "earshot: ..." to stderr with a timestamp. */
 void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The routing tables of each family (routes_public.c, routes_admin.c), ended by a {0} entry. */
+/* The routing tables of each family (routes_*.c), each ended by a {0} entry, and the list of them
+ * that dispatch searches in order (route_tables.c), ended by NULL. */
 extern const route public_routes[];
 extern const route admin_routes[];
+extern const route *const route_tables[];
 
 #endif
