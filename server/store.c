@@ -279,6 +279,12 @@ static int configure(store *st, const char *path, durability_mode durability, ch
 	return 0;
 }
 
+/* The handle's connection (borrowed), for store_outbox.c. */
+sqlite3 *store_sqlite(store *st)
+{
+	return st->db;
+}
+
 /* Number of migrations this build knows (the user_version it migrates to). */
 int store_schema_version(void)
 {

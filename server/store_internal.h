@@ -55,8 +55,41 @@ static const store_migration store_migrations[] = {
 		"  value BLOB"
 		") WITHOUT ROWID;",
 	},
+	{
+		.name = "outbox of deliveries",
+		.sql =
+		/* One row per delivery a plugin queued, written in the answer's transaction. state is
+		 * pending | failed | dead | delivered; the worker sends pending and failed rows once
+		 * next_attempt_ms has come. response_id ties a delivery to its answer for erasure. */
+		"CREATE TABLE outbox ("
+		"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+		"  id TEXT UNIQUE NOT NULL,"
+		"  destination TEXT NOT NULL,"
+		"  type TEXT NOT NULL,"
+		"  plugin TEXT,"
+		"  response_id TEXT,"
+		"  body TEXT NOT NULL,"
+		"  state TEXT NOT NULL CHECK (state IN ('pending', 'failed', 'dead', 'delivered')),"
+		"  attempts INTEGER NOT NULL DEFAULT 0,"
+		"  created_ms INTEGER NOT NULL,"
+		"  retry_from_ms INTEGER NOT NULL,"
+		"  next_attempt_ms INTEGER NOT NULL,"
+		"  last_attempt_ms INTEGER,"
+		"  last_error TEXT,"
+		"  delivered_ms INTEGER"
+		");"
+		"CREATE INDEX outbox_due ON outbox(next_attempt_ms) WHERE state IN ('pending', 'failed');"
+		"CREATE INDEX outbox_state ON outbox(state, seq);"
+		"CREATE INDEX outbox_response ON outbox(response_id);",
+	},
 };
 
 static const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
+
+struct store;
+struct sqlite3;
+/* The SQLite connection of a store handle, for the other store*.c files (the outbox's SQL lives in
+ * store_outbox.c); it stays owned by the handle. */
+struct sqlite3 *store_sqlite(struct store *st);
 
 #endif
