@@ -82,6 +82,45 @@ static const store_migration store_migrations[] = {
 		"CREATE INDEX outbox_state ON outbox(state, seq);"
 		"CREATE INDEX outbox_response ON outbox(response_id);",
 	},
+	{
+		.name = "contacts, offers and used form tokens",
+		.sql =
+		/* A contact is one person, known by identity keys (an email address lower-cased as a
+		 * whole, a phone number in E.164); answers are linked to the contacts of their keys.
+		 * offers keeps what plugins attached to an answer, for the hosted thank-you page.
+		 * used_tokens remembers the nonces of timing tokens until they expire (single use).
+		 * Rows tied to an answer go with it (retention purge, erasure). */
+		"CREATE TABLE contacts ("
+		"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+		"  created_ms INTEGER NOT NULL"
+		");"
+		"CREATE TABLE contact_keys ("
+		"  kind TEXT NOT NULL CHECK (kind IN ('email', 'phone')),"
+		"  key TEXT NOT NULL,"
+		"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+		"  PRIMARY KEY (kind, key)"
+		") WITHOUT ROWID;"
+		"CREATE INDEX contact_keys_contact ON contact_keys(contact_id);"
+		"CREATE TABLE response_contacts ("
+		"  response_id TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,"
+		"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+		"  PRIMARY KEY (response_id, contact_id)"
+		") WITHOUT ROWID;"
+		"CREATE INDEX response_contacts_contact ON response_contacts(contact_id);"
+		"CREATE TABLE offers ("
+		"  response_id TEXT NOT NULL REFERENCES responses(id) ON DELETE CASCADE,"
+		"  seq INTEGER NOT NULL,"
+		"  form TEXT NOT NULL,"
+		"  text TEXT NOT NULL,"
+		"  code TEXT,"
+		"  PRIMARY KEY (response_id, seq)"
+		") WITHOUT ROWID;"
+		"CREATE TABLE used_tokens ("
+		"  nonce TEXT PRIMARY KEY NOT NULL,"
+		"  expires_ms INTEGER NOT NULL"
+		") WITHOUT ROWID;"
+		"CREATE INDEX used_tokens_expires ON used_tokens(expires_ms);",
+	},
 };
 
 static const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
