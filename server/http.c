@@ -17,6 +17,7 @@
 
 #include "http.h"
 #include "maintenance.h"
+#include "outbox.h"
 #include "plugin_glue.h"
 #include "reply.h"
 #include "util.h"
@@ -490,6 +491,9 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 	                           plugin_glue_writer_hooks(srv, &hooks), err);
 	if (!srv->writer)
 		goto fail;
+	srv->outbox = outbox_start(cfg, NULL, err);
+	if (!srv->outbox)
+		goto fail;
 	srv->submit_limit = ratelimit_new(cfg->limits.submissions_per_minute);
 	plugin_glue_set_forms(srv);
 
@@ -529,6 +533,8 @@ int server_run(server *srv)
 		writer_stop(srv->writer);
 		srv->writer = NULL;
 	}
+	outbox_stop(srv->outbox);
+	srv->outbox = NULL;
 	log_line("stopped cleanly: %llu answer(s) stored in %llu commit(s)", (unsigned long long)answers,
 	         (unsigned long long)batches);
 	return 0;
@@ -540,6 +546,7 @@ void server_free(server *srv)
 		return;
 	if (srv->writer)
 		writer_stop(srv->writer);
+	outbox_stop(srv->outbox);
 	for (int i = 0; i < 4; i++)
 		if (srv->signals[i])
 			event_free(srv->signals[i]);

@@ -16,6 +16,7 @@
 #include "writer.h"
 
 struct plugin_slot;
+struct outbox;
 
 typedef struct server {
 	earshot_config *cfg;         /* owned */
@@ -24,6 +25,7 @@ typedef struct server {
 	struct evhttp *http;         /* owned */
 	form_registry *forms;        /* a reference; replaced on SIGHUP */
 	writer *writer;              /* owned */
+	struct outbox *outbox;       /* owned: the delivery worker */
 	store *reader;               /* owned; read-only connection for admin queries */
 	ratelimit *submit_limit;     /* owned */
 	struct plugin_slot *plugins; /* owned, may be NULL */
@@ -79,6 +81,7 @@ void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * that dispatch searches in order (route_tables.c), ended by NULL. */
 extern const route public_routes[];
 extern const route admin_routes[];
+extern const route deliveries_routes[];
 extern const route *const route_tables[];
 
 #endif

@@ -13,6 +13,7 @@ static const struct command {
 	{ "check", cli_check, "validate the config, every form and every plugin" },
 	{ "export", cli_export, "write a form's answers as CSV, NDJSON or XLSX" },
 	{ "token", cli_token, "print a new admin token and its config line" },
+	{ "deliveries", cli_deliveries, "list the outbox of deliveries; replay one" },
 };
 
 static void usage(FILE *out)

@@ -6,6 +6,7 @@
 #include <event2/http.h>
 
 #include "plugin_glue.h"
+#include "outbox.h"
 #include "plugin_host.h"
 #include "reply.h"
 #include "util.h"
@@ -26,6 +27,7 @@ int plugin_glue_load(const earshot_config *cfg, struct plugin_slot **out, diag_l
 	if (plugin_host_load(cfg, cfg->database, &h, diags) != 0)
 		return -1;
 	plugin_host_set_logger(h, log_from_plugin, NULL);
+	plugin_host_set_outbox(h, outbox_plugin_enqueue, (void *)cfg);
 	*out = plugin_slot_new(h);
 	return 0;
 }
@@ -99,6 +101,10 @@ int plugin_glue_reload(server *srv, diag_list *diags)
 		return -1;
 	}
 	plugin_host_set_logger(h, log_from_plugin, NULL);
+	/* Plugins enqueue to the destinations of the config they were loaded with; the worker follows. */
+	plugin_host_set_outbox(h, outbox_plugin_enqueue, (void *)cfg);
+	if (srv->outbox)
+		outbox_set_destinations(srv->outbox, cfg);
 	if (!srv->plugins) {
 		srv->plugins = plugin_slot_new(h);
 	} else {

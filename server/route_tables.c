@@ -6,5 +6,6 @@
 const route *const route_tables[] = {
 	public_routes,
 	admin_routes,
+	deliveries_routes,
 	NULL,
 };

@@ -1,0 +1,136 @@
+/* routes_deliveries: the outbox for site owners (bearer token) — GET /api/v1/deliveries lists it,
+ * POST /api/v1/deliveries/{id}/retry replays a delivery that was not delivered. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "http.h"
+#include "outbox.h"
+#include "reply.h"
+#include "util.h"
+
+#define LIST_LIMIT_DEFAULT 100
+#define LIST_LIMIT_MAX 1000
+
+/* Parses a non-negative decimal query parameter: the value, -1 when absent, -2 when malformed. */
+static long long query_count(request *r, const char *name)
+{
+	const char *v = request_query(r, name);
+	if (!v)
+		return -1;
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	return (*v && *end == '\0' && n >= 0) ? n : -2;
+}
+
+/* Answers 400 invalid_parameter naming parameter. */
+static void bad_parameter(request *r, const char *parameter, const char *message)
+{
+	reply_error(r->req, 400, "invalid_parameter", message, json_pack("{s:s}", "parameter", parameter));
+}
+
+/* Reads state, limit and after. Returns 0, or -1 after answering 400. */
+static int list_parameters(request *r, bool *all, delivery_state *state, int *limit, int64_t *after)
+{
+	const char *name = request_query(r, "state");
+	*all = !name || !*name;
+	if (!*all && delivery_state_parse(name, state) != 0) {
+		bad_parameter(r, "state", "\"state\" must be one of: pending, failed, dead, delivered.");
+		return -1;
+	}
+	long long n = query_count(r, "limit");
+	if (n == -1)
+		n = LIST_LIMIT_DEFAULT;
+	if (n < 1 || n > LIST_LIMIT_MAX) {
+		bad_parameter(r, "limit", "\"limit\" must be a whole number from 1 to 1000.");
+		return -1;
+	}
+	*limit = (int)n;
+	long long a = query_count(r, "after");
+	if (a == -2) {
+		bad_parameter(r, "after", "\"after\" must be a cursor from a previous page.");
+		return -1;
+	}
+	*after = a < 0 ? 0 : a;
+	return 0;
+}
+
+/* GET /api/v1/deliveries?state=&limit=&after= → {"deliveries":[…],"next":cursor|null}. */
+static void handle_list(request *r)
+{
+	bool all;
+	delivery_state state = DELIVERY_PENDING;
+	int limit;
+	int64_t after;
+	if (list_parameters(r, &all, &state, &limit, &after) != 0)
+		return;
+	delivery_record *rows = NULL;
+	size_t n = 0;
+	bool more = false;
+	char *err = NULL;
+	if (store_outbox_list(r->srv->reader, all, state, after, limit, &rows, &n, &more, &err) != 0) {
+		reply_error(r->req, 503, "unavailable", err, NULL);
+		free(err);
+		return;
+	}
+	json_t *next = json_null();
+	if (more && n > 0) {
+		char cursor[24];
+		snprintf(cursor, sizeof cursor, "%lld", (long long)rows[n - 1].seq);
+		json_decref(next);
+		next = json_string(cursor);
+	}
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(list, delivery_record_to_json(&rows[i]));
+		delivery_record_clear(&rows[i]);
+	}
+	free(rows);
+	reply_json(r->req, 200, json_pack("{s:o, s:o}", "deliveries", list, "next", next));
+}
+
+/* POST /api/v1/deliveries/{id}/retry → 200 with the replayed row; 404 unknown_delivery; 409
+ * already_delivered. The write takes a short-lived connection of its own (the listing's is
+ * read-only), then wakes the delivery worker. */
+static void handle_retry(request *r)
+{
+	const char *id = request_param(r, "id");
+	store *st = NULL;
+	char *err = NULL;
+	delivery_record d;
+	memset(&d, 0, sizeof d);
+	if (store_open(r->srv->cfg->database, r->srv->cfg->durability, false, &st, &err) != 0) {
+		reply_error(r->req, 503, "unavailable", err, NULL);
+		free(err);
+		return;
+	}
+	int rc = store_outbox_retry(st, id, now_ms(), &d, &err);
+	store_close(st);
+	switch (rc) {
+	case 1:
+		outbox_notify();
+		reply_json(r->req, 200, delivery_record_to_json(&d));
+		break;
+	case 0:
+		reply_error(r->req, 404, "unknown_delivery", "There is no delivery with this id.", NULL);
+		break;
+	case 2:
+		reply_error(r->req, 409, "already_delivered", "This delivery was already delivered.",
+		            json_pack("{s:o}", "delivery", delivery_record_to_json(&d)));
+		break;
+	default:
+		reply_error(r->req, 503, "unavailable", err ? err : "The delivery could not be replayed.", NULL);
+		break;
+	}
+	free(err);
+	delivery_record_clear(&d);
+}
+
+const route deliveries_routes[] = {
+	{ .methods = EVHTTP_REQ_GET, .pattern = "/api/v1/deliveries", .handle = handle_list, .flags = ROUTE_ADMIN },
+	{ .methods = EVHTTP_REQ_POST, .pattern = "/api/v1/deliveries/{id}/retry", .handle = handle_retry,
+	  .flags = ROUTE_ADMIN },
+	{ 0 },
+};
