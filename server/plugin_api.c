@@ -1036,6 +1036,19 @@ static int api_parse_time(const char *text, int64_t *ms)
 	return text && iso8601_parse_ms(text, ms) == 0 ? EARSHOT_OK : EARSHOT_ERROR;
 }
 
+/* ---- Destinations ------------------------------------------------------------------------------ */
+
+/* 1 when the config the plugin was loaded with defines destination name, else 0. */
+static int api_has_destination(const void *handle, const char *name)
+{
+	(void)handle;
+	const plugin_host *h = current_call && current_call->inst ? current_call->inst->host : NULL;
+	for (size_t i = 0; h && name && i < h->n_destinations; i++)
+		if (strcmp(h->destinations[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* ---- The table ---------------------------------------------------------------------------------- */
 
 static const struct earshot_host host_table = {
@@ -1108,6 +1121,7 @@ static const struct earshot_host host_table = {
 	.query_answer_number = api_query_answer_number,
 	.query_close = api_query_close,
 	.parse_time = api_parse_time,
+	.has_destination = api_has_destination,
 };
 
 const struct earshot_host *plugin_api_table(void)

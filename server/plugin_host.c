@@ -241,6 +241,9 @@ int plugin_host_load(const earshot_config *cfg, const char *db_path, plugin_host
 	h->db_path = db_path ? xstrdup(db_path) : NULL;
 	pthread_mutex_init(&h->route_lock, NULL);
 	h->inst = xcalloc(cfg->n_plugins ? cfg->n_plugins : 1, sizeof *h->inst);
+	h->destinations = xcalloc(cfg->n_destinations ? cfg->n_destinations : 1, sizeof *h->destinations);
+	for (size_t i = 0; i < cfg->n_destinations; i++)
+		h->destinations[h->n_destinations++] = xstrdup(cfg->destinations[i].name);
 	int failed = 0;
 	for (size_t i = 0; i < cfg->n_plugins; i++) {
 		const plugin_spec *spec = &cfg->plugins[i];
@@ -283,6 +286,9 @@ void plugin_host_free(plugin_host *h)
 	for (size_t i = h->n; i-- > 0;)
 		instance_free(h->inst[i]);
 	free(h->inst);
+	for (size_t i = 0; i < h->n_destinations; i++)
+		free(h->destinations[i]);
+	free(h->destinations);
 	if (h->ro)
 		store_close(h->ro);
 	if (h->forms)

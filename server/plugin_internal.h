@@ -62,6 +62,8 @@ struct plugin_host {
 	void *log_arg;
 	plugin_enqueue_fn enqueue_fn;
 	void *enqueue_arg;
+	char **destinations;     /* owned copies of the config's destination names (has_destination) */
+	size_t n_destinations;
 };
 
 /* The hook call in progress on this thread: the plugin, and the message set_error or a failing host
