@@ -17,7 +17,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const staticDir = path.join(repo, 'static');
 const BIN = process.env.EARSHOT_BIN || path.join(repo, '_build', 'earshot');
-const MOCK = process.env.EARSHOT_MOCK === '1';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 if (!fs.existsSync(path.join(here, 'node_modules', 'playwright-core'))) {
@@ -97,7 +96,8 @@ const FORMS = [
     questions: [{ id: 'x', type: 'nps', label: 'How likely are you to recommend us?' }],
     trigger: { event: 'page_view', pages: { include: ['/two'] } } },
   { id: 'callme', kind: 'survey', title: 'Call me back', locale: 'en',
-    questions: [{ id: 'tel', type: 'phone', label: 'Phone', required: true, hint: '+386 40 123 456' }],
+    questions: [{ id: 'tel', type: 'phone', label: 'Phone', required: true, hint: '+386 40 123 456' },
+      { id: 'when', type: 'single_choice', label: 'When should we call?', options: ['Morning', 'Afternoon'] }],
     trigger: { event: 'page_view', pages: { include: ['/callme'] } } },
   { id: 'coupon', kind: 'survey', title: 'A gift for you', locale: 'en', thank_you: 'Here is your code.',
     questions: [{ id: 'email', type: 'email', label: 'Email', required: true }],
@@ -152,14 +152,9 @@ fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
 
 const serverLog = path.join(tmp, 'server.log');
 const logFd = fs.openSync(serverLog, 'a');
-let server;
-if (MOCK) {
-  fs.writeFileSync(path.join(tmp, 'mock.json'), JSON.stringify({ port: EPORT, static_dir: staticDir, origins: [H], token_sha256: TOKEN_SHA, forms: FORMS }));
-  server = spawn(process.execPath, [path.join(here, 'mock-server.mjs'), path.join(tmp, 'mock.json')], { stdio: ['ignore', logFd, logFd] });
-} else {
-  if (!fs.existsSync(BIN)) await bail(`earshot binary not found at ${BIN} (set EARSHOT_BIN)`);
-  server = spawn(BIN, ['serve', '-c', path.join(tmp, 'earshot.yaml')], { cwd: tmp, stdio: ['ignore', logFd, logFd] });
-}
+let server = null;
+if (!fs.existsSync(BIN)) await bail(`earshot binary not found at ${BIN} (set EARSHOT_BIN)`);
+server = spawn(BIN, ['serve', '-c', path.join(tmp, 'earshot.yaml')], { cwd: tmp, stdio: ['ignore', logFd, logFd] });
 let serverExited = null;
 server.on('exit', (code, sig) => { serverExited = sig || code; });
 
@@ -496,17 +491,23 @@ test('offline submit is queued and arrives exactly once after the network return
   const page = await newPage();
   await page.goto(H + '/offline');
   const dlg = await shown(page);
+  // a second tab of the same site is open too: both will try to deliver the queued answer
+  const tab = await page.context().newPage();
+  await tab.goto(H + '/offline');
+  await loaded(tab);
   await page.context().setOffline(true);
   await dlg.getByRole('button', { name: '7', exact: true }).click();
   await dlg.getByText('Got it.').waitFor();
+  await sleep(4000); // retries keep failing meanwhile
   const q = JSON.parse(await storage(page, 'earshot:queue'));
   eq(q.length, 1, 'one queued answer');
+  ok(q[0].n >= 1, 'retried while offline');
   eq((await responses('offline')).length, 0, 'nothing on the server yet');
-  // a second tab of the same site is open too: both will try to deliver the same queued answer
+  const back = Date.now();
   await page.context().setOffline(false);
-  const tab = await page.context().newPage();
-  await tab.goto(H + '/offline');
   await waitResponses('offline', 1);
+  const took = Date.now() - back;
+  ok(took < 1500, `delivered ${took} ms after the network returned`);
   await sleep(2500);
   const rs = await responses('offline');
   eq(rs.length, 1, 'exactly one stored');
@@ -520,6 +521,8 @@ test('strict CSP page (no inline, Trusted Types) shows, styles and submits the w
     window.__violations = [];
     document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
   });
+  const requests = [];
+  page.on('request', r => requests.push(r));
   await page.goto(H + '/strict?csp=1');
   const dlg = await shown(page);
   eq(await dlg.evaluate(el => getComputedStyle(el).position), 'fixed', 'stylesheet applied');
@@ -532,6 +535,12 @@ test('strict CSP page (no inline, Trusted Types) shows, styles and submits the w
   eq(r.meta.page, H + '/strict?csp=1', 'meta.page');
   ok(/^v_\w+$/.test(r.meta.visitor), 'meta.visitor');
   eq(await page.evaluate(() => window.__violations), [], 'no CSP violations');
+  eq(requests.filter(r => r.method() === 'OPTIONS').length, 0, 'no CORS preflight');
+  const post = requests.find(r => r.method() === 'POST');
+  ok(/^text\/plain/.test(post.headers()['content-type']), 'submitted as text/plain: ' + post.headers()['content-type']);
+  const sent = JSON.parse(post.postData());
+  ok(/^[0-9a-f]{32}$/.test(sent.idempotency_key), 'idempotency_key in the body');
+  ok(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(sent.started_at), 'started_at ISO-8601');
   eq(page.errors, [], 'no page errors');
 });
 
@@ -623,7 +632,8 @@ test('an offer from the server is shown with a working copy button', async () =>
   await dlg.getByText('Here is your code.').waitFor();
   eq(await dlg.getByRole('textbox', { name: '10% off your next order' }).inputValue(), 'EAR-7Q2M-K9', 'code shown');
   await dlg.getByRole('button', { name: 'Copy' }).click();
-  await page.waitForFunction(() => navigator.clipboard.readText().then(t => t === 'EAR-7Q2M-K9'));
+  await dlg.getByText('✓').waitFor();
+  eq(await page.evaluate(() => navigator.clipboard.readText()), 'EAR-7Q2M-K9', 'code on the clipboard');
   eq(await storage(page, 'earshot:queue'), null, 'accepted answer left the queue');
 });
 
@@ -632,7 +642,8 @@ test('a 422 from the server brings the visitor back to the refused field', async
   await page.goto(H + '/callme');
   const dlg = await shown(page);
   await dlg.getByRole('textbox', { name: 'Phone' }).fill('12');
-  await dlg.getByRole('button', { name: 'Send' }).click();
+  await dlg.getByRole('button', { name: 'Next' }).click();
+  await dlg.getByRole('button', { name: 'Afternoon' }).click();
   await page.waitForFunction(() => {
     const e = document.getElementById('earshot-widget').shadowRoot.querySelector('[role=alert]');
     return e && e.textContent.length > 3;
@@ -640,9 +651,10 @@ test('a 422 from the server brings the visitor back to the refused field', async
   eq(await dlg.getByRole('textbox', { name: 'Phone' }).getAttribute('aria-invalid'), 'true', 'field marked invalid');
   eq((await responses('callme')).length, 0, 'nothing stored');
   await dlg.getByRole('textbox', { name: 'Phone' }).fill('+386 40 123 456');
-  await dlg.getByRole('button', { name: 'Send' }).click();
+  await dlg.getByRole('button', { name: 'Next' }).click();
+  await dlg.getByRole('button', { name: 'Morning' }).click();
   await dlg.getByText('Thank you!').waitFor();
-  eq((await waitResponses('callme', 1))[0].answers, { tel: '+38640123456' }, 'stored after the fix');
+  eq((await waitResponses('callme', 1))[0].answers, { tel: '+38640123456', when: 'Morning' }, 'stored after the fix');
 });
 
 // ---------------------------------------------------------------------------------------------------
