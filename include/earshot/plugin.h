@@ -9,9 +9,10 @@
  *   - EARSHOT_PLUGIN_ABI_MAJOR changes only for changes that break loading; the server refuses a
  *     plugin built for another major.
  *   - EARSHOT_PLUGIN_ABI_MINOR changes for additions; structs only grow at their end, hooks and host
- *     functions keep their meaning. A plugin built for an older minor keeps loading; one built for a
- *     newer minor than the server is refused. A plugin that wants a function added in a later minor
- *     while still loading on older servers checks for it with EARSHOT_HOST_HAS() before calling it.
+ *     functions keep their meaning. A plugin built for an older minor keeps loading; one that
+ *     requires a newer minor than the server speaks is refused. A plugin may require less than the
+ *     header it is built with (define EARSHOT_PLUGIN_REQUIRES_MINOR before including this header)
+ *     and probe for the newer host functions with EARSHOT_HOST_HAS() before calling them.
  *   - Enumeration values below are part of the ABI and are never renumbered.
  *
  * ABI changelog (newest first; add a dated line for every change)
@@ -34,6 +35,15 @@ extern "C" {
 #define EARSHOT_PLUGIN_ABI_MAJOR 1
 /** Plugin ABI minor version: bumped for additions at the end of the structs. */
 #define EARSHOT_PLUGIN_ABI_MINOR 0
+
+/* The ABI minor version a plugin requires of the server: by default the header's. Define it lower
+ * before including this header to load on older servers too (then check EARSHOT_HOST_HAS). */
+#ifndef EARSHOT_PLUGIN_REQUIRES_MINOR
+#define EARSHOT_PLUGIN_REQUIRES_MINOR EARSHOT_PLUGIN_ABI_MINOR
+#endif
+#if EARSHOT_PLUGIN_REQUIRES_MINOR > EARSHOT_PLUGIN_ABI_MINOR
+#error "EARSHOT_PLUGIN_REQUIRES_MINOR cannot exceed the header's EARSHOT_PLUGIN_ABI_MINOR"
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define EARSHOT_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -99,7 +109,8 @@ struct earshot_plugin {
 	uint32_t struct_size;
 	/** EARSHOT_PLUGIN_ABI_MAJOR the plugin was compiled against (filled by the macro). */
 	uint16_t abi_major;
-	/** EARSHOT_PLUGIN_ABI_MINOR the plugin was compiled against (filled by the macro). */
+	/** The lowest ABI minor the plugin works with: EARSHOT_PLUGIN_REQUIRES_MINOR, by default the
+	 *  header's EARSHOT_PLUGIN_ABI_MINOR (filled by the macro). */
 	uint16_t abi_minor;
 	/** Short name, e.g. "nps"; static string owned by the plugin. Required. */
 	const char *name;
@@ -158,13 +169,13 @@ struct earshot_plugin {
 	EARSHOT_PLUGIN_EXPORT const struct earshot_plugin earshot_plugin = {      \
 		.struct_size = (uint32_t)sizeof(struct earshot_plugin),           \
 		.abi_major = EARSHOT_PLUGIN_ABI_MAJOR,                            \
-		.abi_minor = EARSHOT_PLUGIN_ABI_MINOR,                            \
+		.abi_minor = EARSHOT_PLUGIN_REQUIRES_MINOR,                       \
 		__VA_ARGS__                                                       \
 	}
 
 /**
- * True when the running server's table has the member `fn` (a function added in a later minor).
- * Functions of the minor the plugin was built against are always present.
+ * True when the running server's table has the member `fn`, a function added in a later minor than
+ * the plugin requires. Functions of the minor it requires are always present.
  */
 #define EARSHOT_HOST_HAS(host, fn)                                                        \
 	((host)->size >= offsetof(struct earshot_host, fn) + sizeof((host)->fn) && (host)->fn != NULL)

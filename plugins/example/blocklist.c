@@ -48,7 +48,8 @@ static int blocklist_init(const struct earshot_host *host, const earshot_conf *c
 		const char *d = NULL;
 		const earshot_conf *item = host->config_item(config, "domains", i);
 		if (host->config_string(item, NULL, &d) != 1 || !*d || strchr(d, '@')) {
-			host->set_error(config, "\"domains\" item %zu must be a domain name such as example.net", i + 1);
+			host->set_error(config, "\"domains\" item %zu must be a domain name such as example.net",
+			                i + 1);
 			free(b->domains);
 			free(b);
 			return EARSHOT_ERROR;
@@ -78,7 +79,8 @@ static int is_blocked(const struct blocklist *b, const char *address)
 		size_t dlen = strlen(b->domains[i]);
 		if (len == dlen && strcasecmp(domain, b->domains[i]) == 0)
 			return 1;
-		if (len > dlen && domain[len - dlen - 1] == '.' && strcasecmp(domain + len - dlen, b->domains[i]) == 0)
+		if (len > dlen && domain[len - dlen - 1] == '.' &&
+		    strcasecmp(domain + len - dlen, b->domains[i]) == 0)
 			return 1;
 	}
 	return 0;
@@ -91,11 +93,13 @@ static int blocklist_response(void *state, earshot_response *r)
 	const struct earshot_host *host = b->host;
 	for (size_t i = 0; i < host->answered_count(r); i++) {
 		const char *id = host->answered_id(r, i);
-		if (b->question ? strcmp(id, b->question) != 0 : strcmp(host->question_type(r, id), "email") != 0)
+		const char *type = host->question_type(r, id);
+		if (b->question ? strcmp(id, b->question) != 0 : !type || strcmp(type, "email") != 0)
 			continue;
 		const char *address = host->answer_string(r, id);
 		if (address && is_blocked(b, address)) {
-			host->log(r, EARSHOT_LOG_INFO, "refused an answer to %s from a blocked domain", host->response_form(r));
+			host->log(r, EARSHOT_LOG_INFO, "refused an answer to %s from a blocked domain",
+			          host->response_form(r));
 			if (host->reject(r, id, b->message) != EARSHOT_OK)
 				return EARSHOT_ERROR;
 		}

@@ -494,7 +494,15 @@ static void test_descriptor_older_minor_loads(void **state)
 	assert_ptr_equal(out.on_response, noop_response);
 	assert_null(out.fini);
 
-	/* The same on a 1.1 server: newer than the host, refused. */
+	/* Built with a 1.2 header but requiring only 1.0 (EARSHOT_PLUGIN_REQUIRES_MINOR): loads on 1.0. */
+	d.abi_minor = 0;
+	memcpy(big, &d, sizeof d);
+	assert_int_equal(plugin_check_descriptor(big, 1, 0, &out, &reason), 0);
+	assert_ptr_equal(out.on_response, noop_response);
+
+	/* Requiring 1.2 on a 1.1 server: newer than the host, refused. */
+	d.abi_minor = 2;
+	memcpy(big, &d, sizeof d);
 	assert_int_equal(plugin_check_descriptor(big, 1, 1, &out, &reason), -1);
 	assert_string_equal(reason, "built for plugin ABI 1.2, newer than this earshot's 1.1: upgrade earshot "
 	                            "or rebuild the plugin against its header");
