@@ -1,6 +1,8 @@
 /* plugin_api: the host function table plugins call (struct earshot_host) and the dispatch of the
  * on_response and on_route hooks. Every handle a plugin holds is one of the structs below; the host
- * call in progress on a thread (hook_call) collects error messages and names the plugin in logs. */
+ * call in progress on a thread (hook_call) collects error messages and names the plugin in logs.
+ * Each api_NAME function implements the table member NAME: its contract (what it returns, who owns
+ * what) is the comment on that member in include/earshot/plugin.h. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>

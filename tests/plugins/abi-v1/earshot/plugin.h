@@ -16,6 +16,7 @@
  *   - Enumeration values below are part of the ABI and are never renumbered.
  *
  * ABI changelog (newest first; add a dated line for every change)
+ *   2026-11-25  1.0  (before release, no version change) has_destination appended to the host table.
  *   2026-11-25  1.0  First release: descriptor (size, major, minor, name, version, init, on_response,
  *                    on_route, fini), host table with config, log, response, kv, delivery, route,
  *                    JSON builder and report query functions.
@@ -418,6 +419,18 @@ struct earshot_host {
 	 *  optional fraction and "+hh:mm" offset) into ms since the epoch. text: borrowed. Returns
 	 *  EARSHOT_OK or EARSHOT_ERROR. */
 	int (*parse_time)(const char *text, int64_t *ms);
+
+	/* ---- Destinations (any hook; appended within 1.0 before its release) --------------------- */
+
+	/**
+	 * Whether earshot.yaml defines a destination called name, the target of enqueue_delivery — so
+	 * that init can refuse a config naming an unknown one at start. A plugin that must also load on
+	 * a server without it checks EARSHOT_HOST_HAS(host, has_destination) first.
+	 * @param handle the config, response or request handle of the current hook (borrowed).
+	 * @param name   the destination's name (borrowed).
+	 * @return 1 when it exists, 0 when not (or name is NULL).
+	 */
+	int (*has_destination)(const void *handle, const char *name);
 };
 
 #ifdef __cplusplus
