@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+#include <event2/thread.h>
 #include <jansson.h>
 
 #include "earshot/plugin.h"
@@ -745,6 +747,99 @@ static void test_enqueue_unknown_destination(void **state)
 	free(err);
 }
 
+/* ---- Through the writer: the answer's transaction ---------------------------------------------- */
+
+/* Collects finished jobs; stops the loop once `want` are back. */
+typedef struct done_box {
+	struct event_base *base;
+	writer_job *jobs[8];
+	size_t n, want;
+	bool timed_out;
+} done_box;
+
+static void job_done(writer_job *job, void *arg)
+{
+	done_box *box = arg;
+	box->jobs[box->n++] = job;
+	if (box->n >= box->want)
+		event_base_loopbreak(box->base);
+}
+
+static void job_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	done_box *box = arg;
+	box->timed_out = true;
+	event_base_loopbreak(box->base);
+}
+
+static void test_refusal_through_writer_stores_nothing(void **state)
+{
+	fx *f = *state;
+	const char *p = fixture(f, "behave", 0755);
+	/* The counter runs first and writes to its key-value space; the guard may then refuse. */
+	spec_add(f, "counter", p, NULL, "{\"count\":true,\"tag\":\"counted\",\"score\":4}");
+	spec_add(f, "guard", p, NULL,
+	         "{\"reject\":{\"question\":\"comment\",\"word\":\"spam\",\"message\":\"no spam, please\"}}");
+	expect_loaded(f, f->db);
+	plugin_slot *slot = plugin_slot_new(f->host);
+	f->host = NULL;
+	assert_int_equal(evthread_use_pthreads(), 0);
+	done_box box = { .base = event_base_new(), .want = 2 };
+	writer_hooks hooks = { .on_response = plugin_slot_on_response, .ctx = slot };
+	char *err = NULL;
+	writer *w = writer_start(f->db, DURABILITY_NORMAL, box.base, &hooks, &err);
+	if (!w)
+		fail_msg("writer_start: %s", err);
+	writer_job *bad = job_new(f, "exit-survey", "{\"comment\":\"cheap spam\"}", NULL);
+	writer_job *good = job_new(f, "exit-survey", "{\"comment\":\"fine\"}", NULL);
+	bad->done = good->done = job_done;
+	bad->done_arg = good->done_arg = &box;
+	writer_submit(w, bad);
+	writer_submit(w, good);
+	struct event *timer = evtimer_new(box.base, job_timeout, &box);
+	struct timeval tv = { 30, 0 };
+	evtimer_add(timer, &tv);
+	event_base_dispatch(box.base);
+	event_free(timer);
+	writer_stop(w);
+	assert_false(box.timed_out);
+	assert_int_equal(box.n, 2);
+
+	assert_int_equal(bad->status, 422);
+	assert_json(json_object_get(bad->body, "fields"), "{\"comment\":\"no spam, please\"}");
+	assert_int_equal(good->status, 201);
+	assert_json(json_object_get(good->body, "score"), "{\"fixture\":4}");
+
+	/* Only the good answer is stored, and the counter's write for the refused one is gone. */
+	open_store(f, true);
+	int64_t n = -1;
+	assert_int_equal(store_response_count(f->st, "exit-survey", &n, &err), 0);
+	assert_int_equal(n, 1);
+	char *value = NULL;
+	size_t len = 0;
+	assert_int_equal(store_kv_get(f->st, "counter", "count", &value, &len, &err), 1);
+	assert_string_equal(value, "1");
+	free(value);
+	assert_int_equal(store_kv_get(f->st, "counter", "last", &value, &len, &err), 1);
+	assert_string_equal(value, good->id);
+	free(value);
+	response_record *rows = NULL;
+	size_t n_rows = 0;
+	bool more = false;
+	assert_int_equal(store_response_list(f->st, "exit-survey", STORE_TIME_MIN, STORE_TIME_MAX, 0, 10, &rows,
+	                                     &n_rows, &more, &err), 0);
+	assert_int_equal(n_rows, 1);
+	assert_string_equal(rows[0].id, good->id);
+	assert_json(rows[0].tags, "[\"counted\"]");
+	assert_json(rows[0].score, "{\"fixture\":4}");
+	response_record_clear(&rows[0]);
+	free(rows);
+	event_base_free(box.base);
+	plugin_slot_free(slot);
+}
+
 /* ---- Routes and report queries ------------------------------------------------------------------ */
 
 /* Stores a response of form with created_ms and score (JSON text or NULL). */
@@ -1022,6 +1117,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kv_rolls_back_with_savepoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enqueue_delivery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enqueue_unknown_destination, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_through_writer_stores_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_and_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_query_without_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_clash_and_bad_pattern, setup, teardown),
