@@ -11,7 +11,7 @@
 #include "reply.h"
 #include "util.h"
 
-/* Loaded configs whose plugin settings are in service: the host may keep pointers into them. */
+/* Configs read by reloads, still referenced by the plugins and the outbox in service. */
 static earshot_config **reloaded_configs;
 static size_t n_reloaded_configs;
 
@@ -110,6 +110,8 @@ int plugin_glue_reload(server *srv, diag_list *diags)
 	} else {
 		plugin_slot_swap(srv->plugins, h);
 	}
+	/* The outbox resolves destinations through this config from now on: keep it until shutdown
+	 * (a reload is rare; each costs one parsed config). */
 	reloaded_configs = xrealloc(reloaded_configs, (n_reloaded_configs + 1) * sizeof *reloaded_configs);
 	reloaded_configs[n_reloaded_configs++] = cfg;
 	return 0;
