@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "util.h"
@@ -632,6 +633,33 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+#ifndef EARSHOT_PLUGINDIR
+#define EARSHOT_PLUGINDIR "/usr/local/lib/earshot/plugins"
+#endif
+
+/* Where a bundled plugin of the embedded default lives: plugins/NAME beside the running binary (a
+ * build tree), else the installed plugin directory. Returns a malloc'd path (caller frees). */
+static char *bundled_plugin_path(const char *configured)
+{
+	const char *slash = strrchr(configured, '/');
+	const char *name = slash ? slash + 1 : configured;
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *dir_end = strrchr(exe, '/');
+		if (dir_end) {
+			*dir_end = '\0';
+			char *beside = xasprintf("%s/plugins/%s", exe, name);
+			struct stat st;
+			if (stat(beside, &st) == 0 && S_ISREG(st.st_mode))
+				return beside;
+			free(beside);
+		}
+	}
+	return xasprintf("%s/%s", EARSHOT_PLUGINDIR, name);
+}
+
 /* Parses the embedded default; bundled forms and static files are used when ./forms or ./static
  * do not exist, so an installed earshot serves its example forms from any directory. */
 static earshot_config *config_load_embedded(diag_list *diags)
@@ -647,6 +675,11 @@ static earshot_config *config_load_embedded(diag_list *diags)
 	if (!is_dir(c->static_dir)) {
 		free(c->static_dir);
 		c->static_dir = xstrdup(EARSHOT_DATADIR "/static");
+	}
+	for (size_t i = 0; i < c->n_plugins; i++) {
+		char *found = bundled_plugin_path(c->plugins[i].path);
+		free(c->plugins[i].path);
+		c->plugins[i].path = found;
 	}
 	return c;
 }

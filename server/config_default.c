@@ -1,8 +1,10 @@
 /* config_default: the configuration earshot runs on when there is no earshot.yaml. */
 #include "config.h"
 
-/* Every key at its documented default (config.md); no admin tokens (admin routes closed), no
- * destinations, no plugins. Relative paths resolve against the current directory. */
+/* Every key at its documented default (config.md); no admin tokens (admin routes closed). The bundled
+ * plugins: nps on every form, complaint-router writing detractors and complaint words to
+ * complaints.ndjson, incentive on the newsletter signup. Relative paths resolve against the current
+ * directory; plugin file names are looked up beside the binary, then in the installed plugin dir. */
 const char config_embedded_default[] =
 	"# earshot embedded default configuration\n"
 	"listen: 127.0.0.1:8080\n"
@@ -24,5 +26,30 @@ const char config_embedded_default[] =
 	"  retention_days: 0\n"
 	"admin:\n"
 	"  tokens: []\n"
-	"destinations: {}\n"
-	"plugins: []\n";
+	"destinations:\n"
+	"  complaints-log:\n"
+	"    type: file\n"
+	"    path: complaints.ndjson\n"
+	"plugins:\n"
+	"  - name: nps\n"
+	"    path: nps.so\n"
+	"    forms: [\"*\"]\n"
+	"  - name: complaint-router\n"
+	"    path: complaint-router.so\n"
+	"    forms: [\"*\"]\n"
+	"    config:\n"
+	"      rules:\n"
+	"        - when: {question: score, lte: 6}\n"
+	"          route: complaints-log\n"
+	"          tag: detractor\n"
+	"        - when: {any_text: {matches: [refund, broken, \"never arrived\", complaint]}}\n"
+	"          route: complaints-log\n"
+	"          priority: high\n"
+	"  - name: incentive\n"
+	"    path: incentive.so\n"
+	"    forms: [newsletter]\n"
+	"    config:\n"
+	"      offer: \"10% off your next order\"\n"
+	"      requires: [email]\n"
+	"      codes: {source: generate, prefix: EAR}\n"
+	"      one_per: email\n";
