@@ -23,15 +23,10 @@ static void *purge_thread(void *arg)
 	store *st = NULL;
 	char *err = NULL;
 	int64_t deleted = 0;
+	/* Outside a transaction the purge commits in small chunks, so the writer never waits long. */
 	if (store_open(job->db_path, job->durability, false, &st, &err) == 0 &&
-	    store_begin(st, &err) == 0) {
-		if (store_purge_before(st, job->cutoff_ms, &deleted, &err) == 0 && store_commit(st, &err) == 0) {
-			if (deleted > 0)
-				log_line("retention: deleted %lld answer(s)", (long long)deleted);
-		} else {
-			store_rollback(st);
-		}
-	}
+	    store_purge_before(st, job->cutoff_ms, &deleted, &err) == 0 && deleted > 0)
+		log_line("retention: deleted %lld answer(s)", (long long)deleted);
 	if (err)
 		log_line("retention purge failed: %s", err);
 	free(err);
