@@ -469,6 +469,45 @@ def t_unwritable_database_503():
         s.cleanup()
 
 
+def t_privacy_and_retention():
+    import sqlite3
+    s = Server(forms={"docs": DOCS})
+    try:
+        s.start()
+        for text in ["old answer", "new answer"]:
+            st, h, body = s.submit("docs", {"missing": text})
+            expect_eq(st, 201, "stored")
+        expect_eq(s.stop(), 0, "clean stop")
+        db = sqlite3.connect(os.path.join(s.dir, "data.db"))
+        clients = [r[0] for r in db.execute("SELECT client FROM responses")]
+        expect(all(c and c.startswith("h:") and "127.0.0.1" not in c for c in clients), f"addresses hashed: {clients}")
+        expect_eq(len(set(clients)), 1, "the same address hashes alike")
+        ten_days_ago = int((time.time() - 10 * 86400) * 1000)
+        db.execute("UPDATE responses SET created_ms = ? WHERE answers LIKE '%old answer%'", (ten_days_ago,))
+        db.commit()
+        db.close()
+        with open(s.config_path, "a") as f:
+            f.write("privacy:\n  client_ip: truncated\n  retention_days: 7\n")
+        s.start()
+        deadline = time.time() + 10
+        texts = None
+        while time.time() < deadline:
+            st, h, listing = s.request("GET", "/api/v1/forms/docs/responses", admin=True)
+            texts = [r["answers"]["missing"] for r in listing["responses"]]
+            if texts == ["new answer"]:
+                break
+            time.sleep(0.2)
+        expect_eq(texts, ["new answer"], "answers past retention_days are purged")
+        s.submit("docs", {"missing": "truncated"})
+        expect_eq(s.stop(), 0, "clean stop")
+        db = sqlite3.connect(os.path.join(s.dir, "data.db"))
+        (client,) = db.execute("SELECT client FROM responses WHERE answers LIKE '%truncated%'").fetchone()
+        db.close()
+        expect_eq(client, "127.0.0.0", "truncated keeps the /24 only")
+    finally:
+        s.cleanup()
+
+
 def main():
     tap = TAP()
     s = Server(forms=FORMS)
@@ -496,6 +535,7 @@ def main():
     tap.run("rate limit 429", t_rate_limit)
     tap.run("CORS allow-list", t_cors_restricted)
     tap.run("unwritable database gives 503, never a false 201", t_unwritable_database_503)
+    tap.run("addresses hashed or truncated; retention purge", t_privacy_and_retention)
     tap.finish()
 
 

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Integration tests: plugins loaded by the real server — the nps plugin's score and report over HTTP,
+the export's score columns, and a broken plugin stopping startup with its path and reason."""
+import csv
+import io
+import os
+import shutil
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import TAP, Server, expect, expect_eq, run_earshot  # noqa: E402
+
+BUILDDIR = os.environ.get("EARSHOT_BUILDDIR", os.path.dirname(os.environ.get("EARSHOT_BIN", "")))
+NPS_SO = os.path.join(BUILDDIR, "plugins", "nps.so")
+
+NPS_FORM = """id: nps
+title: How likely are you to recommend us?
+questions:
+  - id: score
+    type: nps
+    label: How likely are you to recommend us?
+    required: true
+  - id: why
+    type: text
+    label: What is the main reason for your score?
+"""
+
+
+def nps_server(plugin_path=NPS_SO):
+    return Server(forms={"nps": NPS_FORM},
+                  extra_config=f"plugins:\n  - name: nps\n    path: \"{plugin_path}\"\n    forms: [\"*\"]\n")
+
+
+def t_nps_score_and_report():
+    s = nps_server()
+    try:
+        s.start()
+        st, h, body = s.submit("nps", {"score": 9})
+        expect_eq(st, 201, "stored")
+        expect_eq(body["score"], {"nps": 9, "category": "promoter"}, "score in the 201")
+        for v in [10, 9, 8, 7, 6, 3, 0, 10, 10, 5, 9]:
+            expect_eq(s.submit("nps", {"score": v})[0], 201, "stored")
+        st, h, rep = s.request("GET", "/api/v1/forms/nps/nps?interval=week", admin=True)
+        expect_eq(st, 200, f"report {rep}")
+        expect_eq((rep["nps"], rep["responses"], rep["promoters"], rep["passives"], rep["detractors"]),
+                  (16.7, 12, 6, 2, 4), "NPS of the known data set")
+        expect(rep["margin_of_error"] > 0, "margin of error")
+        expect_eq(sum(x["responses"] for x in rep["series"]), 12, "series covers every answer")
+        st, h, rep = s.request("GET", "/api/v1/forms/nps/nps?interval=fortnight", admin=True)
+        expect_eq(st, 400, "bad interval")
+        st, h, rep = s.request("GET", "/api/v1/forms/nps/nps")
+        expect_eq(st, 401, "admin only")
+        st, h, listing = s.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        expect("promoter" in listing["responses"][0]["tags"], "category stored as a tag")
+        st, h, data = s.request("GET", "/api/v1/forms/nps/export?format=csv", admin=True, raw=True)
+        rows = list(csv.DictReader(io.StringIO(data.decode(), newline="")))
+        expect_eq((rows[0]["score"], rows[0]["category"]), ("9", "promoter"), "export gains score and category")
+    finally:
+        s.cleanup()
+
+
+def t_broken_plugin_stops_startup():
+    s = nps_server()
+    try:
+        bad = os.path.join(s.dir, "nps.so")
+        shutil.copy(NPS_SO, bad)
+        os.chmod(bad, 0o666)
+        text = open(s.config_path).read().replace(NPS_SO, bad)
+        open(s.config_path, "w").write(text)
+        rc = s.start(expect_fail=True)
+        expect_eq(rc, 1, "serve refuses")
+        log = s.read_log()
+        expect(bad in log and "writable" in log, f"path and reason: {log}")
+        rc, out, err = run_earshot("check", "-c", s.config_path)
+        expect_eq(rc, 1, "check refuses too")
+        expect(bad in out, "check names the file")
+        missing = os.path.join(s.dir, "nope.so")
+        open(s.config_path, "w").write(text.replace(bad, missing))
+        rc, out, err = run_earshot("check", "-c", s.config_path)
+        expect_eq(rc, 1, "missing file refused")
+        expect(missing in out, f"names the missing file: {out}")
+    finally:
+        s.cleanup()
+
+
+def t_sighup_keeps_plugin_when_new_one_is_broken():
+    s = nps_server()
+    try:
+        s.start()
+        copy = os.path.join(s.dir, "nps-copy.so")
+        shutil.copy(NPS_SO, copy)
+        os.chmod(copy, 0o666)
+        text = open(s.config_path).read().replace(NPS_SO, copy)
+        open(s.config_path, "w").write(text)
+        s.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        expect("reload refused" in s.read_log(), "reload refused")
+        st, h, body = s.submit("nps", {"score": 2})
+        expect_eq(body.get("score", {}).get("category"), "detractor", "old plugin still in service")
+    finally:
+        s.cleanup()
+
+
+def main():
+    tap = TAP()
+    tap.run("nps plugin: score in the 201, report, export columns", t_nps_score_and_report)
+    tap.run("a broken plugin stops serve and check", t_broken_plugin_stops_startup)
+    tap.run("SIGHUP with a broken plugin keeps the running one", t_sighup_keeps_plugin_when_new_one_is_broken)
+    tap.finish()
+
+
+if __name__ == "__main__":
+    main()
