@@ -14,8 +14,10 @@
 
 #include "build-config.h"
 #include "config.h"
+#include "plugin_host.h"
 #include "reply.h"
 #include "routes.h"
+#include "spam.h"
 #include "util.h"
 #include "validate.h"
 
@@ -75,6 +77,34 @@ char *routes_private_client(const server *srv, const char *address)
 
 /* ---- GET /healthz ---------------------------------------------------------------------------- */
 
+/* What plugins report as needing attention (an empty coupon pool, say): each keeps a one-line text
+ * under the key "health" of its key-value store, empty when all is well. Returns a new array of
+ * "plugin NAME: text" strings (caller owns), or NULL when there is none. */
+static json_t *plugin_warnings(server *srv)
+{
+	plugin_host *h = srv->plugins ? plugin_slot_acquire(srv->plugins) : NULL;
+	json_t *out = NULL;
+	for (size_t i = 0; h && i < plugin_host_count(h); i++) {
+		const char *name = plugin_host_name(h, i);
+		char *value = NULL, *err = NULL;
+		size_t len = 0;
+		if (store_kv_get(srv->reader, name, "health", &value, &len, &err) == 1 && len > 0) {
+			char *line = xasprintf("plugin %s: %.*s", name, (int)len, value);
+			json_t *s = json_string(line);
+			if (s) {
+				if (!out)
+					out = json_array();
+				json_array_append_new(out, s);
+			}
+			free(line);
+		}
+		free(value);
+		free(err);
+	}
+	plugin_host_free(h);
+	return out;
+}
+
 static void handle_healthz(request *r)
 {
 	char *err = NULL;
@@ -83,6 +113,9 @@ static void handle_healthz(request *r)
 	if (!ok)
 		json_object_set_new(body, "reason", json_string(err ? err : "the database cannot take writes"));
 	free(err);
+	json_t *warnings = ok ? plugin_warnings(r->srv) : NULL;
+	if (warnings)
+		json_object_set_new(body, "warnings", warnings);
 	reply_json(r->req, ok ? 200 : 503, body);
 }
 
@@ -159,6 +192,8 @@ static void submit_done(writer_job *job, void *arg)
 	submit_ctx *ctx = arg;
 	if (job->status != 201 && job->status != 422)
 		log_line("answer to %s not stored (status %d)", job->form->id, job->status);
+	if (job->dropped)
+		log_line("form %s: a submit was dropped as spam (replayed timing token); nothing stored", job->form->id);
 	reply_json(ctx->req, job->status, json_incref(job->body));
 	ctx->srv->pending--;
 	writer_job_free(job);
@@ -213,6 +248,20 @@ static const char *idempotency_key(request *r, json_t *body, bool *bad)
 	return *bad ? NULL : key;
 }
 
+/* Checks the optional "timing_token" of a JSON submit (issued by GET /f/{form}/token). A missing
+ * or expired token is SPAM_TOKEN_MISSING / _EXPIRED: the answer is taken as usual. */
+static spam_verdict submit_token(server *srv, const form *f, json_t *body, spam_token *tok)
+{
+	json_t *t = json_object_get(body, "timing_token");
+	if (!t)
+		return SPAM_TOKEN_MISSING;
+	if (!json_is_string(t))
+		return SPAM_TOKEN_FORGED;
+	spam_key key;
+	spam_key_derive(srv->ip_salt, &key);
+	return spam_token_check(&key, json_string_value(t), f->id, now_ms(), srv->cfg->limits.min_fill_seconds, tok);
+}
+
 static void handle_submit(request *r)
 {
 	server *srv = r->srv;
@@ -262,6 +311,18 @@ static void handle_submit(request *r)
 		json_decref(body);
 		return;
 	}
+	spam_token tok;
+	spam_verdict verdict = submit_token(srv, f, body, &tok);
+	if (verdict == SPAM_TOKEN_FORGED || verdict == SPAM_TOKEN_TOO_FAST) {
+		/* Caught as spam: an ordinary-looking 201 for an id never stored. */
+		char id[48];
+		random_id("r_", id, sizeof id);
+		log_line("form %s: a submit was dropped as spam (%s); nothing stored", f->id, spam_verdict_name(verdict));
+		reply_json(req, 201, json_pack("{s:s, s:s, s:[]}", "id", id, "thank_you", f->thank_you ? f->thank_you : "",
+		                               "offers"));
+		json_decref(body);
+		return;
+	}
 	json_t *answers = json_object_get(body, "answers");
 	json_t *meta_in = json_object_get(body, "meta");
 	json_t *problems = json_object();
@@ -299,6 +360,10 @@ static void handle_submit(request *r)
 	job->idempotency_key = key ? xasprintf("%s:%s", f->id, key) : NULL;
 	job->client = routes_private_client(srv, r->client);
 	job->created_ms = now_ms();
+	if (verdict == SPAM_TOKEN_OK) {
+		job->token_nonce = xstrdup(tok.nonce);
+		job->token_expires_ms = tok.issued_ms + SPAM_TOKEN_LIFETIME_MS;
+	}
 	submit_ctx *ctx = xcalloc(1, sizeof *ctx);
 	ctx->srv = srv;
 	ctx->req = req;

@@ -11,6 +11,8 @@
 
 #include <event2/event.h>
 
+#include "contacts.h"
+#include "spam.h"
 #include "util.h"
 #include "writer.h"
 
@@ -69,6 +71,7 @@ void writer_job_free(writer_job *job)
 	json_decref(job->body);
 	free(job->idempotency_key);
 	free(job->client);
+	free(job->token_nonce);
 	if (job->reg)
 		form_registry_unref(job->reg);
 	free(job);
@@ -132,11 +135,19 @@ static int job_replay(writer *w, writer_job *job)
 	return 1;
 }
 
-/* Stores one new answer inside the open savepoint: plugins' hook, the row, the idempotency key.
- * Returns 0 (job->body set to the 201 body), 1 when a plugin refused it, -1 on an error. */
+/* Stores one new answer inside the open savepoint: its timing token's nonce, plugins' hook, the
+ * row, its contacts and offers, the idempotency key. Returns 0 (job->body set to the 201 body), 1
+ * when a plugin refused it, 2 when its timing token was used before, -1 on an error. */
 static int job_store(writer *w, writer_job *job)
 {
 	char *err = NULL;
+	if (job->token_nonce) {
+		int used = spam_token_remember(w->st, job->token_nonce, job->token_expires_ms, job->created_ms, &err);
+		free(err);
+		err = NULL;
+		if (used != 0)
+			return used == 1 ? 2 : -1;
+	}
 	if (w->has_hooks && w->hooks.on_response) {
 		int rc = w->hooks.on_response(w->hooks.ctx, w->st, job, &err);
 		free(err);
@@ -148,7 +159,8 @@ static int job_store(writer *w, writer_job *job)
 	                      .score = job->score, .tags = job->tags };
 	snprintf(r.id, sizeof r.id, "%s", job->id);
 	snprintf(r.form, sizeof r.form, "%s", job->form->id);
-	if (store_response_insert(w->st, &r, job->client, &err) != 0) {
+	if (store_response_insert(w->st, &r, job->client, &err) != 0 ||
+	    contacts_link_answer(w->st, job, &err) != 0) {
 		free(err);
 		return -1;
 	}
@@ -175,6 +187,7 @@ static void job_process(writer *w, writer_job *job)
 {
 	char *err = NULL;
 	job->replayed = false;
+	job->dropped = false;
 	if (!job->form || !job->form->id) {
 		job_unavailable(job);
 		return;
@@ -199,10 +212,15 @@ static void job_process(writer *w, writer_job *job)
 		return;
 	free(err);
 	store_rollback_savepoint(w->st);
-	if (rc == 1)
+	if (rc == 1) {
 		job_refused(job);
-	else
+	} else if (rc == 2) {
+		/* A replayed timing token: the sender sees an ordinary 201 for an id never stored. */
+		job->dropped = true;
+		job_finish(job, 201, accepted_body(job));
+	} else {
 		job_unavailable(job);
+	}
 }
 
 /* Stores a batch (a linked list of jobs) in one transaction and sets every job's final outcome. */
@@ -231,7 +249,7 @@ static void batch_process(writer *w, writer_job *batch)
 	}
 	uint_fast64_t stored = 0;
 	for (writer_job *job = batch; job; job = job->next)
-		if (job->status == 201 && !job->replayed)
+		if (job->status == 201 && !job->replayed && !job->dropped)
 			stored++;
 	atomic_store(&w->healthy, true);
 	atomic_fetch_add(&w->answers, stored);
@@ -397,6 +415,7 @@ void writer_submit(writer *w, writer_job *job)
 	job->next = NULL;
 	job->status = 0;
 	job->replayed = false;
+	job->dropped = false;
 	pthread_mutex_lock(&w->mu);
 	if (w->queue_tail)
 		w->queue_tail->next = job;

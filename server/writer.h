@@ -26,6 +26,9 @@ struct writer_job {
 	char *idempotency_key;       /* may be NULL */
 	char *client;                /* privacy-processed client address, may be NULL */
 	int64_t created_ms;
+	char *token_nonce;           /* may be NULL: the nonce of the answer's timing token (spam.h); a
+	                              * nonce is used once: an answer whose nonce was seen is dropped */
+	int64_t token_expires_ms;    /* until when the nonce is remembered */
 	void (*done)(writer_job *job, void *arg); /* called once, on the event loop thread */
 	void *done_arg;
 
@@ -40,6 +43,7 @@ struct writer_job {
 	int status;                  /* 201, 422 (refused by a plugin), or 503 (not stored) */
 	json_t *body;                /* the reply body (201: {"id","thank_you","offers","score"?}) */
 	bool replayed;               /* 201 replayed from an earlier answer with the same key */
+	bool dropped;                /* 201 that stored nothing: its timing token was used before */
 
 	writer_job *next;            /* queue link, private to the writer */
 };

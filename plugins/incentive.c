@@ -1,0 +1,583 @@
+/* incentive: an offer in exchange for an answer, built against the public plugin header only.
+ *
+ * Once the answers named in `requires` are given, the answer gets the offer {"text","code"}: the
+ * visitor sees it in the JSON 201 and on the hosted thank-you page. Codes come from one of two
+ * sources:
+ *   generate  unguessable codes such as EAR-7Q2M-K9XH: an HMAC-SHA256 (with a secret this plugin keeps
+ *             in its key-value store) of the contact, or of the answer when there is no one_per;
+ *   file      one code per line of a file, each handed out exactly once: every answer is stored by
+ *             the server's single writer inside one transaction, so taking the next unused code and
+ *             marking it used is atomic, whatever the number of concurrent visitors.
+ * With `one_per: email` (or phone) a returning person — the same address in any letter case, the
+ * same number in any formatting — gets the code they got before, never a second one. An empty pool
+ * never fails a visitor's answer: the answer is stored without an offer, the plugin logs it, and
+ * GET /healthz reports it (the key "health" of the key-value store, read by the server).
+ *
+ * Config:
+ *   offer: "10% off your next order"        the text shown with the code (required)
+ *   requires: [email]                       answered questions that earn the offer (default: none)
+ *   codes: {source: generate, prefix: EAR, length: 8}   or {source: file, path: coupons.txt}
+ *   one_per: email                          email | phone (default: every answer gets its own code)
+ * A relative file path is read from the directory earshot runs in. Lines that are empty or start
+ * with '#' are skipped.
+ *
+ * Key-value store: "secret" (32 random bytes), "contact:<hmac>" -> code, "code:<code>" -> the
+ * answer or contact holding it, "file:cursor" and "file:fingerprint" (the pool's position), and
+ * "health" (empty, or the sentence /healthz shows). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <earshot/plugin.h>
+
+#define SECRET_BYTES 32
+#define CODE_LINE_MAX 200
+#define PREFIX_MAX 16
+#define LENGTH_DEFAULT 8
+#define LENGTH_MIN 6
+#define LENGTH_MAX 16
+/* Crockford's base32: digits and capitals without I, L, O and U, so that codes read back unambiguously. */
+static const char code_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+enum source { SOURCE_GENERATE, SOURCE_FILE };
+enum one_per { ONE_PER_NONE, ONE_PER_EMAIL, ONE_PER_PHONE };
+
+/* What init keeps; read-only afterwards (on_response runs on the writer thread, one at a time). */
+struct incentive {
+	const struct earshot_host *host; /* borrowed until fini */
+	const char *offer;               /* the host's config string */
+	const char **requires;           /* owned array of the host's strings */
+	size_t n_requires;
+	enum source source;
+	char prefix[PREFIX_MAX + 1];
+	int length;                      /* symbols of a generated code */
+	const char *path;                /* the host's config string: the pool file */
+	char **codes;                    /* owned: the pool, in file order */
+	size_t n_codes;
+	char fingerprint[65];            /* hex SHA-256 of the pool file */
+	enum one_per one_per;
+};
+
+/* ---- small helpers -------------------------------------------------------------------------- */
+
+/* Writes the lower-case hex of n bytes into out (2n + 1 bytes). */
+static void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+/* HMAC-SHA256 of label "\n" text, keyed with secret. */
+static void mac(const unsigned char *secret, const char *label, const char *text, unsigned char out[32])
+{
+	size_t ll = strlen(label), tl = strlen(text);
+	char *msg = malloc(ll + tl + 2);
+	if (!msg)
+		abort();
+	memcpy(msg, label, ll);
+	msg[ll] = '\n';
+	memcpy(msg + ll + 1, text, tl + 1);
+	unsigned int len = 0;
+	HMAC(EVP_sha256(), secret, SECRET_BYTES, (const unsigned char *)msg, ll + tl + 1, out, &len);
+	free(msg);
+}
+
+/* Returns a malloc'd "a" + "b". */
+static char *concat(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = malloc(la + lb + 1);
+	if (!s)
+		abort();
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb + 1);
+	return s;
+}
+
+/* ---- config --------------------------------------------------------------------------------- */
+
+/* Refuses keys of the mapping at path that are not in allowed (NULL-terminated). */
+static int check_keys(const struct earshot_host *host, const earshot_conf *config, const char *path,
+                      const char *const *allowed)
+{
+	size_t n = host->config_length(config, path);
+	for (size_t i = 0; i < n; i++) {
+		const char *key = host->config_key(config, path, i);
+		bool ok = false;
+		for (size_t k = 0; key && allowed[k] && !ok; k++)
+			ok = strcmp(key, allowed[k]) == 0;
+		if (!ok) {
+			host->set_error(config, "unknown key \"%s%s%s\"", path && *path ? path : "",
+			                path && *path ? "." : "", key ? key : "?");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads a required non-empty string at path into *out. */
+static int required_string(const struct earshot_host *host, const earshot_conf *config, const char *path,
+                           const char **out)
+{
+	int rc = host->config_string(config, path, out);
+	if (rc < 0) {
+		host->set_error(config, "%s", host->last_error(config));
+		return -1;
+	}
+	if (rc == 0 || !**out) {
+		host->set_error(config, "\"%s\" is required", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads `requires:` (a list of question ids). */
+static int read_requires(struct incentive *s, const earshot_conf *config)
+{
+	const struct earshot_host *host = s->host;
+	int type = host->config_type(config, "requires");
+	if (type == EARSHOT_TYPE_ABSENT)
+		return 0;
+	if (type != EARSHOT_TYPE_LIST) {
+		host->set_error(config, "\"requires\" must be a list of question ids");
+		return -1;
+	}
+	s->n_requires = host->config_length(config, "requires");
+	s->requires = calloc(s->n_requires ? s->n_requires : 1, sizeof *s->requires);
+	if (!s->requires)
+		abort();
+	for (size_t i = 0; i < s->n_requires; i++) {
+		char path[48];
+		snprintf(path, sizeof path, "requires.%zu", i);
+		if (host->config_string(config, path, &s->requires[i]) != 1 || !*s->requires[i]) {
+			host->set_error(config, "\"requires\" must be a list of question ids");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads `one_per:`. */
+static int read_one_per(struct incentive *s, const earshot_conf *config)
+{
+	const char *v = NULL;
+	int rc = s->host->config_string(config, "one_per", &v);
+	if (rc == 0)
+		return 0;
+	if (rc == 1 && strcmp(v, "email") == 0)
+		s->one_per = ONE_PER_EMAIL;
+	else if (rc == 1 && strcmp(v, "phone") == 0)
+		s->one_per = ONE_PER_PHONE;
+	else {
+		s->host->set_error(config, "invalid value for \"one_per\", it must be \"email\" or \"phone\"");
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the codes: {source: generate, prefix, length} settings. */
+static int read_generate(struct incentive *s, const earshot_conf *config)
+{
+	const struct earshot_host *host = s->host;
+	const char *prefix = "EAR";
+	if (host->config_string(config, "codes.prefix", &prefix) < 0 || strlen(prefix) > PREFIX_MAX) {
+		host->set_error(config, "\"codes.prefix\" must be up to %d letters and digits", PREFIX_MAX);
+		return -1;
+	}
+	for (const char *p = prefix; *p; p++) {
+		if (!isalnum((unsigned char)*p) || (unsigned char)*p > 127) {
+			host->set_error(config, "\"codes.prefix\" must be up to %d letters and digits", PREFIX_MAX);
+			return -1;
+		}
+	}
+	for (size_t i = 0; prefix[i]; i++)
+		s->prefix[i] = (char)toupper((unsigned char)prefix[i]);
+	int64_t length = LENGTH_DEFAULT;
+	if (host->config_int(config, "codes.length", &length) < 0 || length < LENGTH_MIN || length > LENGTH_MAX) {
+		host->set_error(config, "\"codes.length\" must be a whole number from %d to %d", LENGTH_MIN, LENGTH_MAX);
+		return -1;
+	}
+	s->length = (int)length;
+	return 0;
+}
+
+/* Adds one code to the pool. */
+static void pool_add(struct incentive *s, const char *code, size_t *cap)
+{
+	if (s->n_codes == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		s->codes = realloc(s->codes, *cap * sizeof *s->codes);
+		if (!s->codes)
+			abort();
+	}
+	s->codes[s->n_codes] = strdup(code);
+	if (!s->codes[s->n_codes])
+		abort();
+	s->n_codes++;
+}
+
+/* Reads the pool file: one code per line, surrounding white space dropped, empty lines and '#'
+ * comments skipped. Computes its fingerprint. */
+static int read_pool(struct incentive *s, const earshot_conf *config)
+{
+	const struct earshot_host *host = s->host;
+	FILE *fp = fopen(s->path, "rb");
+	if (!fp) {
+		host->set_error(config, "cannot read the coupon file %s: %s", s->path, strerror(errno));
+		return -1;
+	}
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	char line[CODE_LINE_MAX + 2];
+	size_t cap = 0, lineno = 0;
+	int rc = 0;
+	while (rc == 0 && fgets(line, sizeof line, fp)) {
+		lineno++;
+		size_t len = strlen(line);
+		EVP_DigestUpdate(md, line, len);
+		if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(fp)) {
+			host->set_error(config, "%s:%zu: a code may have at most %d characters", s->path, lineno,
+			                CODE_LINE_MAX);
+			rc = -1;
+			break;
+		}
+		char *p = line;
+		while (isspace((unsigned char)*p))
+			p++;
+		char *end = p + strlen(p);
+		while (end > p && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (*p && *p != '#')
+			pool_add(s, p, &cap);
+	}
+	if (rc == 0 && ferror(fp)) {
+		host->set_error(config, "cannot read the coupon file %s: %s", s->path, strerror(errno));
+		rc = -1;
+	}
+	unsigned char digest[32];
+	unsigned int dlen = 0;
+	EVP_DigestFinal_ex(md, digest, &dlen);
+	EVP_MD_CTX_free(md);
+	fclose(fp);
+	hex_encode(digest, 32, s->fingerprint);
+	if (rc == 0 && s->n_codes == 0)
+		host->log(config, EARSHOT_LOG_WARNING, "the coupon file %s holds no codes: answers get no offer", s->path);
+	return rc;
+}
+
+/* Reads `codes:`. */
+static int read_codes(struct incentive *s, const earshot_conf *config)
+{
+	const struct earshot_host *host = s->host;
+	static const char *const keys[] = { "source", "prefix", "length", "path", NULL };
+	const char *source = NULL;
+	if (host->config_type(config, "codes") != EARSHOT_TYPE_MAP) {
+		host->set_error(config, "\"codes\" is required: {source: generate, prefix: EAR} or "
+		                        "{source: file, path: coupons.txt}");
+		return -1;
+	}
+	if (check_keys(host, config, "codes", keys) != 0 || required_string(host, config, "codes.source", &source) != 0)
+		return -1;
+	if (strcmp(source, "generate") == 0) {
+		s->source = SOURCE_GENERATE;
+		return read_generate(s, config);
+	}
+	if (strcmp(source, "file") == 0) {
+		s->source = SOURCE_FILE;
+		if (required_string(host, config, "codes.path", &s->path) != 0)
+			return -1;
+		return read_pool(s, config);
+	}
+	host->set_error(config, "invalid value \"%s\" for \"codes.source\", it must be \"generate\" or \"file\"",
+	                source);
+	return -1;
+}
+
+static void incentive_fini(void *state);
+
+static int incentive_init(const struct earshot_host *host, const earshot_conf *config, void **state)
+{
+	static const char *const keys[] = { "offer", "requires", "codes", "one_per", NULL };
+	struct incentive *s = calloc(1, sizeof *s);
+	if (!s)
+		abort();
+	s->host = host;
+	if (check_keys(host, config, NULL, keys) != 0 || required_string(host, config, "offer", &s->offer) != 0 ||
+	    read_requires(s, config) != 0 || read_one_per(s, config) != 0 || read_codes(s, config) != 0) {
+		incentive_fini(s);
+		return EARSHOT_ERROR;
+	}
+	*state = s;
+	return EARSHOT_OK;
+}
+
+static void incentive_fini(void *state)
+{
+	struct incentive *s = state;
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_codes; i++)
+		free(s->codes[i]);
+	free(s->codes);
+	free(s->requires);
+	free(s);
+}
+
+/* ---- one answer ----------------------------------------------------------------------------- */
+
+/* True when every `requires` question is answered (a consent: with true). */
+static bool requirements_met(const struct incentive *s, earshot_response *r)
+{
+	for (size_t i = 0; i < s->n_requires; i++) {
+		int type = s->host->answer_type(r, s->requires[i]);
+		int yes = 0;
+		if (type == EARSHOT_TYPE_ABSENT || type == EARSHOT_TYPE_NULL)
+			return false;
+		if (type == EARSHOT_TYPE_BOOL && (s->host->answer_bool(r, s->requires[i], &yes) != 1 || !yes))
+			return false;
+	}
+	return true;
+}
+
+/* The person's identity for one_per: "email:<address lower-cased>" or "phone:<E.164>" from the
+ * first answered question of that type (answers arrive normalised). Returns a malloc'd string, or
+ * NULL when the answer has none. */
+static char *contact_identity(const struct incentive *s, earshot_response *r)
+{
+	const char *want = s->one_per == ONE_PER_EMAIL ? "email" : "phone";
+	size_t n = s->host->question_count(r);
+	for (size_t i = 0; i < n; i++) {
+		const char *id = s->host->question_id(r, i);
+		const char *type = id ? s->host->question_type(r, id) : NULL;
+		const char *value = type && strcmp(type, want) == 0 ? s->host->answer_string(r, id) : NULL;
+		if (!value || !*value)
+			continue;
+		char *identity = concat(s->one_per == ONE_PER_EMAIL ? "email:" : "phone:", value);
+		if (s->one_per == ONE_PER_EMAIL)
+			for (char *p = identity; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+		return identity;
+	}
+	return NULL;
+}
+
+/* Reads the plugin's secret from the store, creating it on first use. */
+static int load_secret(const struct incentive *s, earshot_response *r, unsigned char secret[SECRET_BYTES])
+{
+	const void *value = NULL;
+	size_t len = 0;
+	int rc = s->host->kv_get(r, "secret", &value, &len);
+	if (rc < 0)
+		return -1;
+	if (rc == 1 && len == SECRET_BYTES) {
+		memcpy(secret, value, SECRET_BYTES);
+		return 0;
+	}
+	if (RAND_bytes(secret, SECRET_BYTES) != 1) {
+		s->host->set_error(r, "no randomness available for the code secret");
+		return -1;
+	}
+	return s->host->kv_put(r, "secret", secret, SECRET_BYTES) == EARSHOT_OK ? 0 : -1;
+}
+
+/* kv_get of key as a malloc'd NUL-terminated string; NULL when absent. *rc gets kv_get's result. */
+static char *kv_string(const struct incentive *s, earshot_response *r, const char *key, int *rc)
+{
+	const void *value = NULL;
+	size_t len = 0;
+	*rc = s->host->kv_get(r, key, &value, &len);
+	if (*rc != 1)
+		return NULL;
+	char *copy = malloc(len + 1);
+	if (!copy)
+		abort();
+	memcpy(copy, value, len);
+	copy[len] = '\0';
+	return copy;
+}
+
+/* kv_put of a string. */
+static int kv_put_string(const struct incentive *s, earshot_response *r, const char *key, const char *value)
+{
+	return s->host->kv_put(r, key, value, strlen(value)) == EARSHOT_OK ? 0 : -1;
+}
+
+/* A generated code for input: prefix, then `length` base32 symbols of its HMAC in groups of four. */
+static void generated_code(const struct incentive *s, const unsigned char *secret, const char *input,
+                           char out[PREFIX_MAX + LENGTH_MAX + 8])
+{
+	unsigned char digest[32];
+	mac(secret, "code", input, digest);
+	size_t o = 0;
+	if (s->prefix[0]) {
+		o = strlen(s->prefix);
+		memcpy(out, s->prefix, o);
+		out[o++] = '-';
+	}
+	for (int i = 0; i < s->length; i++) {
+		if (i > 0 && i % 4 == 0)
+			out[o++] = '-';
+		int bit = i * 5, byte = bit / 8, shift = bit % 8;
+		unsigned v = ((unsigned)digest[byte] << 8 | digest[byte + 1]) >> (11 - shift);
+		out[o++] = code_alphabet[v & 31];
+	}
+	out[o] = '\0';
+}
+
+/* Makes a new generated code for owner (the contact's or the answer's key) that no one else holds,
+ * and records it. Returns 0 with out set, or -1. */
+static int take_generated(const struct incentive *s, earshot_response *r, const unsigned char *secret,
+                          const char *owner, char out[PREFIX_MAX + LENGTH_MAX + 8])
+{
+	for (int attempt = 0; attempt < 100; attempt++) {
+		char input[160];
+		snprintf(input, sizeof input, "%s#%d", owner, attempt);
+		generated_code(s, secret, attempt == 0 ? owner : input, out);
+		char *key = concat("code:", out);
+		int rc;
+		char *holder = kv_string(s, r, key, &rc);
+		bool free_to_take = rc == 0 || (holder && strcmp(holder, owner) == 0);
+		free(holder);
+		int put = rc >= 0 && free_to_take ? kv_put_string(s, r, key, owner) : 0;
+		free(key);
+		if (rc < 0 || put < 0)
+			return -1;
+		if (free_to_take)
+			return 0;
+	}
+	s->host->set_error(r, "no unused code could be generated");
+	return -1;
+}
+
+/* Sets or clears the sentence GET /healthz shows for this plugin. */
+static int set_health(const struct incentive *s, earshot_response *r, const char *sentence)
+{
+	int rc;
+	char *now = kv_string(s, r, "health", &rc);
+	if (rc < 0)
+		return -1;
+	bool same = now ? strcmp(now, sentence) == 0 : sentence[0] == '\0';
+	free(now);
+	if (same)
+		return 0;
+	if (sentence[0])
+		s->host->log(r, EARSHOT_LOG_WARNING, "%s", sentence);
+	return kv_put_string(s, r, "health", sentence);
+}
+
+/* Takes the next unused code of the pool for owner and records it, keeping the pool's position.
+ * Returns 1 with *code (the pool's string), 0 when the pool is empty, -1 on an error. */
+static int take_from_pool(const struct incentive *s, earshot_response *r, const char *owner, const char **code)
+{
+	int rc;
+	char *fp = kv_string(s, r, "file:fingerprint", &rc);
+	char *cur = rc >= 0 ? kv_string(s, r, "file:cursor", &rc) : NULL;
+	if (rc < 0) {
+		free(fp);
+		return -1;
+	}
+	size_t cursor = cur ? (size_t)strtoull(cur, NULL, 10) : 0;
+	/* A new or edited file: walk it from the top again; codes given out before stay marked used. */
+	if (!fp || strcmp(fp, s->fingerprint) != 0)
+		cursor = 0;
+	free(fp);
+	free(cur);
+	int found = 0;
+	while (cursor < s->n_codes && !found) {
+		const char *candidate = s->codes[cursor++];
+		char *key = concat("code:", candidate);
+		const void *value = NULL;
+		size_t len = 0;
+		int used = s->host->kv_get(r, key, &value, &len);
+		int put = used == 0 ? kv_put_string(s, r, key, owner) : 0;
+		free(key);
+		if (used < 0 || put < 0)
+			return -1;
+		if (used == 0) {
+			*code = candidate;
+			found = 1;
+		}
+	}
+	char pos[32];
+	snprintf(pos, sizeof pos, "%zu", cursor);
+	if (kv_put_string(s, r, "file:fingerprint", s->fingerprint) != 0 || kv_put_string(s, r, "file:cursor", pos) != 0)
+		return -1;
+	char sentence[512] = "";
+	if (cursor >= s->n_codes)
+		snprintf(sentence, sizeof sentence, "the coupon pool %s is empty: %s", s->path,
+		         found ? "the last code was just handed out" : "an answer got no code");
+	if (set_health(s, r, sentence) != 0)
+		return -1;
+	return found;
+}
+
+static int incentive_response(void *state, earshot_response *r)
+{
+	const struct incentive *s = state;
+	const struct earshot_host *host = s->host;
+	if (!requirements_met(s, r))
+		return EARSHOT_OK;
+	char *identity = NULL;
+	if (s->one_per != ONE_PER_NONE && !(identity = contact_identity(s, r)))
+		return EARSHOT_OK; /* one per person, and this answer names no person */
+	unsigned char secret[SECRET_BYTES];
+	if (load_secret(s, r, secret) != 0)
+		goto fail;
+	/* Who holds the code: the contact (as an HMAC, so the store never keeps the address itself in
+	 * its keys), or this answer. */
+	char owner[80];
+	if (identity) {
+		unsigned char digest[32];
+		char hex[65];
+		mac(secret, "contact", identity, digest);
+		hex_encode(digest, 32, hex);
+		snprintf(owner, sizeof owner, "contact:%s", hex);
+		int rc;
+		char *given = kv_string(s, r, owner, &rc);
+		if (rc < 0)
+			goto fail;
+		if (given) {
+			int ok = host->add_offer(r, s->offer, given);
+			free(given);
+			free(identity);
+			return ok == EARSHOT_OK ? EARSHOT_OK : EARSHOT_ERROR;
+		}
+	} else {
+		snprintf(owner, sizeof owner, "response:%s", host->response_id(r));
+	}
+	char generated[PREFIX_MAX + LENGTH_MAX + 8];
+	const char *code = NULL;
+	if (s->source == SOURCE_GENERATE) {
+		if (take_generated(s, r, secret, owner, generated) != 0)
+			goto fail;
+		code = generated;
+	} else {
+		int found = take_from_pool(s, r, owner, &code);
+		if (found < 0)
+			goto fail;
+		if (found == 0) {
+			free(identity);
+			return EARSHOT_OK; /* the pool is empty: reported, and the answer is kept without an offer */
+		}
+	}
+	if ((identity && kv_put_string(s, r, owner, code) != 0) || host->add_offer(r, s->offer, code) != EARSHOT_OK)
+		goto fail;
+	free(identity);
+	return EARSHOT_OK;
+fail:
+	free(identity);
+	if (!host->last_error(r))
+		host->set_error(r, "the offer could not be recorded");
+	return EARSHOT_ERROR;
+}
+
+EARSHOT_PLUGIN_REGISTER(.name = "incentive", .version = "1.0.0", .init = incentive_init,
+                        .on_response = incentive_response, .fini = incentive_fini);

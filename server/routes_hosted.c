@@ -1,0 +1,363 @@
+/* routes_hosted: the hosted form pages — GET /f/{form} (the page), POST /f/{form} (its urlencoded
+ * submit), GET /f/{form}/thanks?r={id} (the thank-you page with that answer's offers) and
+ * GET /f/{form}/token (a timing token for the widget's JSON submits).
+ *
+ * A submit goes the way of the JSON route — validate, a writer job, the writer's group commit, the
+ * done callback on the event loop — after the spam checks: a filled honeypot, a missing or forged
+ * timing token, or one younger than limits.min_fill_seconds gets an ordinary-looking 303 to a
+ * thank-you page while nothing is stored; a replayed token is caught by the writer inside the
+ * answer's transaction and ends the same way. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "contacts.h"
+#include "reply.h"
+#include "render.h"
+#include "routes.h"
+#include "spam.h"
+#include "util.h"
+#include "validate.h"
+
+extern const route hosted_routes[];
+
+/* ---- helpers ------------------------------------------------------------------------------------ */
+
+/* A static file's URL with a version derived from its content ("/static/form.css?v=<16 hex>"), so
+ * that browsers may keep it for a year. The hash is kept until the file's size or time changes. */
+static const char *asset_url(const server *srv, int which)
+{
+	static const char *const names[2] = { "form.css", "form.js" };
+	static struct {
+		char url[96];
+		off_t size;
+		struct timespec mtime;
+		bool known;
+	} cache[2];
+	char *path = xasprintf("%s/%s", srv->cfg->static_dir, names[which]);
+	struct stat sb;
+	if (stat(path, &sb) != 0) {
+		snprintf(cache[which].url, sizeof cache[which].url, "/static/%s", names[which]);
+		cache[which].known = false;
+	} else if (!cache[which].known || sb.st_size != cache[which].size ||
+	           sb.st_mtim.tv_sec != cache[which].mtime.tv_sec || sb.st_mtim.tv_nsec != cache[which].mtime.tv_nsec) {
+		FILE *fp = fopen(path, "rb");
+		char *data = xmalloc((size_t)sb.st_size + 1);
+		size_t n = fp ? fread(data, 1, (size_t)sb.st_size, fp) : 0;
+		if (fp)
+			fclose(fp);
+		char hex[65];
+		sha256_hex(data, n, hex);
+		free(data);
+		snprintf(cache[which].url, sizeof cache[which].url, "/static/%s?v=%.16s", names[which], hex);
+		cache[which].size = sb.st_size;
+		cache[which].mtime = sb.st_mtim;
+		cache[which].known = true;
+	}
+	free(path);
+	return cache[which].url;
+}
+
+#define CSS_HREF(srv) asset_url(srv, 0)
+#define JS_SRC(srv) asset_url(srv, 1)
+
+/* Sends an HTML page (html is freed) with status and the headers of every hosted page: strict CSP,
+ * never cached (each page carries its own token or a visitor's answer). */
+static void send_page(struct evhttp_request *req, int status, char *html)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Content-Security-Policy", RENDER_PAGE_CSP);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	reply_text(req, status, "text/html; charset=utf-8", html, strlen(html));
+	free(html);
+}
+
+/* The 404 page for an unknown or inactive form. */
+static void send_not_found(request *r)
+{
+	send_page(r->req, 404, render_message_page("Form not found",
+	                                           "There is no form at this address. It may have been closed.",
+	                                           CSS_HREF(r->srv)));
+}
+
+/* The form that {form} names when it is active, or NULL. */
+static const form *active_form(request *r)
+{
+	const form *f = routes_find_form(r);
+	return f && f->active ? f : NULL;
+}
+
+/* The key timing tokens are signed with, derived from the server's secret in the database. */
+static void token_key(const server *srv, spam_key *key)
+{
+	spam_key_derive(srv->ip_salt, key);
+}
+
+/* Sends the form page with status: values and problems may be NULL; token NULL issues a new one. */
+static void send_form(request *r, const form *f, int status, const json_t *values, const json_t *problems,
+                      const char *notice, const char *token)
+{
+	char *fresh = NULL;
+	if (!token) {
+		spam_key key;
+		token_key(r->srv, &key);
+		token = fresh = spam_token_issue(&key, f->id, now_ms());
+	}
+	render_form_args a = {
+		.form = f, .values = values, .problems = problems, .notice = notice, .token = token,
+		.min_fill_seconds = r->srv->cfg->limits.min_fill_seconds,
+		.css_href = CSS_HREF(r->srv), .js_src = JS_SRC(r->srv),
+	};
+	send_page(r->req, status, render_form_page(&a));
+	free(fresh);
+}
+
+/* Redirects (303) to the thank-you page of answer id. */
+static void send_thanks_redirect(struct evhttp_request *req, const char *form_id, const char *id)
+{
+	char *location = xasprintf("/f/%s/thanks?r=%s", form_id, id);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Location", location);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+	free(location);
+	reply_text(req, 303, "text/plain; charset=utf-8", "", 0);
+}
+
+/* Answers a submit caught as spam exactly as a stored one looks — a 303 to a thank-you page — for
+ * an id that was never stored. Logs why. */
+static void send_decoy(request *r, const form *f, const char *why)
+{
+	char id[48];
+	random_id("r_", id, sizeof id);
+	log_line("form %s: a submit was dropped as spam (%s); nothing stored", f->id, why);
+	send_thanks_redirect(r->req, f->id, id);
+}
+
+/* ---- GET /f/{form} ------------------------------------------------------------------------------ */
+
+static void handle_form(request *r)
+{
+	const form *f = active_form(r);
+	if (!f) {
+		send_not_found(r);
+		return;
+	}
+	send_form(r, f, 200, NULL, NULL, NULL, NULL);
+}
+
+/* ---- POST /f/{form} ----------------------------------------------------------------------------- */
+
+/* What a submit's done callback needs to answer. */
+typedef struct hosted_ctx {
+	request r;                   /* only srv and req: the handler's request is gone by then */
+	form_registry *reg;          /* a reference keeping form alive */
+	const form *form;
+	json_t *fields;              /* the visitor's input, kept for a re-rendered page */
+	char *token;                 /* owned; the submit's timing token, still unused if not stored */
+} hosted_ctx;
+
+/* Called once the writer is done with the answer: 303 to its thank-you page, or the page again. */
+static void submit_done(writer_job *job, void *arg)
+{
+	hosted_ctx *ctx = arg;
+	request *r = &ctx->r;
+	if (job->status == 201) {
+		if (job->dropped)
+			log_line("form %s: a submit was dropped as spam (replayed timing token); nothing stored",
+			         ctx->form->id);
+		send_thanks_redirect(r->req, ctx->form->id, job->id);
+	} else if (job->status == 422) {
+		/* A plugin refused the answer: its messages go beside the fields. */
+		json_t *fields = json_object_get(job->body, "fields");
+		send_form(r, ctx->form, 422, ctx->fields, fields, NULL, ctx->token);
+	} else {
+		log_line("answer to %s not stored (status %d)", ctx->form->id, job->status);
+		send_form(r, ctx->form, 503, ctx->fields, NULL,
+		          "Your answer could not be stored, and nothing was kept. Please try again in a moment.",
+		          ctx->token);
+	}
+	r->srv->pending--;
+	writer_job_free(job);
+	json_decref(ctx->fields);
+	form_registry_unref(ctx->reg);
+	free(ctx->token);
+	free(ctx);
+}
+
+/* True when the request's body is application/x-www-form-urlencoded. */
+static bool is_urlencoded(struct evhttp_request *req)
+{
+	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	if (!ctype)
+		return false;
+	size_t n = strcspn(ctype, "; \t");
+	return n == 33 && strncasecmp(ctype, "application/x-www-form-urlencoded", n) == 0;
+}
+
+/* Takes a token from the per-address bucket; on refusal sends 429 and returns false. */
+static bool rate_allowed(request *r)
+{
+	int retry_after = ratelimit_take(r->srv->submit_limit, r->client, monotonic_ms());
+	if (retry_after <= 0)
+		return true;
+	char secs[16], *msg;
+	snprintf(secs, sizeof secs, "%d", retry_after);
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", secs);
+	msg = xasprintf("Too many answers came from your address. Please wait %d second%s and send again.",
+	                retry_after, retry_after == 1 ? "" : "s");
+	send_page(r->req, 429, render_message_page("Please wait a moment", msg, CSS_HREF(r->srv)));
+	free(msg);
+	return false;
+}
+
+/* Hands a valid answer to the writer; the reply follows in submit_done. Takes normalised and
+ * fields; tok is the checked token. */
+static void submit_answer(request *r, const form *f, json_t *normalised, json_t *fields, const char *token,
+                          const spam_token *tok)
+{
+	server *srv = r->srv;
+	writer_job *job = writer_job_new();
+	job->reg = form_registry_ref(srv->forms);
+	job->form = f;
+	job->answers = normalised;
+	char *page = xasprintf("/f/%s", f->id);
+	job->meta = json_pack("{s:s, s:s}", "page", page, "channel", "hosted");
+	free(page);
+	job->client = routes_private_client(srv, r->client);
+	job->created_ms = now_ms();
+	job->token_nonce = xstrdup(tok->nonce);
+	job->token_expires_ms = tok->issued_ms + SPAM_TOKEN_LIFETIME_MS;
+	hosted_ctx *ctx = xcalloc(1, sizeof *ctx);
+	ctx->r = (request){ .srv = srv, .req = r->req };
+	ctx->reg = form_registry_ref(srv->forms);
+	ctx->form = f;
+	ctx->fields = fields;
+	ctx->token = xstrdup(token);
+	job->done = submit_done;
+	job->done_arg = ctx;
+	srv->pending++;
+	writer_submit(srv->writer, job);
+}
+
+static void handle_submit(request *r)
+{
+	const form *f = active_form(r);
+	if (!f) {
+		send_not_found(r);
+		return;
+	}
+	if (!is_urlencoded(r->req)) {
+		send_page(r->req, 415, render_message_page("Unsupported form data",
+		                                           "Send this form as application/x-www-form-urlencoded.",
+		                                           CSS_HREF(r->srv)));
+		return;
+	}
+	if (!rate_allowed(r))
+		return;
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t len = evbuffer_get_length(in);
+	const char *data = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
+	json_t *fields = render_fields_parse(data, len);
+
+	if (spam_honeypot_filled(fields)) {
+		send_decoy(r, f, "honeypot filled");
+		json_decref(fields);
+		return;
+	}
+	const json_t *tv = json_object_get(fields, SPAM_TOKEN_FIELD);
+	const char *token = json_is_string(tv) ? json_string_value(tv) : NULL;
+	spam_key key;
+	token_key(r->srv, &key);
+	spam_token tok;
+	spam_verdict verdict = spam_token_check(&key, token, f->id, now_ms(), r->srv->cfg->limits.min_fill_seconds, &tok);
+	if (verdict == SPAM_TOKEN_MISSING || verdict == SPAM_TOKEN_FORGED || verdict == SPAM_TOKEN_TOO_FAST) {
+		send_decoy(r, f, spam_verdict_name(verdict));
+		json_decref(fields);
+		return;
+	}
+	if (verdict == SPAM_TOKEN_EXPIRED) {
+		/* A page left open for a day: a person, most likely. Ask again with a fresh token. */
+		send_form(r, f, 422, fields, NULL,
+		          "This page was open for a long time, so nothing was sent yet. Please check your answers "
+		          "and send them again.",
+		          NULL);
+		json_decref(fields);
+		return;
+	}
+
+	json_t *answers = validate_answers_from_strings(f, fields);
+	json_t *problems = json_object(), *normalised = NULL;
+	validate_answers(f, answers, &normalised, problems);
+	json_decref(answers);
+	if (json_object_size(problems) == 0 && json_object_size(normalised) == 0)
+		json_object_set_new(problems, "answers", json_string("must answer at least one question"));
+	if (json_object_size(problems) > 0) {
+		send_form(r, f, 422, fields, problems, NULL, token);
+		json_decref(problems);
+		json_decref(normalised);
+		json_decref(fields);
+		return;
+	}
+	json_decref(problems);
+	submit_answer(r, f, normalised, fields, token, &tok);
+}
+
+/* ---- GET /f/{form}/thanks?r={id} ---------------------------------------------------------------- */
+
+/* True when id looks like a response id ("r_" and 26 base32 characters). */
+static bool response_id_ok(const char *id)
+{
+	if (!id || strncmp(id, "r_", 2) != 0 || strlen(id) != 28)
+		return false;
+	return strspn(id + 2, "abcdefghijklmnopqrstuvwxyz234567") == 26;
+}
+
+static void handle_thanks(request *r)
+{
+	const form *f = routes_find_form(r);
+	if (!f) {
+		send_not_found(r);
+		return;
+	}
+	const char *id = request_query(r, "r");
+	json_t *offers = NULL;
+	char *err = NULL;
+	/* An id that was never stored (a dropped spam submit) shows the plain thank-you. */
+	if (response_id_ok(id) && store_offers_for_response(r->srv->reader, id, f->id, &offers, &err) != 0) {
+		log_line("thank-you page of %s: %s", f->id, err);
+		free(err);
+	}
+	send_page(r->req, 200, render_thanks_page(f, offers, CSS_HREF(r->srv)));
+	json_decref(offers);
+}
+
+/* ---- GET /f/{form}/token ------------------------------------------------------------------------ */
+
+/* A timing token for the widget, which sends it back as "timing_token" with its JSON submit. */
+static void handle_token(request *r)
+{
+	const form *f = active_form(r);
+	if (!f) {
+		reply_error(r->req, 404, "unknown_form", "There is no active form with this id.", NULL);
+		return;
+	}
+	spam_key key;
+	token_key(r->srv, &key);
+	char *token = spam_token_issue(&key, f->id, now_ms());
+	reply_json(r->req, 200, json_pack("{s:s, s:i}", "token", token, "min_fill_seconds",
+	                                  r->srv->cfg->limits.min_fill_seconds));
+	free(token);
+}
+
+const route hosted_routes[] = {
+	{ .methods = EVHTTP_REQ_GET, .pattern = "/f/{form}", .handle = handle_form },
+	{ .methods = EVHTTP_REQ_POST, .pattern = "/f/{form}", .handle = handle_submit },
+	{ .methods = EVHTTP_REQ_GET, .pattern = "/f/{form}/thanks", .handle = handle_thanks },
+	{ .methods = EVHTTP_REQ_GET, .pattern = "/f/{form}/token", .handle = handle_token, .flags = ROUTE_CORS },
+	{ 0 },
+};
