@@ -113,6 +113,8 @@ static int retry_delivery(const earshot_config *cfg, const char *id)
 	return status;
 }
 
+/* `earshot deliveries`: parses the options, loads the config, lists or replays. Returns the exit
+ * code: 0, 1 with a message, 2 for a usage error. */
 int cli_deliveries(int argc, char **argv)
 {
 	static const struct option options[] = {

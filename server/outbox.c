@@ -509,60 +509,79 @@ static enum attempt_result send_webhook(outbox *ob, const destination *dst, cons
 	return ATTEMPT_DELIVERED;
 }
 
-/* Sends one due row to its destination and records the outcome. */
-static void attempt(outbox *ob, const delivery_record *d)
+/* Makes one attempt at d. Sets *retry_hours to the destination's retry window (24 h for a
+ * destination that is not configured) and, on failure, *error (caller frees). */
+static enum attempt_result send_once(outbox *ob, const delivery_record *d, double *retry_hours,
+                                     char **error)
 {
 	dest_view v;
 	dest_lookup(ob, d->destination, &v);
-	char *error = NULL;
 	enum attempt_result res;
+	*retry_hours = v.found ? v.d.retry_for_hours : 24.0;
 	if (!v.found) {
-		error = xasprintf("destination \"%s\" is not configured", d->destination);
+		*error = xasprintf("destination \"%s\" is not configured", d->destination);
 		res = ATTEMPT_FAILED;
 	} else if (v.d.type == DEST_WEBHOOK) {
-		res = send_webhook(ob, &v.d, d, &error);
+		res = send_webhook(ob, &v.d, d, error);
 	} else {
-		res = outbox_append_file(v.d.path, d->body, strlen(d->body), &error) == 0 ? ATTEMPT_DELIVERED
-		                                                                         : ATTEMPT_FAILED;
+		res = outbox_append_file(v.d.path, d->body, strlen(d->body), error) == 0 ? ATTEMPT_DELIVERED
+		                                                                        : ATTEMPT_FAILED;
 	}
-	double retry_hours = v.found ? v.d.retry_for_hours : 24.0;
 	destination_clear(&v.d);
-	if (res == ATTEMPT_ABANDONED) {
-		outbox_log(ob, "delivery %s to %s abandoned at shutdown; it stays due", d->id, d->destination);
-		return;
-	}
-	int attempts = d->attempts + 1;
-	int64_t now = now_ms();
+	return res;
+}
+
+/* Records a successful attempt number `attempts` and logs it. */
+static void record_delivered(outbox *ob, const delivery_record *d, int attempts)
+{
 	char *err = NULL;
-	if (res == ATTEMPT_DELIVERED) {
-		atomic_fetch_add(&ob->delivered, 1);
-		if (store_outbox_mark_delivered(ob->st, d->id, attempts, now, &err) != 0)
-			outbox_log(ob, "delivery %s to %s was delivered but cannot be recorded (it will be sent "
-			           "again): %s", d->id, d->destination, err);
-		else
-			outbox_log(ob, "delivery %s (%s) to %s delivered on attempt %d", d->id, d->type,
-			           d->destination, attempts);
-		free(err);
-		return;
-	}
+	atomic_fetch_add(&ob->delivered, 1);
+	if (store_outbox_mark_delivered(ob->st, d->id, attempts, now_ms(), &err) != 0)
+		outbox_log(ob, "delivery %s to %s was delivered but cannot be recorded (it will be sent "
+		           "again): %s", d->id, d->destination, err);
+	else
+		outbox_log(ob, "delivery %s (%s) to %s delivered on attempt %d", d->id, d->type, d->destination,
+		           attempts);
+	free(err);
+}
+
+/* Records failed attempt number `attempts` (failed with its next time, or dead) and logs it with
+ * the destination, the status and the next attempt. */
+static void record_failed(outbox *ob, const delivery_record *d, int attempts, double retry_hours,
+                          const char *error)
+{
+	char *err = NULL, when[32];
+	int64_t now = now_ms(), next = now;
 	atomic_fetch_add(&ob->failed, 1);
-	int64_t next = now;
 	delivery_state state = outbox_schedule_retry(attempts, d->retry_from_ms, retry_hours, now,
 	                                             ob->backoff_base_ms, unit_random(), &next);
-	char when[32];
 	iso8601_format_ms(next, when);
-	if (store_outbox_mark_failed(ob->st, d->id, attempts, state, next, error, now, &err) != 0) {
+	if (store_outbox_mark_failed(ob->st, d->id, attempts, state, next, error, now, &err) != 0)
 		outbox_log(ob, "delivery %s to %s failed (attempt %d): %s; recording it failed too: %s",
 		           d->id, d->destination, attempts, error, err);
-		free(err);
-	} else if (state == DELIVERY_DEAD) {
+	else if (state == DELIVERY_DEAD)
 		outbox_log(ob, "delivery %s to %s failed (attempt %d): %s; retry_for_hours is over: dead "
 		           "(replay with earshot deliveries --retry %s)", d->id, d->destination, attempts,
 		           error, d->id);
-	} else {
+	else
 		outbox_log(ob, "delivery %s to %s failed (attempt %d): %s; next attempt at %s", d->id,
 		           d->destination, attempts, error, when);
-	}
+	free(err);
+}
+
+/* Sends one due row to its destination and records the outcome (an abandoned attempt leaves the
+ * row as it was). */
+static void attempt(outbox *ob, const delivery_record *d)
+{
+	char *error = NULL;
+	double retry_hours = 24.0;
+	enum attempt_result res = send_once(ob, d, &retry_hours, &error);
+	if (res == ATTEMPT_ABANDONED)
+		outbox_log(ob, "delivery %s to %s abandoned at shutdown; it stays due", d->id, d->destination);
+	else if (res == ATTEMPT_DELIVERED)
+		record_delivered(ob, d, d->attempts + 1);
+	else
+		record_failed(ob, d, d->attempts + 1, retry_hours, error ? error : "unknown error");
 	free(error);
 }
 
