@@ -138,7 +138,8 @@ static void test_memory_open_and_ping(void **state)
 	(void)state;
 	store *st = open_rw(":memory:");
 	char *err = NULL;
-	assert_int_equal(store_schema_version(), 1);
+	/* Migrations only ever grow: 1 responses, 2 outbox, 3 contacts. */
+	assert_true(store_schema_version() >= 3);
 	assert_int_equal(store_ping(st, &err), 0);
 	assert_int_equal(count_of(st, "any"), 0);
 	assert_int_equal(store_checkpoint(st, &err), 0);
