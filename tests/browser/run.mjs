@@ -27,18 +27,19 @@ let browser = null;
 const contexts = [];
 
 // ---------------------------------------------------------------------------------------------------
-// Test forms. Each survey listens on its own page path so that the tests do not see each other's.
+// Test forms. Each survey listens on its own page path so that the tests do not see each other's; the
+// example forms of forms/ are served too (for the demo page), and use paths no test visits.
 const FORMS = [
   { id: 'exit', kind: 'survey', title: 'Before you go', locale: 'en', thank_you: 'Thanks, that helps.',
     questions: [{ id: 'reason', type: 'single_choice', label: 'What stopped you from finishing your purchase today?',
       required: true, options: ['Price', 'Shipping cost', 'Just looking', 'Other'] }],
-    trigger: { event: 'exit_intent', pages: { include: ['/cart*'], exclude: ['/cart/paid'] }, sample_percent: 100, recontact_days: 30 } },
+    trigger: { event: 'exit_intent', pages: { include: ['/basket*'], exclude: ['/basket/paid'] }, sample_percent: 100, recontact_days: 30 } },
   { id: 'delay', kind: 'survey', title: 'Finding what you need?', locale: 'en',
     questions: [{ id: 'found', type: 'single_choice', label: 'Did you find the right plan?', required: true, options: ['Yes', 'No'] }],
-    trigger: { event: 'delay', delay_seconds: 2, pages: { include: ['/pricing'] } } },
+    trigger: { event: 'delay', delay_seconds: 2, pages: { include: ['/plans'] } } },
   { id: 'scroll', kind: 'survey', title: 'Enjoying the article?', locale: 'en',
     questions: [{ id: 'useful', type: 'rating', label: 'How useful is this article?', required: true, scale: 5 }],
-    trigger: { event: 'scroll', scroll_percent: 50, pages: { include: ['/blog/*'] } } },
+    trigger: { event: 'scroll', scroll_percent: 50, pages: { include: ['/articles/*'] } } },
   { id: 'shop', kind: 'survey', title: 'Quick question', locale: 'en',
     questions: [{ id: 'ok', type: 'single_choice', label: 'Is the shop easy to use?', options: ['Yes', 'No'] }],
     trigger: { event: 'page_view', pages: { include: ['/shop/*'], exclude: ['/shop/private*'] } } },
@@ -135,6 +136,9 @@ const TOKEN = crypto.randomBytes(24).toString('hex');
 const TOKEN_SHA = crypto.createHash('sha256').update(TOKEN).digest('hex');
 
 fs.mkdirSync(path.join(tmp, 'forms'));
+for (const f of fs.readdirSync(path.join(repo, 'forms')).filter(n => n.endsWith('.yaml'))) {
+  fs.copyFileSync(path.join(repo, 'forms', f), path.join(tmp, 'forms', f));
+}
 for (const f of FORMS) fs.writeFileSync(path.join(tmp, 'forms', f.id + '.yaml'), yaml(f).replace(/^\n/, '') + '\n');
 fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
   `listen: 127.0.0.1:${EPORT}`,
@@ -145,7 +149,7 @@ fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
   'limits:',
   '  submissions_per_minute: 1000',
   'cors:',
-  `  allowed_origins: [${JSON.stringify(H)}]`,
+  `  allowed_origins: [${JSON.stringify(H)}, ${JSON.stringify(E)}]`, // the site, and the demo page
   'admin:',
   `  tokens: ["sha256:${TOKEN_SHA}"]`,
   ''].join('\n'));
@@ -195,7 +199,7 @@ function hostPage(req, res) {
 ${stub && !csp ? `<script>window.earshot = window.earshot || {q: []}; window.earshot.q.push(...${stub});</script>` : ''}
 <script src="${E}/static/earshot.js" async ${loc ? `data-locale="${loc}"` : ''}></script>
 </head><body>
-<header><a id="home" href="/">Home</a> <a href="/cart">Cart</a> <input id="search" aria-label="Search"></header>
+<header><a id="home" href="/">Home</a> <a href="/basket">Basket</a> <input id="search" aria-label="Search"></header>
 <main><h1>Page ${u.pathname}</h1>
 <button id="feedback" type="button" data-earshot-show="kbd">Give feedback</button>
 ${filler}
@@ -273,7 +277,7 @@ test('size budget: earshot.js <= 6 KB and earshot.css <= 2 KB gzipped (zlib leve
 
 test('exit intent fires when the pointer leaves through the top, not the sides or bottom', async () => {
   const page = await newPage();
-  await page.goto(H + '/cart');
+  await page.goto(H + '/basket');
   await loaded(page);
   await page.mouse.move(600, 400);
   await sleep(1200); // the trigger arms one second after the page's surveys arrived
@@ -294,7 +298,7 @@ test('exit intent fires when the pointer leaves through the top, not the sides o
 
 test('exit intent on touch: a fast upward scroll near the top shows the survey', async () => {
   const page = await newPage({ viewport: { width: 390, height: 700 }, isMobile: true, hasTouch: true });
-  await page.goto(H + '/cart');
+  await page.goto(H + '/basket');
   await loaded(page);
   await sleep(1200);
   await page.evaluate(() => window.scrollTo(0, 1500));
@@ -307,7 +311,7 @@ test('exit intent on touch: a fast upward scroll near the top shows the survey',
 
 test('excluded page stays quiet; a single-page-app navigation to an included page shows it', async () => {
   const page = await newPage();
-  await page.goto(H + '/cart/paid');
+  await page.goto(H + '/basket/paid');
   await loaded(page);
   await sleep(1200);
   await page.mouse.move(600, 400);
@@ -325,7 +329,7 @@ test('excluded page stays quiet; a single-page-app navigation to an included pag
 test('delay trigger shows after delay_seconds, not before', async () => {
   const page = await newPage();
   const t0 = Date.now();
-  await page.goto(H + '/pricing');
+  await page.goto(H + '/plans');
   await loaded(page);
   await quiet(page, 1000);
   await shown(page, 4000);
@@ -335,7 +339,7 @@ test('delay trigger shows after delay_seconds, not before', async () => {
 
 test('scroll trigger shows at 50% of the page and not before', async () => {
   const page = await newPage();
-  await page.goto(H + '/blog/boots');
+  await page.goto(H + '/articles/boots');
   await loaded(page);
   const max = await page.evaluate(() => document.documentElement.scrollHeight - innerHeight);
   await page.evaluate(y => window.scrollTo(0, y), Math.floor(max * 0.4));
@@ -655,6 +659,36 @@ test('a 422 from the server brings the visitor back to the refused field', async
   await dlg.getByRole('button', { name: 'Morning' }).click();
   await dlg.getByText('Thank you!').waitFor();
   eq((await waitResponses('callme', 1))[0].answers, { tel: '+38640123456', when: 'Morning' }, 'stored after the fix');
+});
+
+test('demo page, served by earshot under its strict CSP, shows the example surveys from its buttons', async () => {
+  const page = await newPage();
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+  });
+  const res = await page.goto(E + '/static/demo.html');
+  eq(res.status(), 200, 'demo page served');
+  await loaded(page);
+  const ids = await page.$$eval('[data-earshot-show]', els => els.map(e => e.getAttribute('data-earshot-show')));
+  ok(ids.length >= 3, 'demo buttons');
+  for (const id of ids) {
+    ok(fs.existsSync(path.join(repo, 'forms', id + '.yaml')), `forms/${id}.yaml exists`);
+    const button = page.locator(`[data-earshot-show="${id}"]`);
+    await button.click();
+    const dlg = await shown(page);
+    ok((await dlg.locator('h2').textContent()).length > 2, `survey ${id} has its title`);
+    await page.keyboard.press('Escape');
+    await page.locator(DIALOG).waitFor({ state: 'detached' });
+    ok(await button.evaluate(b => document.activeElement === b), 'focus back on the button');
+  }
+  await page.locator('[data-earshot-show="exit-survey"]').click();
+  const dlg = await shown(page);
+  await dlg.getByRole('button', { name: 'Price' }).click();
+  await dlg.locator('.thanks').waitFor();
+  eq((await waitResponses('exit-survey', 1))[0].answers, { reason: 'Price' }, 'answer stored');
+  eq(await page.evaluate(() => window.__violations), [], 'no CSP violations');
+  eq(page.errors, [], 'no page errors');
 });
 
 // ---------------------------------------------------------------------------------------------------
