@@ -58,8 +58,8 @@ static void expect_problems(const char *yaml, const char *expected)
 	diag_free(&d);
 }
 
-/* Checks that c holds the documented default of every key. */
-static void assert_defaults(const earshot_config *c)
+/* Checks that c holds the documented default of every key but destinations and plugins. */
+static void assert_default_settings(const earshot_config *c)
 {
 	assert_string_equal(c->listen_host, "127.0.0.1");
 	assert_int_equal(c->listen_port, 8080);
@@ -78,6 +78,12 @@ static void assert_defaults(const earshot_config *c)
 	assert_int_equal(c->privacy.client_ip, CLIENT_IP_HASHED);
 	assert_int_equal(c->privacy.retention_days, 0);
 	assert_int_equal(c->n_admin_tokens, 0);
+}
+
+/* Checks that c holds the documented default of every key. */
+static void assert_defaults(const earshot_config *c)
+{
+	assert_default_settings(c);
 	assert_int_equal(c->n_destinations, 0);
 	assert_int_equal(c->n_plugins, 0);
 }
@@ -104,7 +110,15 @@ static void test_embedded_default_parses(void **state)
 	                                        "<embedded default>", ".", &d);
 	assert_non_null(c);
 	assert_int_equal(d.n, 0);
-	assert_defaults(c);
+	assert_default_settings(c);
+	/* The bundled plugins, and the file destination complaints are written to. */
+	assert_int_equal(c->n_plugins, 3);
+	assert_string_equal(c->plugins[0].name, "nps");
+	assert_string_equal(c->plugins[1].name, "complaint-router");
+	assert_string_equal(c->plugins[2].name, "incentive");
+	assert_int_equal(c->n_destinations, 1);
+	assert_string_equal(c->destinations[0].name, "complaints-log");
+	assert_int_equal(c->destinations[0].type, DEST_FILE);
 	assert_string_equal(c->source, "<embedded default>");
 	assert_string_equal(c->dir, ".");
 	config_free(c);
