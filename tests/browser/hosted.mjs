@@ -1,0 +1,297 @@
+#!/usr/bin/env node
+// Browser tests of the hosted form pages (/f/{form}, static/form.js and form.css): the real earshot
+// server with the bundled newsletter and callback forms and the incentive plugin, headless Chromium
+// through playwright-core with a fresh profile. With JavaScript on: a check mark on a valid field and
+// the server's own message on an invalid one before submitting, a submit sooner than the minimum fill
+// time held back instead of dropped, the code on the thank-you page, no CSP violation. With JavaScript
+// off: the server's 422 page, then the code. Prints TAP-style progress and a closing line
+// "N passed, N failed"; exits non-zero on any failure.
+// Env: EARSHOT_BIN (default ../../_build/earshot), EARSHOT_BUILDDIR (where plugins/incentive.so is;
+// default: the binary's directory), CHROMIUM (default /usr/bin/chromium), TEST_FILTER.
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const BIN = process.env.EARSHOT_BIN || path.join(repo, '_build', 'earshot');
+const BUILDDIR = process.env.EARSHOT_BUILDDIR || path.dirname(BIN);
+const PLUGIN = path.join(BUILDDIR, 'plugins', 'incentive.so');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const MIN_FILL = 2;
+
+if (!fs.existsSync(path.join(here, 'node_modules', 'playwright-core'))) {
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: here, stdio: ['ignore', 2, 2] });
+}
+const { chromium } = await import('playwright-core');
+
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+const freePort = () => new Promise((ok, fail) => {
+  const s = net.createServer().once('error', fail);
+  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
+});
+function eq(a, b, what) {
+  const x = JSON.stringify(a), y = JSON.stringify(b);
+  if (x !== y) throw new Error(`${what}: expected ${y}, got ${x}`);
+}
+function ok(c, what) { if (!c) throw new Error(what); }
+
+// ---- the server --------------------------------------------------------------------------------
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'earshot-hosted-'));
+const PORT = await freePort();
+const E = `http://127.0.0.1:${PORT}`;
+const TOKEN = crypto.randomBytes(24).toString('hex');
+fs.mkdirSync(path.join(tmp, 'forms'));
+for (const f of ['newsletter.yaml', 'callback.yaml']) fs.copyFileSync(path.join(repo, 'forms', f), path.join(tmp, 'forms', f));
+fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
+  `listen: 127.0.0.1:${PORT}`,
+  `public_url: ${E}`,
+  'database: earshot.db',
+  'forms_dir: forms',
+  `static_dir: ${JSON.stringify(path.join(repo, 'static'))}`,
+  'limits:',
+  '  submissions_per_minute: 1000',
+  `  min_fill_seconds: ${MIN_FILL}`,
+  'admin:',
+  `  tokens: ["sha256:${crypto.createHash('sha256').update(TOKEN).digest('hex')}"]`,
+  'plugins:',
+  '  - name: incentive',
+  `    path: ${JSON.stringify(PLUGIN)}`,
+  '    forms: [newsletter]',
+  '    config:',
+  '      offer: "10% off your next order"',
+  '      requires: [email]',
+  '      codes: {source: generate, prefix: EAR}',
+  '      one_per: email',
+  ''].join('\n'));
+
+const serverLog = path.join(tmp, 'server.log');
+const logFd = fs.openSync(serverLog, 'a');
+let server = null, serverExited = null, context = null, plainBrowser = null;
+const extraContexts = [];
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'earshot-hosted-profile-'));
+
+async function cleanup() {
+  for (const c of extraContexts.splice(0)) await c.close().catch(() => {});
+  if (plainBrowser) await plainBrowser.close().catch(() => {});
+  if (context) await context.close().catch(() => {});
+  if (server && serverExited === null) {
+    server.kill('SIGTERM');
+    for (let i = 0; i < 100 && serverExited === null; i++) await sleep(100);
+    if (serverExited === null) server.kill('SIGKILL');
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+
+async function bail(msg) {
+  console.log('Bail out! ' + msg);
+  try { console.log(fs.readFileSync(serverLog, 'utf8').split('\n').map(l => '# ' + l).join('\n')); } catch (e) { /* none */ }
+  await cleanup();
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+if (!fs.existsSync(BIN)) await bail(`earshot binary not found at ${BIN} (set EARSHOT_BIN)`);
+if (!fs.existsSync(PLUGIN)) await bail(`incentive plugin not found at ${PLUGIN} (set EARSHOT_BUILDDIR)`);
+server = spawn(BIN, ['serve', '-c', path.join(tmp, 'earshot.yaml')], { cwd: tmp, stdio: ['ignore', logFd, logFd] });
+server.on('exit', (code, sig) => { serverExited = sig || code; });
+let healthy = false;
+for (let i = 0; i < 100 && !healthy && serverExited === null; i++) {
+  try { healthy = (await fetch(E + '/healthz')).ok; } catch (e) { await sleep(100); }
+}
+if (!healthy) await bail('earshot did not become healthy');
+
+// Chromium with a fresh profile, a phone-sized window. Pages without JavaScript come from a second
+// browser (a persistent context has one JavaScript setting), with a temporary profile of its own.
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+context = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM, headless: true, viewport: { width: 420, height: 860 }, args: ARGS,
+});
+
+async function newPage({ javaScriptEnabled = true } = {}) {
+  let page;
+  if (javaScriptEnabled) {
+    page = await context.newPage();
+  } else {
+    if (!plainBrowser) plainBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    const ctx = await plainBrowser.newContext({ javaScriptEnabled: false, viewport: { width: 420, height: 860 } });
+    extraContexts.push(ctx);
+    page = await ctx.newPage();
+  }
+  page.errors = [];
+  page.on('pageerror', e => page.errors.push(String(e)));
+  page.on('console', m => { if (/Content Security Policy|Refused to/i.test(m.text())) page.errors.push(m.text()); });
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', e => window.__violations.push(e.violatedDirective));
+  });
+  return page;
+}
+
+async function responses(form) {
+  const r = await fetch(`${E}/api/v1/forms/${form}/responses?limit=1000`, { headers: { Authorization: 'Bearer ' + TOKEN } });
+  if (r.status !== 200) throw new Error(`admin responses for ${form}: HTTP ${r.status}`);
+  return (await r.json()).responses;
+}
+
+const CODE = /^EAR-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
+
+// ---- tests -------------------------------------------------------------------------------------
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('newsletter: check mark on a valid email, the server\'s message on an invalid one, then the code', async () => {
+  const page = await newPage();
+  const loadedAt = Date.now();
+  await page.goto(`${E}/f/newsletter`);
+  const email = page.getByLabel('Email');
+  const field = page.locator('.es-field[data-q=email]');
+  const error = page.locator('#q-email-error');
+  const check = field.locator('.es-check');
+  eq(await field.locator('.es-why').textContent(), 'We send the newsletter here, about once a month, and nothing else.', 'why text');
+  await email.fill('ann@example');
+  await email.press('Tab');
+  await error.waitFor({ state: 'visible', timeout: 3000 });
+  eq(await error.textContent(), 'This field must look like name@example.com', 'inline message');
+  eq(await email.getAttribute('aria-invalid'), 'true', 'aria-invalid');
+  ok((await email.getAttribute('aria-describedby')).split(' ').includes('q-email-error'), 'message tied to the field');
+  ok(!(await check.isVisible()), 'no check mark while invalid');
+  await email.fill('Ann@Example.com');
+  await check.waitFor({ state: 'visible', timeout: 3000 });
+  ok(await error.isHidden(), 'message gone once valid');
+  eq(await email.getAttribute('aria-invalid'), null, 'no longer invalid');
+  const mark = await check.evaluate(el => getComputedStyle(el, '::before').content);
+  eq(mark, '"✓"', 'the check mark glyph');
+  await page.getByLabel(/I agree to receive the newsletter/).check();
+  await page.locator('.es-field[data-q=consent] .es-check').waitFor({ state: 'visible', timeout: 3000 });
+  ok(Date.now() - loadedAt < MIN_FILL * 1000, 'the test submits before the minimum fill time');
+  await Promise.all([page.waitForURL(/\/f\/newsletter\/thanks\?r=r_/, { timeout: 10000 }), page.getByRole('button', { name: 'Send' }).click()]);
+  // Held back rather than dropped: the answer is stored and its code shown.
+  const code = (await page.locator('.es-code-value').textContent()).trim();
+  ok(CODE.test(code), `code shown: ${code}`);
+  ok((await page.locator('.es-thank-you').textContent()).includes('Please check your inbox'), 'thank_you text');
+  const stored = await responses('newsletter');
+  ok(stored.some(r => r.answers.email === 'Ann@example.com'), 'answer stored');
+  eq(await page.evaluate(() => window.__violations), [], 'no CSP violations');
+  eq(page.errors, [], 'no page errors');
+});
+
+test('submit with nothing filled: every message at once, focus on the first field, nothing sent', async () => {
+  const page = await newPage();
+  await page.goto(`${E}/f/newsletter`);
+  const before = (await responses('newsletter')).length;
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.locator('#q-email-error').waitFor({ state: 'visible', timeout: 3000 });
+  eq(await page.locator('#q-email-error').textContent(), 'This field is required', 'required');
+  eq(await page.locator('#q-consent-error').textContent(), 'This field must be accepted', 'consent');
+  ok(await page.locator('#q-birthday-error').count() === 0 || await page.locator('#q-birthday-error').isHidden(), 'optional field quiet');
+  eq(await page.evaluate(() => document.activeElement && document.activeElement.id), 'q-email', 'focus');
+  ok(page.url().endsWith('/f/newsletter'), 'still on the form');
+  // A date control holds only real dates; one outside the allowed years gets the server's rule.
+  await page.getByLabel('Birthday (optional)').fill('1850-01-01');
+  await page.getByLabel('Birthday (optional)').press('Tab');
+  await page.locator('#q-birthday-error').waitFor({ state: 'visible', timeout: 3000 });
+  eq(await page.locator('#q-birthday-error').textContent(), 'This field must be a date with a year from 1900 to 2100', 'date rule');
+  eq((await responses('newsletter')).length, before, 'nothing stored');
+  eq(page.errors, [], 'no page errors');
+});
+
+test('the same messages as the server: an address the browser accepts and the server does not', async () => {
+  // With scripts: the inline message.
+  const page = await newPage();
+  await page.goto(`${E}/f/newsletter`);
+  await page.getByLabel('Email').fill('ann@localhost');
+  await page.getByLabel('Email').press('Tab');
+  await page.locator('#q-email-error').waitFor({ state: 'visible', timeout: 3000 });
+  const inline = await page.locator('#q-email-error').textContent();
+  // Without scripts: the server's 422 page for the same value.
+  const plain = await newPage({ javaScriptEnabled: false });
+  await plain.goto(`${E}/f/newsletter`);
+  await plain.getByLabel('Email').fill('ann@localhost');
+  await plain.getByLabel(/I agree to receive the newsletter/).check();
+  await sleep(MIN_FILL * 1000 + 200);
+  const [resp] = await Promise.all([plain.waitForNavigation(), plain.getByRole('button', { name: 'Send' }).click()]);
+  eq(resp.status(), 422, 'server refuses');
+  eq(await plain.locator('#q-email-error').textContent(), inline, 'same sentence from server and script');
+  eq(await plain.getByLabel('Email').inputValue(), 'ann@localhost', 'input kept');
+  ok(await plain.getByLabel(/I agree to receive the newsletter/).isChecked(), 'consent kept');
+  ok(await plain.locator('.es-summary').isVisible(), 'summary shown');
+  // Fixed, it goes through without any script, and the code is shown.
+  await plain.getByLabel('Email').fill('bea@example.com');
+  await Promise.all([plain.waitForURL(/\/thanks\?r=r_/), plain.getByRole('button', { name: 'Send' }).click()]);
+  const code = (await plain.locator('.es-code-value').textContent()).trim();
+  ok(CODE.test(code), `code shown without JavaScript: ${code}`);
+});
+
+test('one-click callback: phone rules inline, check mark, and the layout on a phone screen', async () => {
+  const page = await newPage();
+  await page.goto(`${E}/f/callback`);
+  ok(await page.locator('form.es-one-click').count() === 1, 'one-click form');
+  const phone = page.getByLabel('Your phone number');
+  eq(await phone.getAttribute('type'), 'tel', 'tel input');
+  eq(await phone.getAttribute('autocomplete'), 'tel', 'autocomplete');
+  await phone.fill('040 123 456');
+  await phone.press('Tab');
+  await page.locator('#q-phone-error').waitFor({ state: 'visible', timeout: 3000 });
+  eq(await page.locator('#q-phone-error').textContent(), 'This field must start with + and the country code', 'phone rule');
+  await phone.fill('+386 (40) 123-456');
+  await page.locator('.es-field[data-q=phone] .es-check').waitFor({ state: 'visible', timeout: 3000 });
+  ok(await page.locator('#q-phone-error').isHidden(), 'message gone');
+  // Nothing wider than the screen.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  ok(overflow <= 0, `no horizontal scrolling (${overflow}px)`);
+  const box = await page.getByRole('button', { name: 'Send' }).boundingBox();
+  ok(box && box.height >= 44, 'a large enough button');
+  await sleep(MIN_FILL * 1000);
+  await Promise.all([page.waitForURL(/\/f\/callback\/thanks\?r=r_/), page.getByRole('button', { name: 'Send' }).click()]);
+  ok((await page.locator('.es-thank-you').textContent()).includes('We will call you'), 'thank-you text');
+  eq(await page.locator('.es-code-value').count(), 0, 'no offer on this form');
+  const stored = await responses('callback');
+  ok(stored.some(r => r.answers.phone === '+38640123456'), 'stored in E.164');
+  eq(await page.evaluate(() => window.__violations), [], 'no CSP violations');
+  eq(page.errors, [], 'no page errors');
+});
+
+test('a double click sends once', async () => {
+  const page = await newPage();
+  await page.goto(`${E}/f/newsletter`);
+  const before = (await responses('newsletter')).length;
+  await page.getByLabel('Email').fill('cleo@example.com');
+  await page.getByLabel(/I agree to receive the newsletter/).check();
+  await sleep(MIN_FILL * 1000 + 100);
+  await Promise.all([page.waitForURL(/\/thanks\?r=r_/), page.getByRole('button', { name: 'Send' }).dblclick()]);
+  ok(CODE.test((await page.locator('.es-code-value').textContent()).trim()), 'code shown');
+  await sleep(300);
+  eq((await responses('newsletter')).length, before + 1, 'stored once');
+});
+
+// ---- run ---------------------------------------------------------------------------------------
+const only = process.env.TEST_FILTER;
+const run = tests.filter(t => !only || t.name.includes(only));
+console.log(`TAP version 13\n1..${run.length}`);
+let passed = 0, failed = 0;
+for (const [i, t] of run.entries()) {
+  try {
+    await Promise.race([t.fn(), sleep(60000).then(() => { throw new Error('timed out after 60 s'); })]);
+    passed++;
+    console.log(`ok ${i + 1} - ${t.name}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok ${i + 1} - ${t.name}\n  # ${String(e && e.message || e).split('\n').join('\n  # ')}`);
+  }
+  for (const p of context.pages()) await p.close().catch(() => {});
+  for (const c of extraContexts.splice(0)) await c.close().catch(() => {});
+}
+if (failed) {
+  console.log('# server log:');
+  console.log(fs.readFileSync(serverLog, 'utf8').split('\n').slice(-40).map(l => '# ' + l).join('\n'));
+}
+await cleanup();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
