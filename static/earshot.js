@@ -189,14 +189,14 @@ const close=byVisitor=>{const st=cur;
  st.card.remove();
  const some=!st.sent&&!st.over&&Object.keys(st.ans)[0];
  if(byVisitor||some)done(st.s.id);
- if(some)submit(st,1);
+ if(some)submit(st,true);
  st.back&&st.back.isConnected&&st.back.focus()};
 
 // delivery through the earshot:queue outbox
 const again=s=>!s||s==408||s==429||s>499,
  queue=f=>{const q=f(get('queue')||[]);put('queue',q[0]&&q);return q},
  submit=(st,partial)=>{
-  const meta=Object.assign({},attrs,{page:st.page,visitor:vis,locale:st.L},partial&&{partial:true}),
+  const meta=Object.assign({},attrs,{page:st.page,visitor:vis,locale:st.L,partial}),
    j={u:base+'/api/v1/forms/'+st.s.id+'/responses',k:st.key,n:0,t:now(),
     b:JSON.stringify({answers:st.ans,meta,started_at:st.start,idempotency_key:st.key})};
   queue(q=>q.filter(x=>x.k!=j.k).concat(j).slice(-50));

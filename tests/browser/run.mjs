@@ -550,7 +550,7 @@ test('strict CSP page (no inline, Trusted Types) shows, styles and submits the w
 
 test('closing after some answers sends a partial response (meta.partial) and counts as dismissed', async () => {
   const page = await newPage();
-  await page.goto(H + '/partial?stub=' + encodeURIComponent(JSON.stringify([['identify', { plan: 'pro', locale: 'en' }]])));
+  await page.goto(H + '/partial?stub=' + encodeURIComponent(JSON.stringify([['identify', { plan: 'pro', locale: 'en', page: 'spoofed', partial: false }]])));
   const dlg = await shown(page);
   await dlg.getByRole('button', { name: '6', exact: true }).click();
   await dlg.getByRole('textbox', { name: 'What is the main reason for your score?' }).waitFor();
@@ -561,6 +561,7 @@ test('closing after some answers sends a partial response (meta.partial) and cou
   eq(r.answers, { x: 6 }, 'partial answers');
   eq(r.meta.partial, true, 'meta.partial');
   eq(r.meta.plan, 'pro', 'identify attributes in meta');
+  ok(r.meta.page.startsWith(H + '/partial?'), 'the widget\'s own meta keys win over identify');
   await page.evaluate(() => localStorage.removeItem('earshot:last'));
   await page.reload();
   await loaded(page);
