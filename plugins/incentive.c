@@ -284,7 +284,8 @@ static int read_codes(struct incentive *s, const earshot_conf *config)
 		                        "{source: file, path: coupons.txt}");
 		return -1;
 	}
-	if (check_keys(host, config, "codes", keys) != 0 || required_string(host, config, "codes.source", &source) != 0)
+	if (check_keys(host, config, "codes", keys) != 0 ||
+	    required_string(host, config, "codes.source", &source) != 0)
 		return -1;
 	if (strcmp(source, "generate") == 0) {
 		s->source = SOURCE_GENERATE;
@@ -301,8 +302,10 @@ static int read_codes(struct incentive *s, const earshot_conf *config)
 	return -1;
 }
 
+/* Frees what init built. */
 static void incentive_fini(void *state);
 
+/* Reads and checks the config (and the pool file); refuses it with a message. */
 static int incentive_init(const struct earshot_host *host, const earshot_conf *config, void **state)
 {
 	static const char *const keys[] = { "offer", "requires", "codes", "one_per", NULL };
@@ -319,6 +322,7 @@ static int incentive_init(const struct earshot_host *host, const earshot_conf *c
 	return EARSHOT_OK;
 }
 
+/* Frees what init built. */
 static void incentive_fini(void *state)
 {
 	struct incentive *s = state;
@@ -475,7 +479,8 @@ static int set_health(const struct incentive *s, earshot_response *r, const char
 
 /* Takes the next unused code of the pool for owner and records it, keeping the pool's position.
  * Returns 1 with *code (the pool's string), 0 when the pool is empty, -1 on an error. */
-static int take_from_pool(const struct incentive *s, earshot_response *r, const char *owner, const char **code)
+static int take_from_pool(const struct incentive *s, earshot_response *r, const char *owner,
+                          const char **code)
 {
 	int rc;
 	char *fp = kv_string(s, r, "file:fingerprint", &rc);
@@ -508,7 +513,8 @@ static int take_from_pool(const struct incentive *s, earshot_response *r, const 
 	}
 	char pos[32];
 	snprintf(pos, sizeof pos, "%zu", cursor);
-	if (kv_put_string(s, r, "file:fingerprint", s->fingerprint) != 0 || kv_put_string(s, r, "file:cursor", pos) != 0)
+	if (kv_put_string(s, r, "file:fingerprint", s->fingerprint) != 0 ||
+	    kv_put_string(s, r, "file:cursor", pos) != 0)
 		return -1;
 	char sentence[512] = "";
 	if (cursor >= s->n_codes)
@@ -519,6 +525,7 @@ static int take_from_pool(const struct incentive *s, earshot_response *r, const 
 	return found;
 }
 
+/* Attaches the offer when earned: the person's earlier code, or a new one from the source. */
 static int incentive_response(void *state, earshot_response *r)
 {
 	const struct incentive *s = state;

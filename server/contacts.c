@@ -7,11 +7,13 @@
 #include "util.h"
 #include "validate.h"
 
+/* The name stored in contact_keys.kind (static). */
 const char *contact_kind_name(contact_kind kind)
 {
 	return kind == CONTACT_PHONE ? "phone" : "email";
 }
 
+/* The whole-address, lower-cased key of a valid email; malloc'd, or NULL when invalid. */
 char *contact_email_key(const char *email)
 {
 	while (isspace((unsigned char)*email))
@@ -30,6 +32,7 @@ char *contact_email_key(const char *email)
 	return norm;
 }
 
+/* Reads an email (it has an @) or a phone number with its country code into a key. */
 int contact_identity_parse(const char *text, contact_kind *kind, char **key, const char **why)
 {
 	*key = NULL;
@@ -128,6 +131,7 @@ static int store_offers(store *st, const writer_job *job, char **err)
 	return 0;
 }
 
+/* Links the stored answer to its contacts, then stores its offers. 0 or -1 with *err. */
 int contacts_link_answer(store *st, const writer_job *job, char **err)
 {
 	identity *ids = NULL;

@@ -103,6 +103,7 @@ static void put_json_string(hbuf *b, const json_t *v, bool attr)
 		put_escaped(b, json_string_value(v), json_string_length(v), attr);
 }
 
+/* Escapes s[0..len) for text or attribute context; malloc'd (caller frees). */
 char *render_escape_len(const char *s, size_t len, bool attr)
 {
 	hbuf b = { 0 };
@@ -111,11 +112,13 @@ char *render_escape_len(const char *s, size_t len, bool attr)
 	return b.s;
 }
 
+/* render_escape_len of a NUL-terminated string. */
 char *render_escape(const char *s, bool attr)
 {
 	return render_escape_len(s, strlen(s), attr);
 }
 
+/* "This field " + message, malloc'd (caller frees). */
 char *render_field_message(const char *message)
 {
 	return xasprintf("This field %s", message);
@@ -123,6 +126,7 @@ char *render_field_message(const char *message)
 
 /* ---- facts about questions ---------------------------------------------------------------------- */
 
+/* True for a signup form whose only question is an email or phone field. */
 bool render_one_click(const form *f)
 {
 	return f->kind == FORM_SIGNUP && f->n_questions == 1 &&
@@ -149,6 +153,7 @@ static bool is_birthday(const question *q)
 	return contains_nocase(q->id, "birth") || contains_nocase(q->label, "birth");
 }
 
+/* The autocomplete token of q's control (static), or NULL for none. */
 const char *render_autocomplete(const question *q)
 {
 	static const struct { const char *id, *token; } names[] = {
@@ -482,8 +487,9 @@ static void put_option(hbuf *b, const field_ctx *fc, size_t i, const char *value
                        bool multi)
 {
 	const question *q = fc->q;
-	putf(b, "<label class=\"es-option\" for=\"q-%s-%zu\"><input id=\"q-%s-%zu\" name=\"%s\" type=\"%s\" value=\"",
-	     q->id, i, q->id, i, q->id, multi ? "checkbox" : "radio");
+	putf(b, "<label class=\"es-option\" for=\"q-%s-%zu\">", q->id, i);
+	putf(b, "<input id=\"q-%s-%zu\" name=\"%s\" type=\"%s\" value=\"", q->id, i, q->id,
+	     multi ? "checkbox" : "radio");
 	put_attr(b, value);
 	put(b, "\"");
 	if (value_has(fc->values, q->id, value))
@@ -575,6 +581,7 @@ static void put_head(hbuf *b, const char *lang, const char *title, const char *c
 	put(b, "</head>\n<body>\n<main class=\"es-page\">\n");
 }
 
+/* Closes <main>, <body> and the document. */
 static void put_tail(hbuf *b)
 {
 	put(b, "</main>\n</body>\n</html>\n");
@@ -640,6 +647,7 @@ static void put_honeypot(hbuf *b)
 	       "tabindex=\"-1\" autocomplete=\"off\"></div>\n");
 }
 
+/* The whole form page; malloc'd (caller frees). */
 char *render_form_page(const render_form_args *a)
 {
 	const form *f = a->form;
@@ -668,6 +676,7 @@ char *render_form_page(const render_form_args *a)
 	return b.s;
 }
 
+/* The thank-you page with the offers of one answer; malloc'd (caller frees). */
 char *render_thanks_page(const form *f, const json_t *offers, const char *css_href)
 {
 	hbuf b = { 0 };
@@ -695,6 +704,7 @@ char *render_thanks_page(const form *f, const json_t *offers, const char *css_hr
 	return b.s;
 }
 
+/* A page with a heading and one sentence; malloc'd (caller frees). */
 char *render_message_page(const char *title, const char *message, const char *css_href)
 {
 	hbuf b = { 0 };
@@ -808,6 +818,7 @@ static void field_add(json_t *fields, const char *name, json_t *value)
 	}
 }
 
+/* Splits an urlencoded body at '&' and '=', decodes names and values; a new object. */
 json_t *render_fields_parse(const char *body, size_t len)
 {
 	json_t *fields = json_object();

@@ -45,7 +45,8 @@ static const char *asset_url(const server *srv, int which)
 		snprintf(cache[which].url, sizeof cache[which].url, "/static/%s", names[which]);
 		cache[which].known = false;
 	} else if (!cache[which].known || sb.st_size != cache[which].size ||
-	           sb.st_mtim.tv_sec != cache[which].mtime.tv_sec || sb.st_mtim.tv_nsec != cache[which].mtime.tv_nsec) {
+	           sb.st_mtim.tv_sec != cache[which].mtime.tv_sec ||
+	           sb.st_mtim.tv_nsec != cache[which].mtime.tv_nsec) {
 		FILE *fp = fopen(path, "rb");
 		char *data = xmalloc((size_t)sb.st_size + 1);
 		size_t n = fp ? fread(data, 1, (size_t)sb.st_size, fp) : 0;
@@ -140,6 +141,7 @@ static void send_decoy(request *r, const form *f, const char *why)
 
 /* ---- GET /f/{form} ------------------------------------------------------------------------------ */
 
+/* GET /f/{form}: the page with a fresh timing token, or the 404 page. */
 static void handle_form(request *r)
 {
 	const form *f = active_form(r);
@@ -244,6 +246,7 @@ static void submit_answer(request *r, const form *f, json_t *normalised, json_t 
 	writer_submit(srv->writer, job);
 }
 
+/* POST /f/{form}: spam checks, then validation (422 page) or the writer (reply in submit_done). */
 static void handle_submit(request *r)
 {
 	const form *f = active_form(r);
@@ -274,7 +277,8 @@ static void handle_submit(request *r)
 	spam_key key;
 	token_key(r->srv, &key);
 	spam_token tok;
-	spam_verdict verdict = spam_token_check(&key, token, f->id, now_ms(), r->srv->cfg->limits.min_fill_seconds, &tok);
+	spam_verdict verdict = spam_token_check(&key, token, f->id, now_ms(), r->srv->cfg->limits.min_fill_seconds,
+	                                        &tok);
 	if (verdict == SPAM_TOKEN_MISSING || verdict == SPAM_TOKEN_FORGED || verdict == SPAM_TOKEN_TOO_FAST) {
 		send_decoy(r, f, spam_verdict_name(verdict));
 		json_decref(fields);
@@ -317,6 +321,7 @@ static bool response_id_ok(const char *id)
 	return strspn(id + 2, "abcdefghijklmnopqrstuvwxyz234567") == 26;
 }
 
+/* GET /f/{form}/thanks?r={id}: the thank-you text and the offers of that answer only. */
 static void handle_thanks(request *r)
 {
 	const form *f = routes_find_form(r);

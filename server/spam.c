@@ -48,6 +48,7 @@ static void b64url_32(const unsigned char in[32], char out[MAC_B64_LEN + 1])
 	out[o] = '\0';
 }
 
+/* Derives the token key: HMAC-SHA256 of a fixed label, keyed with the server secret. */
 void spam_key_derive(const char *secret, spam_key *out)
 {
 	static const char label[] = "earshot form timing token key v1";
@@ -65,6 +66,7 @@ static void token_mac(const spam_key *key, const char *form_id, int64_t ms, cons
 	b64url_32(mac, out);
 }
 
+/* Issues a new token with a random nonce; returns it malloc'd (caller frees). */
 char *spam_token_issue(const spam_key *key, const char *form_id, int64_t now_ms)
 {
 	unsigned char raw[NONCE_BYTES];
@@ -108,6 +110,7 @@ static int token_parse(const char *token, int64_t *ms, char nonce[33], char mac[
 	return 0;
 }
 
+/* Checks a token's shape, signature, form and age; fills out for genuine tokens. */
 spam_verdict spam_token_check(const spam_key *key, const char *token, const char *form_id, int64_t now_ms,
                               int min_fill_seconds, spam_token *out)
 {
@@ -134,6 +137,7 @@ spam_verdict spam_token_check(const spam_key *key, const char *token, const char
 	return SPAM_TOKEN_OK;
 }
 
+/* A static short name of v for log lines. */
 const char *spam_verdict_name(spam_verdict v)
 {
 	switch (v) {
@@ -155,6 +159,7 @@ static bool has_content(const char *s, size_t len)
 	return false;
 }
 
+/* True when the honeypot field holds anything but white space (any non-string counts). */
 bool spam_honeypot_filled(const json_t *fields)
 {
 	const json_t *v = json_is_object(fields) ? json_object_get(fields, SPAM_HONEYPOT_FIELD) : NULL;
@@ -170,6 +175,7 @@ bool spam_honeypot_filled(const json_t *fields)
 	return v != NULL && !json_is_array(v);
 }
 
+/* Records nonce as used inside the caller's transaction: 0 new, 1 used before, -1 error. */
 int spam_token_remember(store *st, const char *nonce, int64_t expires_ms, int64_t now_ms, char **err)
 {
 	return store_token_use(st, nonce, expires_ms, now_ms, err);

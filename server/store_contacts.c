@@ -46,6 +46,7 @@ static int run_done(store *st, sqlite3_stmt *s, const char *op, char **err)
 	return ret;
 }
 
+/* Looks an identity key up: 1 with *id, 0 when unknown, -1 with *err. */
 int store_contact_find(store *st, contact_kind kind, const char *key, int64_t *id, char **err)
 {
 	const char *op = "find contact";
@@ -66,6 +67,7 @@ int store_contact_find(store *st, contact_kind kind, const char *key, int64_t *i
 	return ret;
 }
 
+/* Inserts a new contact; 0 with its *id, or -1 with *err. */
 int store_contact_create(store *st, int64_t created_ms, int64_t *id, char **err)
 {
 	const char *op = "create contact";
@@ -79,6 +81,7 @@ int store_contact_create(store *st, int64_t created_ms, int64_t *id, char **err)
 	return 0;
 }
 
+/* Adds an identity key to contact id. 0 or -1 with *err (also when the key is taken). */
 int store_contact_add_key(store *st, int64_t id, contact_kind kind, const char *key, char **err)
 {
 	const char *op = "add contact key";
@@ -91,6 +94,7 @@ int store_contact_add_key(store *st, int64_t id, contact_kind kind, const char *
 	return run_done(st, s, op, err);
 }
 
+/* Links an answer to a contact, ignoring a link that exists. 0 or -1 with *err. */
 int store_contact_link(store *st, const char *response_id, int64_t contact_id, char **err)
 {
 	const char *op = "link answer to contact";
@@ -103,6 +107,7 @@ int store_contact_link(store *st, const char *response_id, int64_t contact_id, c
 	return run_done(st, s, op, err);
 }
 
+/* Counts the answers linked to a contact into *n. 0 or -1 with *err. */
 int store_contact_response_count(store *st, int64_t contact_id, int64_t *n, char **err)
 {
 	const char *op = "count contact's answers";
@@ -121,6 +126,7 @@ int store_contact_response_count(store *st, int64_t contact_id, int64_t *n, char
 	return ret;
 }
 
+/* Inserts one offer of an answer. 0 or -1 with *err. */
 int store_offer_insert(store *st, const char *response_id, const char *form_id, int seq, const char *text,
                        const char *code, char **err)
 {
@@ -138,6 +144,7 @@ int store_offer_insert(store *st, const char *response_id, const char *form_id, 
 	return run_done(st, s, op, err);
 }
 
+/* Reads an answer's offers, in order, as a new array (caller owns). 0 or -1 with *err. */
 int store_offers_for_response(store *st, const char *response_id, const char *form_id, json_t **offers,
                               char **err)
 {
@@ -185,6 +192,7 @@ static int tokens_forget_expired(store *st, int64_t now_ms, char **err)
 	return run_done(st, s, op, err);
 }
 
+/* Forgets a few expired nonces, then inserts nonce unless present: 0 new, 1 seen, -1 error. */
 int store_token_use(store *st, const char *nonce, int64_t expires_ms, int64_t now_ms, char **err)
 {
 	const char *op = "remember form token";

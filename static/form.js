@@ -146,7 +146,9 @@
     var n = parseNumber(value);
     if (n === null) return M.number;
     var lo = field.getAttribute('data-min'), hi = field.getAttribute('data-max');
-    if (lo !== null && hi !== null && (n < Number(lo) || n > Number(hi))) return 'must be a number from ' + lo + ' to ' + hi;
+    if (lo !== null && hi !== null && (n < Number(lo) || n > Number(hi))) {
+      return 'must be a number from ' + lo + ' to ' + hi;
+    }
     if (lo !== null && n < Number(lo)) return 'must be at least ' + lo;
     if (hi !== null && n > Number(hi)) return 'must be at most ' + hi;
     return null;

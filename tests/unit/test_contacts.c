@@ -147,7 +147,8 @@ static void test_same_person_across_forms(void **state)
 	fx *f = *state;
 	/* Answers arrive normalised: the domain is lower-case, the local part as typed. */
 	writer_job *a = store_answer(f, f->signup, json_pack("{s:s}", "email", "Ann@example.com"), NULL);
-	writer_job *b = store_answer(f, f->other, json_pack("{s:s, s:s}", "mail", "ann@example.com", "note", "hi"), NULL);
+	writer_job *b = store_answer(f, f->other, json_pack("{s:s, s:s}", "mail", "ann@example.com", "note", "hi"),
+	                             NULL);
 	writer_job *c = store_answer(f, f->other, json_pack("{s:s}", "mail", "bob@example.com"), NULL);
 	int64_t ann = contact_of(f, CONTACT_EMAIL, "ann@example.com");
 	int64_t bob = contact_of(f, CONTACT_EMAIL, "bob@example.com");
@@ -218,7 +219,8 @@ static void test_no_contact_fields(void **state)
 static void test_offers(void **state)
 {
 	fx *f = *state;
-	json_t *given = json_pack("[{s:s, s:s}, {s:s}]", "text", "10% off", "code", "EAR-AAAA-BBBB", "text", "A gift");
+	json_t *given = json_pack("[{s:s, s:s}, {s:s}]", "text", "10% off", "code", "EAR-AAAA-BBBB", "text",
+	                          "A gift");
 	writer_job *a = store_answer(f, f->signup, json_pack("{s:s}", "email", "fay@example.com"), given);
 	writer_job *b = store_answer(f, f->signup, json_pack("{s:s}", "email", "gus@example.com"), NULL);
 	char *err = NULL;

@@ -303,7 +303,8 @@ static void test_pool_once_each(void **state)
 {
 	fx *f = *state;
 	write_file(f->pool, "# spring campaign\nSPRING-1\n\n  SPRING-2  \nSPRING-3\n");
-	char *config = xasprintf("{\"offer\":\"10%% off\",\"codes\":{\"source\":\"file\",\"path\":\"%s\"}}", f->pool);
+	char *config = xasprintf("{\"offer\":\"10%% off\",\"codes\":{\"source\":\"file\",\"path\":\"%s\"}}",
+	                         f->pool);
 	load_ok(f, config);
 	char *a = answer(f, "{\"email\":\"a@example.com\"}", true);
 	/* A rolled-back answer gives its code back. */
@@ -379,7 +380,8 @@ static void test_empty_file(void **state)
 {
 	fx *f = *state;
 	write_file(f->pool, "# nothing yet\n\n");
-	char *config = xasprintf("{\"offer\":\"10%% off\",\"codes\":{\"source\":\"file\",\"path\":\"%s\"}}", f->pool);
+	char *config = xasprintf("{\"offer\":\"10%% off\",\"codes\":{\"source\":\"file\",\"path\":\"%s\"}}",
+	                         f->pool);
 	load_ok(f, config);
 	char *a = answer(f, "{\"email\":\"a@example.com\"}", true);
 	assert_null(a);
@@ -397,7 +399,8 @@ static void test_config_refused(void **state)
 	} cases[] = {
 		{ "{\"codes\":{\"source\":\"generate\"}}", "\"offer\" is required" },
 		{ "{\"offer\":\"x\"}", "\"codes\" is required" },
-		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"lottery\"}}", "invalid value \"lottery\" for \"codes.source\"" },
+		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"lottery\"}}",
+		  "invalid value \"lottery\" for \"codes.source\"" },
 		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"file\"}}", "\"codes.path\" is required" },
 		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"file\",\"path\":\"/nonexistent/coupons.txt\"}}",
 		  "cannot read the coupon file /nonexistent/coupons.txt" },
@@ -405,7 +408,8 @@ static void test_config_refused(void **state)
 		  "invalid value for \"one_per\"" },
 		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"generate\",\"prefix\":\"E-R\"}}", "\"codes.prefix\" must be" },
 		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"generate\",\"length\":4}}", "\"codes.length\" must be" },
-		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"generate\"},\"requires\":\"email\"}", "\"requires\" must be a list" },
+		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"generate\"},\"requires\":\"email\"}",
+		  "\"requires\" must be a list" },
 		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"generate\"},\"oneper\":\"email\"}", "unknown key \"oneper\"" },
 		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"generate\",\"size\":8}}", "unknown key \"codes.size\"" },
 	};

@@ -231,7 +231,8 @@ static void test_texts_and_constraints(void **state)
 	assert_contains(html, "<label for=\"q-birthday\">Birthday (optional)</label>");
 	assert_contains(html, "<label for=\"q-name\">Your name <span class=\"es-opt\">optional</span></label>");
 	assert_contains(html, "id=\"q-name-rules\">At most 80 characters.</p>");
-	assert_contains(html, "id=\"q-email-rules\">An email address, at most 254 characters. Example: name@example.com</p>");
+	assert_contains(html, "id=\"q-email-rules\">An email address, at most 254 characters. "
+	                      "Example: name@example.com</p>");
 	assert_contains(html, "id=\"q-phone-rules\">A phone number; without a country code it is taken as +386. "
 	                      "8 to 15 digits with the country code.</p>");
 	assert_contains(html, "A date written as YYYY-MM-DD, with a year from 1900 to 2100.");
@@ -270,8 +271,10 @@ static void test_values_kept_and_problems(void **state)
 	assert_contains(html, "name=\"score\" type=\"radio\" value=\"7\" checked");
 	assert_contains(html, "type=\"checkbox\" value=\"yes\" checked");
 	/* The message beside the field, tied to the control. */
-	assert_contains(html, "aria-describedby=\"q-email-why q-email-rules q-email-error\" required aria-invalid=\"true\">");
-	assert_contains(html, "<p class=\"es-error\" id=\"q-email-error\">This field must look like name@example.com</p>");
+	assert_contains(html, "aria-describedby=\"q-email-why q-email-rules q-email-error\" required "
+	                      "aria-invalid=\"true\">");
+	assert_contains(html, "<p class=\"es-error\" id=\"q-email-error\">"
+	                      "This field must look like name@example.com</p>");
 	assert_int_equal(count(html, "aria-invalid"), 1);
 	/* The summary links to the field; problems that name no question are listed too. */
 	assert_contains(html, "<div class=\"es-summary\" id=\"es-summary\" role=\"alert\" tabindex=\"-1\">");
@@ -290,7 +293,8 @@ static void test_group_problem(void **state)
 	form *f = load(all_yaml);
 	json_t *problems = json_pack("{s:s}", "plan", "is required");
 	char *html = page(f, NULL, problems, NULL);
-	assert_int_equal(count(html, "aria-describedby=\"q-plan-rules q-plan-error\" required aria-invalid=\"true\""), 3);
+	assert_int_equal(count(html, "aria-describedby=\"q-plan-rules q-plan-error\" required "
+	                             "aria-invalid=\"true\""), 3);
 	assert_contains(html, "<li><a href=\"#q-plan-0\">Plan</a>: is required</li>");
 	assert_contains(html, "id=\"q-plan-error\">This field is required</p>");
 	free(html);
@@ -415,7 +419,8 @@ static void test_parse_fields(void **state)
 	assert_int_equal(json_string_length(n), 3);
 	assert_memory_equal(json_string_value(n), "a\0b", 3);
 	assert_null(json_object_get(f, "bad"));
-	assert_string_equal(json_string_value(json_object_get(f, "u")), "\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(json_string_value(json_object_get(f, "u")),
+	                    "\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd");
 	/* An encoded UTF-16 surrogate is not UTF-8 either. */
 	assert_string_equal(json_string_value(json_object_get(f, "s")), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 	json_decref(f);
