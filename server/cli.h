@@ -13,6 +13,10 @@ int cli_deliveries(int argc, char **argv);
 
 /* Prints "earshot: MESSAGE" and a hint to stderr and returns 2. */
 int cli_usage_error(const char *command, const char *message);
+/* Parses the only option of serve and check, -c/--config FILE (and --help, which prints help).
+ * Returns -1 to go on with *config_path set (NULL when not given), else the exit code to return. */
+int cli_parse_config_option(int argc, char **argv, const char *command, const char *help,
+                            const char **config_path);
 /* Loads the config named by -c (or the default), printing every problem. Returns NULL on failure. */
 struct earshot_config *cli_load_config(const char *path);
 

@@ -1,5 +1,4 @@
 /* cli_check: `earshot check [-c FILE]` — validate config, forms and plugins without serving. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -14,21 +13,10 @@ static const char check_help[] =
 
 int cli_check(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, { 0 },
-	};
-	const char *config_path = NULL;
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case 'h': fputs(check_help, stdout); return 0;
-		default: return cli_usage_error("check", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("check", "unexpected argument");
+	const char *config_path;
+	int rc_opt = cli_parse_config_option(argc, argv, "check", check_help, &config_path);
+	if (rc_opt >= 0)
+		return rc_opt;
 	diag_list diags;
 	diag_init(&diags);
 	earshot_config *cfg = config_load(config_path, &diags);

@@ -1,5 +1,4 @@
 /* cli_serve: `earshot serve [-c FILE]` — load everything, refuse to start on any problem, serve. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,21 +14,10 @@ static const char serve_help[] =
 
 int cli_serve(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, { 0 },
-	};
-	const char *config_path = NULL;
-	int opt;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case 'h': fputs(serve_help, stdout); return 0;
-		default: return cli_usage_error("serve", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("serve", "unexpected argument");
+	const char *config_path;
+	int rc_opt = cli_parse_config_option(argc, argv, "serve", serve_help, &config_path);
+	if (rc_opt >= 0)
+		return rc_opt;
 	earshot_config *cfg = cli_load_config(config_path);
 	if (!cfg)
 		return 1;
