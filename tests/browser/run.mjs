@@ -305,7 +305,12 @@ test('exit intent on touch: a fast upward scroll near the top shows the survey',
   await sleep(400);
   await page.evaluate(() => window.scrollTo(0, 1300)); // slow and far from the top: nothing
   await quiet(page, 300);
-  await page.evaluate(() => window.scrollTo(0, 100)); // 1200 px in ~300 ms, ending near the top
+  // a flick: down a little, then 1900 px up within ~150 ms, ending near the top
+  await page.evaluate(async () => {
+    window.scrollTo(0, 2000);
+    await new Promise(r => setTimeout(r, 150));
+    window.scrollTo(0, 100);
+  });
   await shown(page, 2000);
 });
 
