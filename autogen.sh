@@ -9,7 +9,7 @@ for tool in autoreconf aclocal automake libtoolize pkg-config; do
 done
 cd "$(dirname "$0")"
 mkdir -p m4 build-aux
-autoreconf --install --force >/dev/null
+autoreconf --install --force >/dev/null 2>&1 || autoreconf --install --force
 # automake installs test-driver but not the TAP driver the test suite uses.
 for dir in /usr/share/automake-*; do
   [ -f "$dir/tap-driver.sh" ] && cp "$dir/tap-driver.sh" build-aux/ && break
