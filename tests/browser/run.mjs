@@ -667,6 +667,27 @@ test('a 422 from the server brings the visitor back to the refused field', async
   eq((await waitResponses('callme', 1))[0].answers, { tel: '+38640123456', when: 'Morning' }, 'stored after the fix');
 });
 
+test('API: show() and hide(), q.push after load; hide() is no dismissal; one survey at a time', async () => {
+  const page = await newPage();
+  await page.goto(H + '/keyboard?short=1');
+  await loaded(page);
+  await page.evaluate(() => window.earshot.show('kbd'));
+  await shown(page);
+  await page.getByRole('dialog', { name: 'Help us improve' }).waitFor();
+  await page.evaluate(() => window.earshot.hide());
+  await page.locator(DIALOG).waitFor({ state: 'detached' });
+  eq(await storage(page, 'earshot:done'), null, 'hide() did not count as a dismissal');
+  await page.evaluate(() => window.earshot.q.push(['show', 'kbd']));
+  await shown(page);
+  await page.evaluate(() => window.earshot.show('branch')); // a survey whose page rules leave this page out
+  await sleep(600);
+  eq(await page.locator(DIALOG).count(), 1, 'still one survey on screen');
+  await page.getByRole('dialog', { name: 'Help us improve' }).waitFor();
+  await page.evaluate(() => window.earshot.hide());
+  await page.evaluate(() => window.earshot.show('branch'));
+  await page.getByRole('dialog', { name: 'Tell us' }).waitFor();
+});
+
 test('demo page, served by earshot under its strict CSP, shows the example surveys from its buttons', async () => {
   const page = await newPage();
   await page.addInitScript(() => {
