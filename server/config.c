@@ -469,6 +469,9 @@ static void read_plugin(config_reader *r, const yaml_node_t *item, plugin_spec *
 	ydoc_check_keys(r->doc, item, plugin_keys);
 	yaml_node_t *name = ydoc_require(r->doc, item, "name");
 	if (name && ydoc_read_string(r->doc, name, "name", &p->name) == 0) {
+		/* The server keeps its own secrets in the key-value space of that name. */
+		if (strcmp(p->name, "earshot") == 0)
+			ydoc_error(r->doc, name, "the plugin name \"earshot\" is reserved for the server");
 		for (size_t j = 0; j < index; j++) {
 			if (names[j] && strcmp(ydoc_scalar(names[j]), p->name) == 0) {
 				ydoc_error(r->doc, name, "duplicate plugin name \"%s\", first given at line %zu",

@@ -248,6 +248,20 @@ static void request_release(request *r)
 	free(r->path);
 }
 
+/* True when the request names its body length more than once, or both a length and chunking. */
+static bool ambiguous_framing(struct evhttp_request *req)
+{
+	const struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	int lengths = 0, chunked = 0;
+	for (const struct evkeyval *kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
+		if (strcasecmp(kv->key, "Content-Length") == 0)
+			lengths++;
+		else if (strcasecmp(kv->key, "Transfer-Encoding") == 0)
+			chunked++;
+	}
+	return lengths > 1 || (lengths > 0 && chunked > 0) || chunked > 1;
+}
+
 static void dispatch(struct evhttp_request *req, void *arg)
 {
 	server *srv = arg;
@@ -277,6 +291,13 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
 	if (query && evhttp_parse_query_str(query, &r.query) != 0) {
 		reply_error(req, 400, "bad_request", "The query string is not valid.", NULL);
+		request_release(&r);
+		return;
+	}
+	if (ambiguous_framing(req)) {
+		/* Two lengths, or a length beside chunking, is how requests are smuggled past proxies. */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		reply_error(req, 400, "bad_request", "The request has conflicting length headers.", NULL);
 		request_release(&r);
 		return;
 	}

@@ -30,7 +30,7 @@ typedef struct server {
 	ratelimit *submit_limit;     /* owned */
 	struct plugin_slot *plugins; /* owned, may be NULL */
 	struct event *signals[4];    /* owned: TERM, INT, HUP */
-	struct event *housekeeping;  /* owned: periodic purge and checkpoint */
+	struct event *housekeeping;  /* owned: hourly retention purge */
 	char ip_salt[65];            /* hex salt for hashed client addresses, kept in the database */
 	unsigned pending;            /* requests waiting for the writer */
 	bool stopping;

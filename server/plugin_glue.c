@@ -73,6 +73,7 @@ bool plugin_glue_route(server *srv, request *r)
 	if (plugin_slot_route(srv->plugins, method_name(r->method), r->path, uri ? evhttp_uri_get_query(uri) : NULL,
 	                      body, len, &status, &json_body) != 1)
 		return false;
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Cache-Control", "no-store");
 	reply_text(r->req, status, "application/json; charset=utf-8", json_body ? json_body : "{}",
 	           json_body ? strlen(json_body) : 2);
 	free(json_body);

@@ -11,6 +11,7 @@ const char *reply_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 201: return "Created";
 	case 204: return "No Content";
 	case 303: return "See Other";
@@ -20,6 +21,7 @@ const char *reply_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Entity";

@@ -359,6 +359,9 @@ def t_malformed_requests(s):
     ]
     for raw in shapes:
         s.raw(raw, read_timeout=3)
+    for raw in shapes[:2]:
+        reply = s.raw(raw, read_timeout=3)
+        expect(reply.startswith(b"HTTP/1.1 400"), f"conflicting lengths refused: {reply[:60]!r}")
     st, h, body = s.request("GET", "/healthz")
     expect_eq(st, 200, "server alive after malformed input")
 
