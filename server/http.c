@@ -106,6 +106,10 @@ static bool origin_allowed(const earshot_config *cfg, const char *origin)
 {
 	if (!origin)
 		return true;
+	/* earshot's own pages (the demo, hosted forms) always reach earshot. */
+	size_t len = strlen(origin);
+	if (strncmp(cfg->public_url, origin, len) == 0 && (cfg->public_url[len] == '\0' || cfg->public_url[len] == '/'))
+		return true;
 	for (size_t i = 0; i < cfg->n_allowed_origins; i++) {
 		const char *allowed = cfg->allowed_origins[i];
 		if (strcmp(allowed, "*") == 0) {
