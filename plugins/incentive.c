@@ -18,7 +18,7 @@
  *   requires: [email]                       answered questions that earn the offer (default: none)
  *   codes: {source: generate, prefix: EAR, length: 8}   or {source: file, path: coupons.txt}
  *   one_per: email                          email | phone (default: every answer gets its own code)
- * A relative file path is read from the directory earshot runs in. Lines that are empty or start
+ * A relative file path is resolved against the directory of earshot.yaml. Lines that are empty or start
  * with '#' are skipped.
  *
  * Key-value store: "secret" (32 random bytes), "contact:<hmac>" -> code, "code:<code>" -> the
@@ -59,7 +59,7 @@ struct incentive {
 	enum source source;
 	char prefix[PREFIX_MAX + 1];
 	int length;                      /* symbols of a generated code */
-	const char *path;                /* the host's config string: the pool file */
+	char *path;                      /* owned: the pool file, resolved against the config's directory */
 	char **codes;                    /* owned: the pool, in file order */
 	size_t n_codes;
 	char fingerprint[65];            /* hex SHA-256 of the pool file */
@@ -67,6 +67,24 @@ struct incentive {
 };
 
 /* ---- small helpers -------------------------------------------------------------------------- */
+
+/* A relative path of the config resolved as the server resolves its own: against the directory of
+ * earshot.yaml. Returns a malloc'd path (caller frees). */
+static char *resolve_against_config(const struct earshot_host *host, const earshot_conf *config,
+                                    const char *path)
+{
+	const char *dir = path[0] != '/' && EARSHOT_HOST_HAS(host, config_dir) ? host->config_dir(config) : NULL;
+	size_t dlen = dir ? strlen(dir) : 0, plen = strlen(path);
+	char *out = malloc(dlen + plen + 2);
+	if (!out)
+		abort();
+	if (dir && dlen)
+		memcpy(out, dir, dlen);
+	if (dir && dlen)
+		out[dlen++] = '/';
+	memcpy(out + dlen, path, plen + 1);
+	return out;
+}
 
 /* Writes the lower-case hex of n bytes into out (2n + 1 bytes). */
 static void hex_encode(const unsigned char *in, size_t n, char *out)
@@ -293,8 +311,10 @@ static int read_codes(struct incentive *s, const earshot_conf *config)
 	}
 	if (strcmp(source, "file") == 0) {
 		s->source = SOURCE_FILE;
-		if (required_string(host, config, "codes.path", &s->path) != 0)
+		const char *configured;
+		if (required_string(host, config, "codes.path", &configured) != 0)
 			return -1;
+		s->path = resolve_against_config(host, config, configured);
 		return read_pool(s, config);
 	}
 	host->set_error(config, "invalid value \"%s\" for \"codes.source\", it must be \"generate\" or \"file\"",
@@ -332,6 +352,7 @@ static void incentive_fini(void *state)
 		free(s->codes[i]);
 	free(s->codes);
 	free(s->requires);
+	free(s->path);
 	free(s);
 }
 

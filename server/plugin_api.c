@@ -116,9 +116,7 @@ static int fail(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	call_set_error(msg);
 	return EARSHOT_ERROR;
@@ -131,18 +129,6 @@ static int fail_with(char *err)
 	return EARSHOT_ERROR;
 }
 
-/* Value of a hexadecimal digit, or -1. */
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes %XX escapes (and '+' as a space when plus is set) in s[0..len). Returns a malloc'd
  * string. */
 static char *url_decode(const char *s, size_t len, bool plus)
@@ -151,8 +137,8 @@ static char *url_decode(const char *s, size_t len, bool plus)
 	for (size_t i = 0; i < len; i++) {
 		int hi = -1, lo = -1;
 		if (s[i] == '%' && i + 2 < len) {
-			hi = hex_value(s[i + 1]);
-			lo = hex_value(s[i + 2]);
+			hi = hex_digit_value(s[i + 1]);
+			lo = hex_digit_value(s[i + 2]);
 		}
 		if (hi >= 0 && lo >= 0) {
 			*o++ = (char)(hi << 4 | lo);
@@ -244,9 +230,7 @@ static void api_log(const void *handle, int level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
@@ -267,9 +251,7 @@ static void api_set_error(const void *handle, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	call_set_error(msg);
 }
@@ -1051,6 +1033,14 @@ static int api_has_destination(const void *handle, const char *name)
 	return 0;
 }
 
+/* The directory relative paths of the plugin's config resolve against. */
+static const char *api_config_dir(const void *handle)
+{
+	(void)handle;
+	const plugin_host *h = current_call && current_call->inst ? current_call->inst->host : NULL;
+	return h && h->config_dir ? h->config_dir : ".";
+}
+
 /* ---- The table ---------------------------------------------------------------------------------- */
 
 static const struct earshot_host host_table = {
@@ -1124,6 +1114,7 @@ static const struct earshot_host host_table = {
 	.query_close = api_query_close,
 	.parse_time = api_parse_time,
 	.has_destination = api_has_destination,
+	.config_dir = api_config_dir,
 };
 
 const struct earshot_host *plugin_api_table(void)

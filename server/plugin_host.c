@@ -244,6 +244,7 @@ int plugin_host_load(const earshot_config *cfg, const char *db_path, plugin_host
 	h->destinations = xcalloc(cfg->n_destinations ? cfg->n_destinations : 1, sizeof *h->destinations);
 	for (size_t i = 0; i < cfg->n_destinations; i++)
 		h->destinations[h->n_destinations++] = xstrdup(cfg->destinations[i].name);
+	h->config_dir = xstrdup(cfg->dir ? cfg->dir : ".");
 	int failed = 0;
 	for (size_t i = 0; i < cfg->n_plugins; i++) {
 		const plugin_spec *spec = &cfg->plugins[i];
@@ -289,6 +290,7 @@ void plugin_host_free(plugin_host *h)
 	for (size_t i = 0; i < h->n_destinations; i++)
 		free(h->destinations[i]);
 	free(h->destinations);
+	free(h->config_dir);
 	if (h->ro)
 		store_close(h->ro);
 	if (h->forms)

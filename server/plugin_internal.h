@@ -64,6 +64,7 @@ struct plugin_host {
 	void *enqueue_arg;
 	char **destinations;     /* owned copies of the config's destination names (has_destination) */
 	size_t n_destinations;
+	char *config_dir;        /* owned; the config file's directory (config_dir) */
 };
 
 /* The hook call in progress on this thread: the plugin, and the message set_error or a failing host

@@ -64,13 +64,13 @@ class Server:
         with open(os.path.join(self.forms_dir, name + ".yaml"), "w") as f:
             f.write(text)
 
-    def start(self, expect_fail=False):
+    def start(self, expect_fail=False, cwd=None):
         cmd = [BIN, "serve", "-c", self.config_path]
         if VALGRIND:
             cmd = ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite",
                    "--error-exitcode=99", "--quiet"] + cmd
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, cwd=self.dir)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, cwd=cwd or self.dir)
         deadline = time.time() + (60 if VALGRIND else 15)
         while time.time() < deadline:
             if self.proc.poll() is not None:

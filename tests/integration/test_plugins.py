@@ -103,11 +103,30 @@ def t_sighup_keeps_plugin_when_new_one_is_broken():
         s.cleanup()
 
 
+def t_incentive_pool_path_relative_to_config():
+    incentive = os.path.join(BUILDDIR, "plugins", "incentive.so")
+    form = "id: join\ntitle: Join\nkind: signup\nquestions:\n  - id: email\n    type: email\n    label: Email\n    required: true\n"
+    s = Server(forms={"join": form}, extra_config=(
+        f"plugins:\n  - name: incentive\n    path: \"{incentive}\"\n    forms: [join]\n    config:\n"
+        "      offer: 10% off\n      requires: [email]\n      codes: {source: file, path: coupons.txt}\n"
+        "      one_per: email\n"))
+    try:
+        with open(os.path.join(s.dir, "coupons.txt"), "w") as f:
+            f.write("FIRST-CODE\nSECOND-CODE\n")
+        s.start(cwd="/")
+        st, h, body = s.submit("join", {"email": "ann@example.com"})
+        expect_eq(st, 201, f"stored: {s.read_log()}")
+        expect_eq(body["offers"][0]["code"], "FIRST-CODE", "the pool beside earshot.yaml, whatever the cwd")
+    finally:
+        s.cleanup()
+
+
 def main():
     tap = TAP()
     tap.run("nps plugin: score in the 201, report, export columns", t_nps_score_and_report)
     tap.run("a broken plugin stops serve and check", t_broken_plugin_stops_startup)
     tap.run("SIGHUP with a broken plugin keeps the running one", t_sighup_keeps_plugin_when_new_one_is_broken)
+    tap.run("incentive: a relative coupon file is found beside earshot.yaml", t_incentive_pool_path_relative_to_config)
     tap.finish()
 
 
