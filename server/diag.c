@@ -33,9 +33,7 @@ void diag_add(diag_list *d, const char *path, size_t line, size_t col, const cha
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	char *full;
 	if (line > 0)

@@ -49,12 +49,9 @@ static void putf(hbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = NULL;
-	int n = vasprintf(&s, fmt, ap);
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		abort();
-	put_n(b, s, (size_t)n);
+	put_n(b, s, strlen(s));
 	free(s);
 }
 
@@ -720,18 +717,6 @@ char *render_message_page(const char *title, const char *message, const char *cs
 
 /* ---- posted fields ------------------------------------------------------------------------------ */
 
-/* Value of a hex digit, or -1. */
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes s[0..len) ('+' is a space, %XX a byte; a malformed escape stays as written) into b. */
 static void url_decode_into(hbuf *b, const char *s, size_t len)
 {
@@ -739,8 +724,8 @@ static void url_decode_into(hbuf *b, const char *s, size_t len)
 		char c = s[i];
 		if (c == '+') {
 			put_n(b, " ", 1);
-		} else if (c == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-			char byte = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+		} else if (c == '%' && i + 2 < len && hex_digit_value(s[i + 1]) >= 0 && hex_digit_value(s[i + 2]) >= 0) {
+			char byte = (char)(hex_digit_value(s[i + 1]) * 16 + hex_digit_value(s[i + 2]));
 			put_n(b, &byte, 1);
 			i += 2;
 		} else {

@@ -56,15 +56,20 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *out = NULL;
+	if (vasprintf(&out, fmt, ap) < 0)
+		out_of_memory();
+	return out;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
-	char *out = NULL;
 	va_start(ap, fmt);
-	int rc = vasprintf(&out, fmt, ap);
+	char *out = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		out_of_memory();
 	return out;
 }
 
@@ -217,6 +222,17 @@ bool ct_equal(const void *a, const void *b, size_t n)
 	for (size_t i = 0; i < n; i++)
 		diff |= x[i] ^ y[i];
 	return diff == 0;
+}
+
+int hex_digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 bool str_ends_with(const char *s, const char *suffix)

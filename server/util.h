@@ -2,6 +2,7 @@
 #ifndef EARSHOT_UTIL_H
 #define EARSHOT_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,8 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* Returns a malloc'd formatted string (caller frees). */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The va_list form of xasprintf (ap is consumed; the caller still calls va_end). */
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Milliseconds since the Unix epoch (wall clock) and a monotonic clock. */
 int64_t now_ms(void);
@@ -33,6 +36,9 @@ void random_id(const char *prefix, char *out, size_t out_size);
 void sha256_hex(const void *data, size_t len, char out[65]);
 /* Constant-time comparison of two equal-length buffers. */
 bool ct_equal(const void *a, const void *b, size_t n);
+
+/* Value of a hexadecimal digit (either case), or -1 for any other character. */
+int hex_digit_value(char c);
 
 /* True when s ends with suffix. */
 bool str_ends_with(const char *s, const char *suffix);

@@ -47,12 +47,9 @@ size_t ydoc_col(const yaml_node_t *n)
 void ydoc_error(ydoc *d, const yaml_node_t *at, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg = NULL;
 	va_start(ap, fmt);
-	int rc = vasprintf(&msg, fmt, ap);
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		abort();
 	add_problem(d, ydoc_line(at), ydoc_col(at), msg);
 }
 
@@ -75,12 +72,9 @@ static char *describe(const yaml_node_t *n)
 void ydoc_invalid(ydoc *d, const yaml_node_t *at, const char *name, const char *fmt, ...)
 {
 	va_list ap;
-	char *tail = NULL;
 	va_start(ap, fmt);
-	int rc = vasprintf(&tail, fmt, ap);
+	char *tail = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		abort();
 	char *what = describe(at);
 	if (ydoc_is_scalar(at) && !ydoc_is_null(at))
 		ydoc_error(d, at, "invalid value %s for \"%s\", %s", what, name, tail);
