@@ -223,6 +223,15 @@ static char *value_text(const json_t *v)
 	return dump ? dump : xstrdup("");
 }
 
+/* 1 with *out when v is a JSON number, else 0 (*out untouched). */
+static int number_out(const json_t *v, double *out)
+{
+	if (!json_is_number(v))
+		return 0;
+	*out = json_number_value(v);
+	return 1;
+}
+
 /* ---- Log and errors ----------------------------------------------------------------------------- */
 
 /* Writes one log line of the current plugin to its host's logger (stderr by default). */
@@ -298,6 +307,23 @@ static int conf_wrong_type(const char *path, const char *want, const json_t *fou
 	return -1;
 }
 
+/* The bit of an earshot_type in a conf_typed mask. */
+#define TYPE_BIT(t) (1u << (t))
+
+/* Looks up path for a typed getter: 1 with *out when the value's type is in mask, 0 when absent, -1
+ * (the call's error names want) when it has another type. *out is borrowed. */
+static int conf_typed(const earshot_conf *c, const char *path, unsigned mask, const char *want,
+                      json_t **out)
+{
+	json_t *v = conf_walk(c, path);
+	if (!v)
+		return 0;
+	if (!(mask & TYPE_BIT(type_of(v))))
+		return conf_wrong_type(path, want, v);
+	*out = v;
+	return 1;
+}
+
 /* A handle for node, reusing one already handed out for the same node. */
 static const earshot_conf *conf_handle(const earshot_conf *parent, json_t *node)
 {
@@ -327,46 +353,39 @@ static int api_config_type(const earshot_conf *c, const char *path)
 
 static int api_config_string(const earshot_conf *c, const char *path, const char **out)
 {
-	json_t *v = conf_walk(c, path);
-	if (!v)
-		return 0;
-	if (!json_is_string(v))
-		return conf_wrong_type(path, "a string", v);
-	*out = json_string_value(v);
-	return 1;
+	json_t *v = NULL;
+	int rc = conf_typed(c, path, TYPE_BIT(EARSHOT_TYPE_STRING), "a string", &v);
+	if (rc == 1)
+		*out = json_string_value(v);
+	return rc;
 }
 
 static int api_config_int(const earshot_conf *c, const char *path, int64_t *out)
 {
-	json_t *v = conf_walk(c, path);
-	if (!v)
-		return 0;
-	if (!json_is_integer(v))
-		return conf_wrong_type(path, "a whole number", v);
-	*out = json_integer_value(v);
-	return 1;
+	json_t *v = NULL;
+	int rc = conf_typed(c, path, TYPE_BIT(EARSHOT_TYPE_INT), "a whole number", &v);
+	if (rc == 1)
+		*out = json_integer_value(v);
+	return rc;
 }
 
 static int api_config_number(const earshot_conf *c, const char *path, double *out)
 {
-	json_t *v = conf_walk(c, path);
-	if (!v)
-		return 0;
-	if (!json_is_number(v))
-		return conf_wrong_type(path, "a number", v);
-	*out = json_number_value(v);
-	return 1;
+	json_t *v = NULL;
+	unsigned numbers = TYPE_BIT(EARSHOT_TYPE_INT) | TYPE_BIT(EARSHOT_TYPE_NUMBER);
+	int rc = conf_typed(c, path, numbers, "a number", &v);
+	if (rc == 1)
+		*out = json_number_value(v);
+	return rc;
 }
 
 static int api_config_bool(const earshot_conf *c, const char *path, int *out)
 {
-	json_t *v = conf_walk(c, path);
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v))
-		return conf_wrong_type(path, "true or false", v);
-	*out = json_is_true(v);
-	return 1;
+	json_t *v = NULL;
+	int rc = conf_typed(c, path, TYPE_BIT(EARSHOT_TYPE_BOOL), "true or false", &v);
+	if (rc == 1)
+		*out = json_is_true(v);
+	return rc;
 }
 
 static size_t api_config_length(const earshot_conf *c, const char *path)
@@ -567,10 +586,7 @@ static const char *api_answer_string(const earshot_response *r, const char *id)
 static int api_answer_number(const earshot_response *r, const char *id, double *out)
 {
 	json_t *v = answer_of(r, id);
-	if (!json_is_number(v))
-		return 0;
-	*out = json_number_value(v);
-	return 1;
+	return number_out(v, out);
 }
 
 static int api_answer_bool(const earshot_response *r, const char *id, int *out)
@@ -967,10 +983,7 @@ static int64_t api_query_created_ms(const earshot_query *qq)
 static int api_query_score(const earshot_query *qq, const char *name, double *out)
 {
 	json_t *v = qq && qq->row && qq->rec.score && name ? json_object_get(qq->rec.score, name) : NULL;
-	if (!json_is_number(v))
-		return 0;
-	*out = json_number_value(v);
-	return 1;
+	return number_out(v, out);
 }
 
 static const char *api_query_category(const earshot_query *qq)
@@ -995,10 +1008,7 @@ static const char *api_query_answer_text(const earshot_query *qq, const char *id
 static int api_query_answer_number(const earshot_query *qq, const char *id, double *out)
 {
 	json_t *v = query_answer(qq, id);
-	if (!json_is_number(v))
-		return 0;
-	*out = json_number_value(v);
-	return 1;
+	return number_out(v, out);
 }
 
 static void api_query_close(earshot_query *qq)
