@@ -600,35 +600,6 @@ earshot_config *config_parse_string(const char *yaml, size_t len, const char *di
 	return c;
 }
 
-/* Reads a whole file into a malloc'd NUL-terminated buffer. Returns NULL with errno set on failure. */
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = xmalloc(cap);
-	size_t got;
-	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += got;
-		if (cap - n - 1 == 0) {
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-	}
-	int failed = ferror(f);
-	int saved = errno;
-	fclose(f);
-	if (failed) {
-		free(buf);
-		errno = saved ? saved : EIO;
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* True when path names an existing directory. */
 static bool is_dir(const char *path)
 {
@@ -697,7 +668,7 @@ earshot_config *config_load(const char *path, diag_list *diags)
 		path = "earshot.yaml";
 	}
 	size_t len = 0;
-	char *text = read_file(path, &len);
+	char *text = read_whole_file(path, &len);
 	if (!text) {
 		diag_add(diags, path, 0, 0, "cannot read the configuration: %s", strerror(errno));
 		return NULL;

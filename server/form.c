@@ -601,38 +601,11 @@ form *form_load_string(const char *yaml, size_t len, const char *display_path, d
 	return form_parse(yaml, len, display_path, diags, &line, &col);
 }
 
-/* Reads a whole file into a malloc'd NUL-terminated buffer. Returns NULL with errno set on failure. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0, got;
-	char *buf = xmalloc(cap);
-	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += got;
-		if (n + 1 == cap) {
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-	}
-	int failed = ferror(f), saved = errno;
-	fclose(f);
-	if (failed) {
-		free(buf);
-		errno = saved ? saved : EIO;
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 /* Loads one file, also returning where its id was given. */
 static form *form_parse_file(const char *path, diag_list *diags, size_t *id_line, size_t *id_col)
 {
 	size_t len = 0;
-	char *text = slurp(path, &len);
+	char *text = read_whole_file(path, &len);
 	if (!text) {
 		diag_add(diags, path, 0, 0, "cannot read the form: %s", strerror(errno));
 		return NULL;

@@ -1,4 +1,5 @@
-/* util: aborting allocators, clocks, ISO-8601, randomness, hashing, UTF-8 and glob helpers. */
+/* util: aborting allocators, clocks, ISO-8601, randomness, hashing, UTF-8, glob, file reading. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +223,32 @@ bool ct_equal(const void *a, const void *b, size_t n)
 	for (size_t i = 0; i < n; i++)
 		diff |= x[i] ^ y[i];
 	return diff == 0;
+}
+
+char *read_whole_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0, got;
+	char *buf = xmalloc(cap);
+	while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (n + 1 == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+	}
+	int failed = ferror(f), saved = errno;
+	fclose(f);
+	if (failed) {
+		free(buf);
+		errno = saved ? saved : EIO;
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }
 
 int hex_digit_value(char c)

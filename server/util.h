@@ -1,4 +1,4 @@
-/* util: allocation that aborts on out-of-memory, small string helpers, clocks and ISO-8601 times. */
+/* util: allocation that aborts on out-of-memory, string helpers, clocks, ISO-8601 times, file reading. */
 #ifndef EARSHOT_UTIL_H
 #define EARSHOT_UTIL_H
 
@@ -36,6 +36,10 @@ void random_id(const char *prefix, char *out, size_t out_size);
 void sha256_hex(const void *data, size_t len, char out[65]);
 /* Constant-time comparison of two equal-length buffers. */
 bool ct_equal(const void *a, const void *b, size_t n);
+
+/* Reads a whole file into a malloc'd NUL-terminated buffer (caller frees) and its length into *len.
+ * Returns NULL with errno set when the file cannot be opened or read. */
+char *read_whole_file(const char *path, size_t *len);
 
 /* Value of a hexadecimal digit (either case), or -1 for any other character. */
 int hex_digit_value(char c);
