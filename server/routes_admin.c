@@ -12,8 +12,6 @@
 #include "routes.h"
 #include "util.h"
 
-#define LIST_LIMIT_DEFAULT 100
-#define LIST_LIMIT_MAX 1000
 #define EXPORT_ROWS_PER_CHUNK 256
 #define EXPORT_CHUNK_BYTES (64 * 1024)
 
@@ -51,17 +49,6 @@ static void handle_forms(request *r)
 
 /* ---- GET /api/v1/forms/{form}/responses ------------------------------------------------------ */
 
-/* Parses a non-negative decimal integer parameter; -1 when absent, -2 when malformed. */
-static long long query_number(request *r, const char *name)
-{
-	const char *v = request_query(r, name);
-	if (!v)
-		return -1;
-	char *end;
-	long long n = strtoll(v, &end, 10);
-	return (*v && *end == '\0' && n >= 0) ? n : -2;
-}
-
 static void handle_responses(request *r)
 {
 	const form *f = admin_form(r);
@@ -70,43 +57,28 @@ static void handle_responses(request *r)
 	int64_t since, until;
 	if (routes_time_range(r, &since, &until) != 0)
 		return;
-	long long limit = query_number(r, "limit");
-	if (limit == -1)
-		limit = LIST_LIMIT_DEFAULT;
-	if (limit < 1 || limit > LIST_LIMIT_MAX) {
-		reply_error(r->req, 400, "invalid_parameter", "\"limit\" must be a whole number from 1 to 1000.",
-		            json_pack("{s:s}", "parameter", "limit"));
+	int limit;
+	int64_t after;
+	if (routes_page_parameters(r, &limit, &after) != 0)
 		return;
-	}
-	long long after = query_number(r, "after");
-	if (after == -2) {
-		reply_error(r->req, 400, "invalid_parameter", "\"after\" must be a cursor from a previous page.",
-		            json_pack("{s:s}", "parameter", "after"));
-		return;
-	}
 	response_record *rows = NULL;
 	size_t n = 0;
 	bool more = false;
 	char *err = NULL;
-	if (store_response_list(r->srv->reader, f->id, since, until, after < 0 ? 0 : after, (int)limit, &rows, &n,
-	                        &more, &err) != 0) {
+	if (store_response_list(r->srv->reader, f->id, since, until, after, limit, &rows, &n, &more, &err) !=
+	    0) {
 		reply_error(r->req, 503, "unavailable", err, NULL);
 		free(err);
 		return;
 	}
-	json_t *next = json_null();
-	if (more && n > 0) {
-		char cursor[24];
-		snprintf(cursor, sizeof cursor, "%lld", (long long)rows[n - 1].seq);
-		next = json_string(cursor);
-	}
+	int64_t last = n > 0 ? rows[n - 1].seq : 0;
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_array_append_new(list, response_record_to_json(&rows[i]));
 		response_record_clear(&rows[i]);
 	}
 	free(rows);
-	reply_json(r->req, 200, json_pack("{s:o, s:o}", "responses", list, "next", next));
+	reply_json(r->req, 200, routes_page_body("responses", list, more && n > 0, last));
 }
 
 /* ---- GET /api/v1/forms/{form}/export --------------------------------------------------------- */

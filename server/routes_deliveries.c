@@ -9,27 +9,8 @@
 #include "http.h"
 #include "outbox.h"
 #include "reply.h"
+#include "routes.h"
 #include "util.h"
-
-#define LIST_LIMIT_DEFAULT 100
-#define LIST_LIMIT_MAX 1000
-
-/* Parses a non-negative decimal query parameter: the value, -1 when absent, -2 when malformed. */
-static long long query_count(request *r, const char *name)
-{
-	const char *v = request_query(r, name);
-	if (!v)
-		return -1;
-	char *end;
-	long long n = strtoll(v, &end, 10);
-	return (*v && *end == '\0' && n >= 0) ? n : -2;
-}
-
-/* Answers 400 invalid_parameter naming parameter. */
-static void bad_parameter(request *r, const char *parameter, const char *message)
-{
-	reply_error(r->req, 400, "invalid_parameter", message, json_pack("{s:s}", "parameter", parameter));
-}
 
 /* Reads state, limit and after. Returns 0, or -1 after answering 400. */
 static int list_parameters(request *r, bool *all, delivery_state *state, int *limit, int64_t *after)
@@ -37,24 +18,12 @@ static int list_parameters(request *r, bool *all, delivery_state *state, int *li
 	const char *name = request_query(r, "state");
 	*all = !name || !*name;
 	if (!*all && delivery_state_parse(name, state) != 0) {
-		bad_parameter(r, "state", "\"state\" must be one of: pending, failed, dead, delivered.");
+		reply_error(r->req, 400, "invalid_parameter",
+		            "\"state\" must be one of: pending, failed, dead, delivered.",
+		            json_pack("{s:s}", "parameter", "state"));
 		return -1;
 	}
-	long long n = query_count(r, "limit");
-	if (n == -1)
-		n = LIST_LIMIT_DEFAULT;
-	if (n < 1 || n > LIST_LIMIT_MAX) {
-		bad_parameter(r, "limit", "\"limit\" must be a whole number from 1 to 1000.");
-		return -1;
-	}
-	*limit = (int)n;
-	long long a = query_count(r, "after");
-	if (a == -2) {
-		bad_parameter(r, "after", "\"after\" must be a cursor from a previous page.");
-		return -1;
-	}
-	*after = a < 0 ? 0 : a;
-	return 0;
+	return routes_page_parameters(r, limit, after);
 }
 
 /* GET /api/v1/deliveries?state=&limit=&after= → {"deliveries":[…],"next":cursor|null}. */
@@ -75,20 +44,14 @@ static void handle_list(request *r)
 		free(err);
 		return;
 	}
-	json_t *next = json_null();
-	if (more && n > 0) {
-		char cursor[24];
-		snprintf(cursor, sizeof cursor, "%lld", (long long)rows[n - 1].seq);
-		json_decref(next);
-		next = json_string(cursor);
-	}
+	int64_t last = n > 0 ? rows[n - 1].seq : 0;
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_array_append_new(list, delivery_record_to_json(&rows[i]));
 		delivery_record_clear(&rows[i]);
 	}
 	free(rows);
-	reply_json(r->req, 200, json_pack("{s:o, s:o}", "deliveries", list, "next", next));
+	reply_json(r->req, 200, routes_page_body("deliveries", list, more && n > 0, last));
 }
 
 /* POST /api/v1/deliveries/{id}/retry → 200 with the replayed row; 404 unknown_delivery; 409

@@ -50,6 +50,56 @@ int routes_time_range(request *r, int64_t *since, int64_t *until)
 	return 0;
 }
 
+#define LIST_LIMIT_DEFAULT 100
+#define LIST_LIMIT_MAX 1000
+
+/* Parses a non-negative decimal query parameter: the value, -1 when absent, -2 when malformed. */
+static long long query_count(request *r, const char *name)
+{
+	const char *v = request_query(r, name);
+	if (!v)
+		return -1;
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	return (*v && *end == '\0' && n >= 0) ? n : -2;
+}
+
+/* Answers 400 invalid_parameter naming parameter. */
+static void bad_parameter(request *r, const char *parameter, const char *message)
+{
+	reply_error(r->req, 400, "invalid_parameter", message, json_pack("{s:s}", "parameter", parameter));
+}
+
+int routes_page_parameters(request *r, int *limit, int64_t *after)
+{
+	long long n = query_count(r, "limit");
+	if (n == -1)
+		n = LIST_LIMIT_DEFAULT;
+	if (n < 1 || n > LIST_LIMIT_MAX) {
+		bad_parameter(r, "limit", "\"limit\" must be a whole number from 1 to 1000.");
+		return -1;
+	}
+	long long a = query_count(r, "after");
+	if (a == -2) {
+		bad_parameter(r, "after", "\"after\" must be a cursor from a previous page.");
+		return -1;
+	}
+	*limit = (int)n;
+	*after = a < 0 ? 0 : a;
+	return 0;
+}
+
+json_t *routes_page_body(const char *key, json_t *list, bool more, int64_t last_seq)
+{
+	json_t *next = json_null();
+	if (more) {
+		char cursor[24];
+		snprintf(cursor, sizeof cursor, "%lld", (long long)last_seq);
+		next = json_string(cursor);
+	}
+	return json_pack("{s:o, s:o}", key, list, "next", next);
+}
+
 char *routes_private_client(const server *srv, const char *address)
 {
 	if (!address[0] || srv->cfg->privacy.client_ip == CLIENT_IP_NONE)
