@@ -4,11 +4,15 @@
 #include "http.h"
 
 extern const route hosted_routes[]; /* routes_hosted.c: the hosted form pages */
+extern const route contacts_routes[]; /* routes_contacts.c: erasure by contact */
+extern const route dashboard_routes[]; /* routes_dashboard.c: GET /admin */
 
 const route *const route_tables[] = {
 	public_routes,
 	hosted_routes,
 	admin_routes,
 	deliveries_routes,
+	contacts_routes,
+	dashboard_routes,
 	NULL,
 };
