@@ -10,6 +10,7 @@ int cli_export(int argc, char **argv);
 int cli_token(int argc, char **argv);
 int cli_version(int argc, char **argv);
 int cli_deliveries(int argc, char **argv);
+int cli_forget(int argc, char **argv);
 
 /* Prints "earshot: MESSAGE" and a hint to stderr and returns 2. */
 int cli_usage_error(const char *command, const char *message);

@@ -14,6 +14,7 @@ static const struct command {
 	{ "export", cli_export, "write a form's answers as CSV, NDJSON or XLSX" },
 	{ "token", cli_token, "print a new admin token and its config line" },
 	{ "deliveries", cli_deliveries, "list the outbox of deliveries; replay one" },
+	{ "forget", cli_forget, "erase every answer of an email address or phone number" },
 };
 
 static void usage(FILE *out)
