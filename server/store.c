@@ -85,8 +85,7 @@ struct store_cursor {
 	bool done;
 };
 
-/* Hands msg (malloc'd) to *err, or frees it when the caller passed no err. */
-static void set_err(char **err, char *msg)
+void store_set_err(char **err, char *msg)
 {
 	if (err)
 		*err = msg;
@@ -94,11 +93,63 @@ static void set_err(char **err, char *msg)
 		free(msg);
 }
 
-/* Sets *err to "op: <SQLite's message for the handle's last error>". Returns -1. */
-static int fail(store *st, const char *op, char **err)
+int store_fail(store *st, const char *op, char **err)
 {
-	set_err(err, xasprintf("%s: %s", op, sqlite3_errmsg(st->db)));
+	store_set_err(err, xasprintf("%s: %s", op, sqlite3_errmsg(st->db)));
 	return -1;
+}
+
+sqlite3_stmt *store_prepare(store *st, const char *sql, const char *op, char **err)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_fail(st, op, err);
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+int store_run_once(store *st, sqlite3_stmt *s, const char *op, char **err)
+{
+	int rc = sqlite3_step(s);
+	int ret = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : store_fail(st, op, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+void *store_collect_rows(store *st, sqlite3_stmt *s, int limit, size_t size, store_row_fn row,
+                         store_clear_fn clear, const char *op, size_t *n, bool *more, char **err)
+{
+	size_t count = 0, cap = 4;
+	char *arr = xmalloc(cap * size);
+	int rc;
+	*more = false;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (count == (size_t)limit) {
+			*more = true;
+			break;
+		}
+		if (count == cap) {
+			cap *= 2;
+			arr = xrealloc(arr, cap * size);
+		}
+		if (row(s, arr + count * size, err) != 0)
+			goto fail;
+		count++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_fail(st, op, err);
+		goto fail;
+	}
+	*n = count;
+	return arr;
+fail:
+	for (size_t i = 0; i < count; i++)
+		clear(arr + i * size);
+	free(arr);
+	*more = false;
+	return NULL;
 }
 
 /* Returns the cached statement id, preparing it on first use; NULL with *err (naming op) on
@@ -108,7 +159,7 @@ static sqlite3_stmt *stmt_get(store *st, enum stmt_id id, const char *op, char *
 	if (!st->stmts[id] &&
 	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[id], NULL) !=
 	            SQLITE_OK) {
-		fail(st, op, err);
+		store_fail(st, op, err);
 		sqlite3_finalize(st->stmts[id]);
 		st->stmts[id] = NULL;
 		return NULL;
@@ -129,7 +180,7 @@ static int stmt_run(store *st, sqlite3_stmt *s, const char *op, char **err)
 	int rc = sqlite3_step(s);
 	int ret = 0;
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = fail(st, op, err);
+		ret = store_fail(st, op, err);
 	stmt_done(s);
 	return ret;
 }
@@ -145,7 +196,7 @@ static int stmt_exec(store *st, enum stmt_id id, const char *op, char **err)
 static int exec_sql(store *st, const char *sql, const char *op, char **err)
 {
 	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return fail(st, op, err);
+		return store_fail(st, op, err);
 	return 0;
 }
 
@@ -153,12 +204,12 @@ static int exec_sql(store *st, const char *sql, const char *op, char **err)
  * Returns 0, or -1 with *err naming op. */
 static int query_text(store *st, const char *sql, char *buf, size_t size, const char *op, char **err)
 {
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return fail(st, op, err);
+	sqlite3_stmt *s = store_prepare(st, sql, op, err);
+	if (!s)
+		return -1;
 	int rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		fail(st, op, err);
+		store_fail(st, op, err);
 		sqlite3_finalize(s);
 		return -1;
 	}
@@ -206,7 +257,7 @@ static int migrate_step(store *st, int from, int *version, char **err)
 	char bump[48];
 	snprintf(bump, sizeof bump, "PRAGMA user_version = %d", from + 1);
 	if (sqlite3_exec(st->db, store_migrations[from].sql, NULL, NULL, NULL) != SQLITE_OK) {
-		set_err(err, xasprintf("%s (%s): %s", op, store_migrations[from].name, sqlite3_errmsg(st->db)));
+		store_set_err(err, xasprintf("%s (%s): %s", op, store_migrations[from].name, sqlite3_errmsg(st->db)));
 		goto rollback;
 	}
 	if (exec_sql(st, bump, op, err) != 0 || exec_sql(st, "COMMIT", op, err) != 0)
@@ -229,7 +280,7 @@ static int migrate(store *st, const char *path, char **err)
 			return -1;
 	}
 	if (version < 0 || (size_t)version > store_n_migrations) {
-		set_err(err, newer_schema_message(path, version));
+		store_set_err(err, newer_schema_message(path, version));
 		return -1;
 	}
 	return 0;
@@ -243,11 +294,11 @@ static int check_version_read_only(store *st, const char *path, char **err)
 	if (read_user_version(st, &version, err) != 0)
 		return -1;
 	if (version < 0 || (size_t)version > store_n_migrations) {
-		set_err(err, newer_schema_message(path, version));
+		store_set_err(err, newer_schema_message(path, version));
 		return -1;
 	}
 	if ((size_t)version < store_n_migrations) {
-		set_err(err, xasprintf("open database %s: its schema version is %d but this build needs "
+		store_set_err(err, xasprintf("open database %s: its schema version is %d but this build needs "
 		                       "version %d; start earshot serve once to upgrade it",
 		                       path, version, store_schema_version()));
 		return -1;
@@ -265,7 +316,7 @@ static int configure(store *st, const char *path, durability_mode durability, ch
 			return -1;
 		bool in_memory = strcmp(path, ":memory:") == 0 || path[0] == '\0';
 		if (strcmp(mode, "wal") != 0 && !(in_memory && strcmp(mode, "memory") == 0)) {
-			set_err(err, xasprintf("open database %s: cannot use WAL mode (journal mode stays \"%s\")",
+			store_set_err(err, xasprintf("open database %s: cannot use WAL mode (journal mode stays \"%s\")",
 			                       path, mode));
 			return -1;
 		}
@@ -301,7 +352,7 @@ int store_open(const char *path, durability_mode durability, bool read_only, sto
 	sqlite3 *db = NULL;
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
-		set_err(err, xasprintf("open database %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+		store_set_err(err, xasprintf("open database %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 		sqlite3_close(db);
 		return -1;
 	}
@@ -317,9 +368,9 @@ int store_open(const char *path, durability_mode durability, bool read_only, sto
 		if (!sub)
 			sub = xstrdup("unknown error");
 		if (strncmp(sub, "open database ", 14) == 0)
-			set_err(err, sub);
+			store_set_err(err, sub);
 		else {
-			set_err(err, xasprintf("open database %s: %s", path, sub));
+			store_set_err(err, xasprintf("open database %s: %s", path, sub));
 			free(sub);
 		}
 		store_close(st);
@@ -366,7 +417,7 @@ void store_rollback(store *st)
 int store_savepoint(store *st, char **err)
 {
 	if (sqlite3_get_autocommit(st->db)) {
-		set_err(err, xstrdup("savepoint: no transaction is active (it was rolled back)"));
+		store_set_err(err, xstrdup("savepoint: no transaction is active (it was rolled back)"));
 		return -1;
 	}
 	return stmt_exec(st, ST_SAVEPOINT, "savepoint", err);
@@ -402,7 +453,7 @@ int store_idempotency_find(store *st, const char *key, int *status, char **body,
 		*body = xstrdup(text ? (const char *)text : "");
 		ret = 1;
 	} else if (rc != SQLITE_DONE) {
-		ret = fail(st, op, err);
+		ret = store_fail(st, op, err);
 	}
 	stmt_done(s);
 	return ret;
@@ -447,14 +498,14 @@ int store_response_insert(store *st, response_record *r, const char *client, cha
 {
 	const char *op = "insert response";
 	if (!field_ok(r->id, sizeof r->id) || !field_ok(r->form, sizeof r->form)) {
-		set_err(err, xstrdup("insert response: the id and form must be set"));
+		store_set_err(err, xstrdup("insert response: the id and form must be set"));
 		return -1;
 	}
 	char *answers = json_text(r->answers, "{}"), *meta = json_text(r->meta, "{}");
 	char *score = json_text(r->score, NULL), *tags = json_text(r->tags, "[]");
 	int ret = -1;
 	if (!answers || !meta || !tags || (r->score && !score)) {
-		set_err(err, xstrdup("insert response: the answer cannot be encoded as JSON"));
+		store_set_err(err, xstrdup("insert response: the answer cannot be encoded as JSON"));
 		goto out;
 	}
 	sqlite3_stmt *s = stmt_get(st, ST_RESP_INSERT, op, err);
@@ -493,7 +544,7 @@ int store_response_count(store *st, const char *form, int64_t *n, char **err)
 	if (rc == SQLITE_ROW)
 		*n = sqlite3_column_int64(s, 0);
 	else
-		ret = fail(st, op, err);
+		ret = store_fail(st, op, err);
 	stmt_done(s);
 	return ret;
 }
@@ -528,7 +579,7 @@ static int column_json(sqlite3_stmt *s, int col, bool nullable, json_t **out, ch
 	json_error_t jerr;
 	*out = text ? json_loadb(text, len, JSON_ALLOW_NUL, &jerr) : NULL;
 	if (!*out) {
-		set_err(err, xasprintf("read response: stored %s of row %lld is not valid JSON",
+		store_set_err(err, xasprintf("read response: stored %s of row %lld is not valid JSON",
 		                       sqlite3_column_name(s, col), (long long)sqlite3_column_int64(s, 0)));
 		return -1;
 	}
@@ -542,7 +593,7 @@ static int column_field(sqlite3_stmt *s, int col, char *dst, size_t size, char *
 	const unsigned char *text = sqlite3_column_text(s, col);
 	size_t len = (size_t)sqlite3_column_bytes(s, col);
 	if (!text || len >= size) {
-		set_err(err, xasprintf("read response: stored %s of row %lld is missing or too long",
+		store_set_err(err, xasprintf("read response: stored %s of row %lld is missing or too long",
 		                       sqlite3_column_name(s, col), (long long)sqlite3_column_int64(s, 0)));
 		return -1;
 	}
@@ -568,12 +619,15 @@ static int row_to_record(sqlite3_stmt *s, response_record *r, char **err)
 	return 0;
 }
 
-/* Frees n records of arr and arr itself. */
-static void records_free(response_record *arr, size_t n)
+/* row_to_record and response_record_clear for store_collect_rows. */
+static int response_row(sqlite3_stmt *s, void *rec, char **err)
 {
-	for (size_t i = 0; i < n; i++)
-		response_record_clear(&arr[i]);
-	free(arr);
+	return row_to_record(s, rec, err);
+}
+
+static void response_clear(void *rec)
+{
+	response_record_clear(rec);
 }
 
 /* One page of responses in seq order; *out is malloc'd (always, even when empty) and owned by the
@@ -586,7 +640,7 @@ int store_response_list(store *st, const char *form, int64_t since, int64_t unti
 	*n = 0;
 	*more = false;
 	if (limit < 0) {
-		set_err(err, xstrdup("list responses: the limit must not be negative"));
+		store_set_err(err, xstrdup("list responses: the limit must not be negative"));
 		return -1;
 	}
 	sqlite3_stmt *s = stmt_get(st, ST_RESP_LIST, op, err);
@@ -595,35 +649,9 @@ int store_response_list(store *st, const char *form, int64_t since, int64_t unti
 	bind_range(s, form, since, until);
 	sqlite3_bind_int64(s, 4, after_seq);
 	sqlite3_bind_int64(s, 5, (int64_t)limit + 1); /* one more than asked tells whether more exist */
-	response_record *arr = xmalloc(sizeof *arr);
-	size_t count = 0, cap = 1;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (count == (size_t)limit) {
-			*more = true;
-			break;
-		}
-		if (count == cap) {
-			cap *= 2;
-			arr = xrealloc(arr, cap * sizeof *arr);
-		}
-		if (row_to_record(s, &arr[count], err) != 0)
-			goto fail;
-		count++;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		fail(st, op, err);
-		goto fail;
-	}
+	*out = store_collect_rows(st, s, limit, sizeof **out, response_row, response_clear, op, n, more, err);
 	stmt_done(s);
-	*out = arr;
-	*n = count;
-	return 0;
-fail:
-	stmt_done(s);
-	records_free(arr, count);
-	*more = false;
-	return -1;
+	return *out ? 0 : -1;
 }
 
 /* Ends a read transaction the cursor began (a read-only COMMIT cannot lose anything). */
@@ -648,10 +676,9 @@ int store_cursor_open(store *st, const char *form, int64_t since, int64_t until,
 			goto fail;
 		cur->own_txn = true;
 	}
-	if (sqlite3_prepare_v2(st->db, cursor_sql, -1, &cur->stmt, NULL) != SQLITE_OK) {
-		fail(st, op, err);
+	cur->stmt = store_prepare(st, cursor_sql, op, err);
+	if (!cur->stmt)
 		goto fail;
-	}
 	bind_range(cur->stmt, form, since, until);
 	/* The first step fixes the snapshot now, not at the caller's first read. */
 	int rc = sqlite3_step(cur->stmt);
@@ -660,7 +687,7 @@ int store_cursor_open(store *st, const char *form, int64_t since, int64_t until,
 	} else if (rc == SQLITE_DONE) {
 		cur->done = true;
 	} else {
-		fail(st, op, err);
+		store_fail(st, op, err);
 		goto fail;
 	}
 	*out = cur;
@@ -687,7 +714,7 @@ int store_cursor_next(store_cursor *cur, response_record *r, char **err)
 	}
 	if (rc != SQLITE_ROW) {
 		cur->done = true;
-		return fail(cur->st, "read responses", err);
+		return store_fail(cur->st, "read responses", err);
 	}
 	return row_to_record(cur->stmt, r, err) == 0 ? 1 : -1;
 }
@@ -702,15 +729,26 @@ void store_cursor_close(store_cursor *cur)
 	free(cur);
 }
 
+/* The cached statement id (ST_KV_GET or ST_KV_PUT) with plugin and key bound as ?1 and ?2, or NULL
+ * with *err naming op. Borrowed: give it back with stmt_done or stmt_run. */
+static sqlite3_stmt *kv_stmt(store *st, enum stmt_id id, const char *plugin, const char *key, const char *op,
+                             char **err)
+{
+	sqlite3_stmt *s = stmt_get(st, id, op, err);
+	if (s) {
+		sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	}
+	return s;
+}
+
 /* Reads plugin/key: 1 with *value (malloc'd, NUL-terminated, caller frees) and *len, 0, or -1. */
 int store_kv_get(store *st, const char *plugin, const char *key, char **value, size_t *len, char **err)
 {
 	const char *op = "read plugin value";
-	sqlite3_stmt *s = stmt_get(st, ST_KV_GET, op, err);
+	sqlite3_stmt *s = kv_stmt(st, ST_KV_GET, plugin, key, op, err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(s), ret = 0;
 	if (rc == SQLITE_ROW) {
 		/* An integer written by kv_incr reads back as its decimal text. */
@@ -724,7 +762,7 @@ int store_kv_get(store *st, const char *plugin, const char *key, char **value, s
 		*len = n;
 		ret = 1;
 	} else if (rc != SQLITE_DONE) {
-		ret = fail(st, op, err);
+		ret = store_fail(st, op, err);
 	}
 	stmt_done(s);
 	return ret;
@@ -735,14 +773,12 @@ int store_kv_put(store *st, const char *plugin, const char *key, const void *val
                  char **err)
 {
 	const char *op = "store plugin value";
-	sqlite3_stmt *s = stmt_get(st, ST_KV_PUT, op, err);
+	sqlite3_stmt *s = kv_stmt(st, ST_KV_PUT, plugin, key, op, err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	/* A zero-length value is stored as an empty blob, never as NULL. */
 	if (sqlite3_bind_blob64(s, 3, len ? value : "", len, SQLITE_STATIC) != SQLITE_OK) {
-		fail(st, op, err);
+		store_fail(st, op, err);
 		stmt_done(s);
 		return -1;
 	}
@@ -772,11 +808,9 @@ static int parse_int_value(const void *data, size_t len, int64_t *out)
 static int kv_read_int(store *st, const char *plugin, const char *key, int64_t *cur, char **err)
 {
 	const char *op = "increment plugin value";
-	sqlite3_stmt *s = stmt_get(st, ST_KV_GET, op, err);
+	sqlite3_stmt *s = kv_stmt(st, ST_KV_GET, plugin, key, op, err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(s), ret = 0;
 	*cur = 0;
 	if (rc == SQLITE_ROW) {
@@ -786,12 +820,12 @@ static int kv_read_int(store *st, const char *plugin, const char *key, int64_t *
 			const void *blob = sqlite3_column_blob(s, 0);
 			size_t n = (size_t)sqlite3_column_bytes(s, 0);
 			if (parse_int_value(blob, n, cur) != 0) {
-				set_err(err, xasprintf("%s: %s/%s does not hold an integer", op, plugin, key));
+				store_set_err(err, xasprintf("%s: %s/%s does not hold an integer", op, plugin, key));
 				ret = -1;
 			}
 		}
 	} else if (rc != SQLITE_DONE) {
-		ret = fail(st, op, err);
+		ret = store_fail(st, op, err);
 	}
 	stmt_done(s);
 	return ret;
@@ -807,15 +841,13 @@ int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta,
 	if (kv_read_int(st, plugin, key, &cur, err) != 0)
 		return -1;
 	if ((delta > 0 && cur > INT64_MAX - delta) || (delta < 0 && cur < INT64_MIN - delta)) {
-		set_err(err, xasprintf("%s: %s/%s would overflow", op, plugin, key));
+		store_set_err(err, xasprintf("%s: %s/%s would overflow", op, plugin, key));
 		return -1;
 	}
 	int64_t next = cur + delta;
-	sqlite3_stmt *s = stmt_get(st, ST_KV_PUT, op, err);
+	sqlite3_stmt *s = kv_stmt(st, ST_KV_PUT, plugin, key, op, err);
 	if (!s)
 		return -1;
-	sqlite3_bind_text(s, 1, plugin, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, next);
 	if (stmt_run(st, s, op, err) != 0)
 		return -1;

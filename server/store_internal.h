@@ -1,4 +1,6 @@
-/* store_internal: the schema as an ordered list of forward migrations, private to store.c.
+/* store_internal: what the store*.c files share and nobody else sees — the schema as an ordered list
+ * of forward migrations (used by store.c), and the statement helpers store.c lends to
+ * store_outbox.c and store_contacts.c.
  *
  * Migration i (0-based) takes a database from PRAGMA user_version i to i + 1; store_open applies the
  * missing ones in order, each in its own transaction together with the user_version bump. A migration
@@ -7,6 +9,7 @@
 #ifndef EARSHOT_STORE_INTERNAL_H
 #define EARSHOT_STORE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct store_migration {
@@ -127,8 +130,30 @@ static const size_t store_n_migrations = sizeof store_migrations / sizeof store_
 
 struct store;
 struct sqlite3;
+struct sqlite3_stmt;
 /* The SQLite connection of a store handle, for the other store*.c files (the outbox's SQL lives in
  * store_outbox.c); it stays owned by the handle. */
 struct sqlite3 *store_sqlite(struct store *st);
+
+/* Hands msg (malloc'd) to *err, or frees it when the caller passed no err. */
+void store_set_err(char **err, char *msg);
+/* Sets *err to "op: <SQLite's message for the handle's last error>". Returns -1. */
+int store_fail(struct store *st, const char *op, char **err);
+/* Prepares sql on st for one use. Returns the statement (caller finalizes), or NULL with *err naming
+ * op. */
+struct sqlite3_stmt *store_prepare(struct store *st, const char *sql, const char *op, char **err);
+/* Steps a statement prepared by store_prepare to completion (it returns no row we need) and
+ * finalizes it. Returns 0, or -1 with *err naming op. */
+int store_run_once(struct store *st, struct sqlite3_stmt *s, const char *op, char **err);
+
+/* Fills the record at rec from the current row of s: 0, or -1 with *err (rec left cleared). */
+typedef int (*store_row_fn)(struct sqlite3_stmt *s, void *rec, char **err);
+/* Frees what the record at rec owns. */
+typedef void (*store_clear_fn)(void *rec);
+/* Steps s (left for the caller to reset or finalize) and reads up to limit rows into a new array of
+ * records of size bytes each; *more is set when a row beyond limit exists. Returns the array (always
+ * malloc'd, caller owns it and its records) with *n, or NULL with *err naming op and *more false. */
+void *store_collect_rows(struct store *st, struct sqlite3_stmt *s, int limit, size_t size, store_row_fn row,
+                         store_clear_fn clear, const char *op, size_t *n, bool *more, char **err);
 
 #endif

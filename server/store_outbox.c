@@ -86,43 +86,6 @@ json_t *delivery_record_to_json(const delivery_record *d)
 	return o;
 }
 
-/* Hands msg (malloc'd) to *err, or frees it when the caller passed no err. */
-static void set_err(char **err, char *msg)
-{
-	if (err)
-		*err = msg;
-	else
-		free(msg);
-}
-
-/* Sets *err to "op: <SQLite's last message on st>". Returns -1. */
-static int fail(store *st, const char *op, char **err)
-{
-	set_err(err, xasprintf("%s: %s", op, sqlite3_errmsg(store_sqlite(st))));
-	return -1;
-}
-
-/* Prepares sql on st. Returns the statement (caller finalizes), or NULL with *err naming op. */
-static sqlite3_stmt *prepare(store *st, const char *sql, const char *op, char **err)
-{
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL) != SQLITE_OK) {
-		fail(st, op, err);
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
-}
-
-/* Steps s to completion (one row at most is expected) and finalizes it. 0, or -1 with *err. */
-static int run(store *st, sqlite3_stmt *s, const char *op, char **err)
-{
-	int rc = sqlite3_step(s);
-	int ret = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : fail(st, op, err);
-	sqlite3_finalize(s);
-	return ret;
-}
-
 /* Binds text, or NULL for a NULL string. */
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
 {
@@ -137,10 +100,10 @@ int store_outbox_insert(store *st, const delivery_record *d, char **err)
 {
 	const char *op = "queue delivery";
 	if (!d->id[0] || !d->destination || !d->type || !d->body) {
-		set_err(err, xstrdup("queue delivery: the id, destination, type and document must be set"));
+		store_set_err(err, xstrdup("queue delivery: the id, destination, type and document must be set"));
 		return -1;
 	}
-	sqlite3_stmt *s = prepare(st,
+	sqlite3_stmt *s = store_prepare(st,
 		"INSERT INTO outbox (id, destination, type, plugin, response_id, body, state, attempts, "
 		"created_ms, retry_from_ms, next_attempt_ms, last_attempt_ms, last_error, delivered_ms) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", op, err);
@@ -162,7 +125,7 @@ int store_outbox_insert(store *st, const delivery_record *d, char **err)
 	bind_text_or_null(s, 13, d->last_error);
 	if (d->delivered_ms)
 		sqlite3_bind_int64(s, 14, d->delivered_ms);
-	return run(st, s, op, err);
+	return store_run_once(st, s, op, err);
 }
 
 /* A malloc'd copy of text column col, or NULL for SQL NULL. */
@@ -182,7 +145,7 @@ static int row_to_record(sqlite3_stmt *s, delivery_record *d, char **err)
 	const char *state = (const char *)sqlite3_column_text(s, 7);
 	if (!id || (size_t)sqlite3_column_bytes(s, 1) >= sizeof d->id ||
 	    delivery_state_parse(state, &d->state) != 0) {
-		set_err(err, xasprintf("read delivery: row %lld of the outbox is damaged", (long long)d->seq));
+		store_set_err(err, xasprintf("read delivery: row %lld of the outbox is damaged", (long long)d->seq));
 		return -1;
 	}
 	snprintf(d->id, sizeof d->id, "%s", (const char *)id);
@@ -200,55 +163,32 @@ static int row_to_record(sqlite3_stmt *s, delivery_record *d, char **err)
 	d->delivered_ms = sqlite3_column_int64(s, 14);
 	if (!d->destination || !d->type || !d->body) {
 		delivery_record_clear(d);
-		set_err(err, xasprintf("read delivery: row %lld of the outbox is damaged", (long long)sqlite3_column_int64(s, 0)));
+		store_set_err(err, xasprintf("read delivery: row %lld of the outbox is damaged",
+		                             (long long)sqlite3_column_int64(s, 0)));
 		return -1;
 	}
 	return 0;
 }
 
-/* Frees n records and the array. */
-static void records_free(delivery_record *arr, size_t n)
+/* row_to_record and delivery_record_clear for store_collect_rows. */
+static int delivery_row(sqlite3_stmt *s, void *rec, char **err)
 {
-	for (size_t i = 0; i < n; i++)
-		delivery_record_clear(&arr[i]);
-	free(arr);
+	return row_to_record(s, rec, err);
 }
 
-/* Collects up to limit rows of the prepared query s (finalized here) into a new array; *more is set
- * when a row beyond limit exists. 0, or -1 with *err (nothing returned). */
+static void delivery_clear(void *rec)
+{
+	delivery_record_clear(rec);
+}
+
+/* Collects up to limit rows of the prepared query s (finalized here) into *out (see
+ * store_collect_rows). 0, or -1 with *err (nothing returned). */
 static int collect(store *st, sqlite3_stmt *s, int limit, const char *op, delivery_record **out,
                    size_t *n, bool *more, char **err)
 {
-	size_t count = 0, cap = 4;
-	delivery_record *arr = xmalloc(cap * sizeof *arr);
-	int rc;
-	*more = false;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (count == (size_t)limit) {
-			*more = true;
-			break;
-		}
-		if (count == cap) {
-			cap *= 2;
-			arr = xrealloc(arr, cap * sizeof *arr);
-		}
-		if (row_to_record(s, &arr[count], err) != 0)
-			goto fail;
-		count++;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		fail(st, op, err);
-		goto fail;
-	}
+	*out = store_collect_rows(st, s, limit, sizeof **out, delivery_row, delivery_clear, op, n, more, err);
 	sqlite3_finalize(s);
-	*out = arr;
-	*n = count;
-	return 0;
-fail:
-	sqlite3_finalize(s);
-	records_free(arr, count);
-	*more = false;
-	return -1;
+	return *out ? 0 : -1;
 }
 
 /* Due rows, oldest due first. */
@@ -258,7 +198,7 @@ int store_outbox_due(store *st, int64_t now, int limit, delivery_record **out, s
 	bool more;
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *s = prepare(st,
+	sqlite3_stmt *s = store_prepare(st,
 		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state IN ('pending', 'failed') "
 		"AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, seq LIMIT ?2", op, err);
 	if (!s)
@@ -272,7 +212,7 @@ int store_outbox_due(store *st, int64_t now, int limit, delivery_record **out, s
 int store_outbox_next_due(store *st, int64_t *when_ms, char **err)
 {
 	const char *op = "read next due delivery";
-	sqlite3_stmt *s = prepare(st,
+	sqlite3_stmt *s = store_prepare(st,
 		"SELECT min(next_attempt_ms) FROM outbox WHERE state IN ('pending', 'failed')", op, err);
 	if (!s)
 		return -1;
@@ -281,7 +221,7 @@ int store_outbox_next_due(store *st, int64_t *when_ms, char **err)
 		*when_ms = sqlite3_column_int64(s, 0);
 		ret = 1;
 	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		ret = fail(st, op, err);
+		ret = store_fail(st, op, err);
 	}
 	sqlite3_finalize(s);
 	return ret;
@@ -291,7 +231,7 @@ int store_outbox_next_due(store *st, int64_t *when_ms, char **err)
 int store_outbox_mark_delivered(store *st, const char *id, int attempts, int64_t now, char **err)
 {
 	const char *op = "mark delivery delivered";
-	sqlite3_stmt *s = prepare(st,
+	sqlite3_stmt *s = store_prepare(st,
 		"UPDATE outbox SET state = 'delivered', attempts = ?2, last_attempt_ms = ?3, "
 		"delivered_ms = ?3 WHERE id = ?1 AND state IN ('pending', 'failed')", op, err);
 	if (!s)
@@ -299,7 +239,7 @@ int store_outbox_mark_delivered(store *st, const char *id, int attempts, int64_t
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, attempts);
 	sqlite3_bind_int64(s, 3, now);
-	return run(st, s, op, err);
+	return store_run_once(st, s, op, err);
 }
 
 /* Records a failed attempt (failed with its next time, or dead). 0 or -1. */
@@ -308,10 +248,10 @@ int store_outbox_mark_failed(store *st, const char *id, int attempts, delivery_s
 {
 	const char *op = "record failed delivery";
 	if (state != DELIVERY_FAILED && state != DELIVERY_DEAD) {
-		set_err(err, xstrdup("record failed delivery: the state must be failed or dead"));
+		store_set_err(err, xstrdup("record failed delivery: the state must be failed or dead"));
 		return -1;
 	}
-	sqlite3_stmt *s = prepare(st,
+	sqlite3_stmt *s = store_prepare(st,
 		"UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_ms = ?4, last_attempt_ms = ?5, "
 		"last_error = ?6 WHERE id = ?1 AND state IN ('pending', 'failed')", op, err);
 	if (!s)
@@ -322,7 +262,7 @@ int store_outbox_mark_failed(store *st, const char *id, int attempts, delivery_s
 	sqlite3_bind_int64(s, 4, next_ms);
 	sqlite3_bind_int64(s, 5, now);
 	bind_text_or_null(s, 6, error);
-	return run(st, s, op, err);
+	return store_run_once(st, s, op, err);
 }
 
 /* One row by id: 1 with *out, 0 when unknown, -1. */
@@ -330,7 +270,7 @@ int store_outbox_get(store *st, const char *id, delivery_record *out, char **err
 {
 	const char *op = "read delivery";
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *s = prepare(st, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1", op, err);
+	sqlite3_stmt *s = store_prepare(st, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -338,7 +278,7 @@ int store_outbox_get(store *st, const char *id, delivery_record *out, char **err
 	if (rc == SQLITE_ROW)
 		ret = row_to_record(s, out, err) == 0 ? 1 : -1;
 	else if (rc != SQLITE_DONE)
-		ret = fail(st, op, err);
+		ret = store_fail(st, op, err);
 	sqlite3_finalize(s);
 	return ret;
 }
@@ -352,10 +292,10 @@ int store_outbox_list(store *st, bool all_states, delivery_state state, int64_t 
 	*n = 0;
 	*more = false;
 	if (limit < 0) {
-		set_err(err, xstrdup("list deliveries: the limit must not be negative"));
+		store_set_err(err, xstrdup("list deliveries: the limit must not be negative"));
 		return -1;
 	}
-	sqlite3_stmt *s = prepare(st,
+	sqlite3_stmt *s = store_prepare(st,
 		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR state = ?1) AND seq > ?2 "
 		"ORDER BY seq LIMIT ?3", op, err);
 	if (!s)
@@ -376,14 +316,14 @@ static int retry_in_txn(store *st, const char *id, int64_t now, delivery_record 
 	if (found != 1 || out->state == DELIVERY_DELIVERED)
 		return found == 1 ? 2 : found;
 	delivery_record_clear(out);
-	sqlite3_stmt *s = prepare(st,
+	sqlite3_stmt *s = store_prepare(st,
 		"UPDATE outbox SET state = 'pending', attempts = 0, retry_from_ms = ?2, next_attempt_ms = ?2 "
 		"WHERE id = ?1", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now);
-	if (run(st, s, op, err) != 0)
+	if (store_run_once(st, s, op, err) != 0)
 		return -1;
 	return store_outbox_get(st, id, out, err);
 }
@@ -416,14 +356,14 @@ static int delete_rows(store *st, const char *sql, const char *text, int64_t num
                        const char *op, char **err)
 {
 	*deleted = 0;
-	sqlite3_stmt *s = prepare(st, sql, op, err);
+	sqlite3_stmt *s = store_prepare(st, sql, op, err);
 	if (!s)
 		return -1;
 	if (text)
 		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_int64(s, 1, number);
-	if (run(st, s, op, err) != 0)
+	if (store_run_once(st, s, op, err) != 0)
 		return -1;
 	*deleted = sqlite3_changes(store_sqlite(st));
 	return 0;
@@ -447,7 +387,7 @@ int store_outbox_purge_delivered(store *st, int64_t cutoff_ms, int64_t *deleted,
 int store_outbox_count(store *st, delivery_state state, int64_t *n, char **err)
 {
 	const char *op = "count deliveries";
-	sqlite3_stmt *s = prepare(st, "SELECT count(*) FROM outbox WHERE state = ?1", op, err);
+	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) FROM outbox WHERE state = ?1", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, delivery_state_name(state), -1, SQLITE_STATIC);
@@ -455,7 +395,7 @@ int store_outbox_count(store *st, delivery_state state, int64_t *n, char **err)
 	if (rc == SQLITE_ROW)
 		*n = sqlite3_column_int64(s, 0);
 	else
-		ret = fail(st, op, err);
+		ret = store_fail(st, op, err);
 	sqlite3_finalize(s);
 	return ret;
 }
