@@ -29,32 +29,17 @@ static const erase_step erase_steps[] = {
 	{ "erase contact", "DELETE FROM contacts WHERE id = ?1" },
 };
 
-/* Hands msg (malloc'd) to *err, or frees it when the caller passed no err. */
-static void set_err(char **err, char *msg)
-{
-	if (err)
-		*err = msg;
-	else
-		free(msg);
-}
-
 /* Runs one step for contact id; *changed gets the rows it deleted. 0, or -1 with *err. */
 static int run_step(store *st, const erase_step *step, int64_t id, int64_t *changed, char **err)
 {
-	sqlite3 *db = store_sqlite(st);
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(db, step->sql, -1, &s, NULL) != SQLITE_OK)
-		goto fail;
+	sqlite3_stmt *s = store_prepare(st, step->sql, step->op, err);
+	if (!s)
+		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(s);
-	*changed = sqlite3_changes(db);
+	if (store_run_once(st, s, step->op, err) != 0)
+		return -1;
+	*changed = sqlite3_changes(store_sqlite(st));
 	return 0;
-fail:
-	set_err(err, xasprintf("%s: %s", step->op, sqlite3_errmsg(db)));
-	sqlite3_finalize(s);
-	return -1;
 }
 
 /* Finds the contact of (kind, key) and runs every step for it, inside the caller's transaction.
