@@ -386,6 +386,28 @@ static void put_why(hbuf *b, const question *q)
 	put(b, "</p>\n");
 }
 
+/* Opens a field's element, <TAG class="CLASSES" with the question's data attributes; the caller
+ * closes the start tag. */
+static void put_field_open(hbuf *b, const char *tag, const char *classes, const question *q)
+{
+	putf(b, "<%s class=\"%s\"", tag, classes);
+	put_data_attrs(b, q);
+}
+
+/* A question's label text followed by its required/optional marker. */
+static void put_label(hbuf *b, const question *q)
+{
+	put_text(b, q->label);
+	put_marker(b, q);
+}
+
+/* What follows a field's control (put_after) and the field's end tag </TAG>. */
+static void put_field_close(hbuf *b, const field_ctx *fc, const char *rules, const char *tag)
+{
+	put_after(b, fc, rules);
+	putf(b, "</%s>\n", tag);
+}
+
 /* An <input> or <textarea> for text, long_text, email, phone, date and number questions. */
 static void put_text_control(hbuf *b, const field_ctx *fc)
 {
@@ -445,38 +467,32 @@ static void put_text_control(hbuf *b, const field_ctx *fc)
 static void put_text_field(hbuf *b, const field_ctx *fc, const char *rules)
 {
 	const question *q = fc->q;
-	put(b, "<div class=\"es-field\"");
-	put_data_attrs(b, q);
+	put_field_open(b, "div", "es-field", q);
 	putf(b, ">\n<label for=\"q-%s\">", q->id);
-	put_text(b, q->label);
-	put_marker(b, q);
+	put_label(b, q);
 	put(b, "</label>\n");
 	put_why(b, q);
 	put(b, "<div class=\"es-control\">");
 	put_text_control(b, fc);
 	put(b, "<span class=\"es-check\" aria-hidden=\"true\"></span></div>\n");
-	put_after(b, fc, rules);
-	put(b, "</div>\n");
+	put_field_close(b, fc, rules, "div");
 }
 
 /* A consent question: one checkbox with its label beside it. */
 static void put_consent_field(hbuf *b, const field_ctx *fc, const char *rules)
 {
 	const question *q = fc->q;
-	put(b, "<div class=\"es-field es-consent\"");
-	put_data_attrs(b, q);
+	put_field_open(b, "div", "es-field es-consent", q);
 	putf(b, ">\n<div class=\"es-control\"><input id=\"q-%s\" name=\"%s\" type=\"checkbox\" value=\"yes\"", q->id,
 	     q->id);
 	if (fc->values && json_object_get(fc->values, q->id))
 		put(b, " checked");
 	put_control_attrs(b, fc);
 	putf(b, "><label for=\"q-%s\">", q->id);
-	put_text(b, q->label);
-	put_marker(b, q);
+	put_label(b, q);
 	put(b, "</label><span class=\"es-check\" aria-hidden=\"true\"></span></div>\n");
 	put_why(b, q);
-	put_after(b, fc, rules);
-	put(b, "</div>\n");
+	put_field_close(b, fc, rules, "div");
 }
 
 /* One radio or checkbox of a group, with its own label. */
@@ -502,11 +518,9 @@ static void put_choice_field(hbuf *b, const field_ctx *fc, const char *rules)
 {
 	const question *q = fc->q;
 	bool scale = q->type == Q_NPS || q->type == Q_RATING;
-	put(b, "<fieldset class=\"es-field es-choice\"");
-	put_data_attrs(b, q);
+	put_field_open(b, "fieldset", "es-field es-choice", q);
 	put(b, ">\n<legend>");
-	put_text(b, q->label);
-	put_marker(b, q);
+	put_label(b, q);
 	put(b, "</legend>\n");
 	put_why(b, q);
 	putf(b, "<div class=\"es-options%s\">\n", scale ? " es-scale" : "");
@@ -523,8 +537,7 @@ static void put_choice_field(hbuf *b, const field_ctx *fc, const char *rules)
 			put_option(b, fc, i, q->options[i], q->options[i], q->type == Q_MULTI_CHOICE);
 	}
 	put(b, "<span class=\"es-check\" aria-hidden=\"true\"></span></div>\n");
-	put_after(b, fc, rules);
-	put(b, "</fieldset>\n");
+	put_field_close(b, fc, rules, "fieldset");
 }
 
 /* One question's field, with the visitor's value and problem when there are. */
