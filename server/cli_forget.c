@@ -43,7 +43,7 @@ static int forget_contact(const earshot_config *cfg, const char *contact)
 	printf("%s\n", text);
 	free(text);
 	json_decref(body);
-	fprintf(stderr, "earshot forget: erased %lld answers, %lld offers, %lld deliveries\n",
+	fprintf(stderr, "earshot forget: erased answers: %lld, offers: %lld, deliveries: %lld\n",
 	        (long long)counts.responses, (long long)counts.offers, (long long)counts.deliveries);
 	return 0;
 }
