@@ -22,7 +22,7 @@ static void handle_erase(request *r)
 	int rc = erase_contact(r->srv->cfg->database, r->srv->cfg->durability, contact ? contact : "", &counts,
 	                       &why, &err);
 	if (rc == 0) {
-		log_line("erased a contact: %lld answers, %lld offers, %lld deliveries", (long long)counts.responses,
+		log_line("erased a contact: answers: %lld, offers: %lld, deliveries: %lld", (long long)counts.responses,
 		         (long long)counts.offers, (long long)counts.deliveries);
 		reply_json(r->req, 200, erase_counts_to_json(&counts));
 	} else if (rc == 1) {
