@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "outbox.h"
+#include "test_support.h"
 #include "util.h"
 #include "webhook_sign.h"
 
@@ -47,8 +48,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
 	fixture *fx = xcalloc(1, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/earshot-test-outbox-XXXXXX");
-	if (!mkdtemp(fx->dir)) {
+	if (test_temp_dir(fx->dir, sizeof fx->dir, "outbox") != 0) {
 		free(fx);
 		return -1;
 	}
@@ -68,19 +68,7 @@ static int teardown(void **state)
 {
 	fixture *fx = *state;
 	store_close(fx->st);
-	DIR *d = opendir(fx->dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			char p[512];
-			snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(fx->dir);
+	test_remove_dir(fx->dir);
 	free(fx);
 	return 0;
 }

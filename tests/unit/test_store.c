@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "test_support.h"
 #include "util.h"
 
 /* Per-test fixture: a temporary directory and a database path inside it. */
@@ -27,8 +28,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
 	fixture *fx = xcalloc(1, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/earshot-test-store-XXXXXX");
-	if (!mkdtemp(fx->dir)) {
+	if (test_temp_dir(fx->dir, sizeof fx->dir, "store") != 0) {
 		free(fx);
 		return -1;
 	}
@@ -40,19 +40,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fixture *fx = *state;
-	DIR *d = opendir(fx->dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			char p[512];
-			snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(fx->dir);
+	test_remove_dir(fx->dir);
 	free(fx);
 	return 0;
 }

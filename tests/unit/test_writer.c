@@ -19,6 +19,7 @@
 #include <event2/thread.h>
 #include <sqlite3.h>
 
+#include "test_support.h"
 #include "util.h"
 #include "writer.h"
 
@@ -45,8 +46,7 @@ static form test_form = { .id = "signup", .thank_you = "Thanks for your time!" }
 static int setup(void **state)
 {
 	fixture *fx = xcalloc(1, sizeof *fx);
-	snprintf(fx->dir, sizeof fx->dir, "/tmp/earshot-test-writer-XXXXXX");
-	if (!mkdtemp(fx->dir)) {
+	if (test_temp_dir(fx->dir, sizeof fx->dir, "writer") != 0) {
 		free(fx);
 		return -1;
 	}
@@ -67,19 +67,7 @@ static int teardown(void **state)
 	event_base_free(fx->base);
 	sem_destroy(&fx->gate_entered);
 	sem_destroy(&fx->gate_open);
-	DIR *d = opendir(fx->dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			char p[512];
-			snprintf(p, sizeof p, "%s/%s", fx->dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(fx->dir);
+	test_remove_dir(fx->dir);
 	free(fx);
 	return 0;
 }
