@@ -42,6 +42,7 @@ static void check_config(const earshot_config *c)
 	}
 }
 
+/* Parses one configuration text and checks the outcome; see the file comment. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	diag_list diags;

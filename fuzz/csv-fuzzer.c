@@ -300,6 +300,7 @@ static void check_ndjson_export(const response_record *rows, size_t n_rows)
 	free(out.data);
 }
 
+/* Splits the input into values, checks each as a cell, then exports them as rows in both formats. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = xmalloc(size + 1);

@@ -88,8 +88,7 @@ const form *fuzz_fixture_form(void)
 	return f;
 }
 
-/* Checks one normalised answer (borrowed) under question id key. */
-static void check_answer(const form *f, const char *key, json_t *value)
+void fuzz_check_answer(const form *f, const char *key, json_t *value)
 {
 	int idx = form_question_index(f, key);
 	FUZZ_CHECK(idx >= 0);
@@ -112,7 +111,7 @@ void fuzz_check_validation(const form *f, int rc, json_t *normalised, json_t *pr
 	json_object_foreach(problems, key, value)
 		FUZZ_CHECK(json_is_string(value) && json_string_length(value) > 0);
 	json_object_foreach(normalised, key, value)
-		check_answer(f, key, value);
+		fuzz_check_answer(f, key, value);
 	char *text = json_dumps(normalised, JSON_COMPACT);
 	FUZZ_CHECK(text != NULL);
 	free(text);

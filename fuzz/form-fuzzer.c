@@ -70,6 +70,7 @@ static void check_form(const form *f)
 	json_decref(answers);
 }
 
+/* Loads one form text and checks the outcome; see the file comment. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	diag_list diags;

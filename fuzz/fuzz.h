@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * Loaded once on first use and kept for the life of the process (borrowed by callers). */
 const form *fuzz_fixture_form(void);
 
+/* Checks one normalised answer (borrowed) given under question id key of f: the question exists,
+ * and the value validates again to itself. Aborts otherwise. */
+void fuzz_check_answer(const form *f, const char *key, json_t *value);
+
 /* Checks what validate_answers gave for form f: rc is 0 exactly when problems is empty, every
  * problem is a sentence, every normalised answer belongs to a question of f and validates again to
  * itself (normalising is idempotent), and the result can be encoded as JSON. Aborts otherwise. */

@@ -124,6 +124,8 @@ static void replay_path(const char *path)
 	replay_file(path);
 }
 
+/* Replays the files and directories named on the command line, or the built-in seed corpus; exits
+ * 1 when an input could not be read (a failed check inside the target aborts instead). */
 int main(int argc, char **argv)
 {
 	if (argc > 1) {

