@@ -164,17 +164,19 @@
   }
 
   function search(base, want, total) {
-    var lo = 0, hi = 0, hours = 24, tries = 0;
+    var few = 0, many = null, hours = 24, tries = 0; // `many`: the narrowest window known to overflow a page
+    function url(h) {
+      return base + '&since=' + encodeURIComponent(new Date(Date.now() - h * 3600e3).toISOString());
+    }
     function probe() {
       tries++;
-      var since = new Date(Date.now() - hours * 3600e3).toISOString();
-      return api(base + '&since=' + encodeURIComponent(since)).then(function (page) {
+      return api(url(hours)).then(function (page) {
         var n = page.responses.length;
-        if (page.next === null && (n >= want || n >= total || tries >= 40)) return page.responses.slice(-want);
-        if (page.next !== null) hi = hours; else lo = hours;
-        if (tries >= 40 || (hi && hi - lo < 1 / 3600)) return walk(base + '&since=' + encodeURIComponent(since), want);
-        hours = hi ? (lo + hi) / 2 : hours * 8;
-        if (!hi && hours > 24 * 366 * 100) return walk(base, want);
+        if (page.next === null && (n >= want || n >= total)) return page.responses.slice(-want);
+        if (page.next === null) few = hours; else many = hours;
+        if (many === null && hours > 24 * 366 * 100) return walk(base, want);
+        if (tries >= 40 || (many !== null && many - few < 1 / 3600)) return walk(url(many !== null ? many : hours), want);
+        hours = many === null ? hours * 8 : (few + many) / 2;
         return probe();
       });
     }
@@ -199,14 +201,15 @@
       var when = el('td');
       when.appendChild(timeEl(r.created_at));
       tr.appendChild(when);
-      var ans = el('td');
+      var ans = el('td', null, 'wrap');
       ans.appendChild(answersList(r.answers));
       tr.appendChild(ans);
       var parts = [];
       if (r.score) {
         Object.keys(r.score).forEach(function (k) { parts.push(k + ': ' + valueText(r.score[k])); });
       }
-      if (r.tags && r.tags.length) parts.push('tags: ' + r.tags.join(', '));
+      var tags = (r.tags || []).filter(function (t) { return !r.score || t !== r.score.category; });
+      if (tags.length) parts.push('tags: ' + tags.join(', '));
       tr.appendChild(el('td', parts.join('; ') || '—'));
       body.appendChild(tr);
     });
@@ -221,7 +224,7 @@
     var box = $('nps-chart');
     clear(box);
     var shown = series.slice(-MAX_BARS);
-    var W = 640, H = 230, L = 40, R = 8, T = 12, B = 34;
+    var W = Math.round(Math.max(300, Math.min(700, box.clientWidth || 640))), H = 230, L = 40, R = 8, T = 12, B = 34;
     var plotW = W - L - R, plotH = H - T - B;
     function y(v) { return T + (100 - v) / 200 * plotH; }
     var label = 'NPS by week. ' + shown.map(function (s) {
@@ -302,12 +305,12 @@
       var when = el('td');
       when.appendChild(timeEl(d.created_at));
       tr.appendChild(when);
-      var ans = el('td');
+      var ans = el('td', null, 'wrap');
       ans.appendChild(answersList(resp.answers));
       tr.appendChild(ans);
       tr.appendChild(el('td', d.destination));
       tr.appendChild(el('td', d.attempts, 'num'));
-      tr.appendChild(el('td', d.last_error || '—'));
+      tr.appendChild(el('td', d.last_error || '—', 'wrap'));
       var act = el('td');
       if (d.state === 'dead') {
         var b = el('button', 'Retry');

@@ -411,7 +411,7 @@ test('readable on a phone: no sideways scrolling of the page, large enough contr
   }
   const font = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('#latest-table td')).fontSize));
   ok(font >= 14, `table text is readable (${font}px)`);
-  fs.writeFileSync(path.join(tmp, 'phone.png'), await page.screenshot({ fullPage: false }));
+  fs.writeFileSync(path.join(tmp, 'phone.png'), await page.screenshot({ fullPage: Boolean(process.env.ADMIN_SCREENSHOT) }));
   if (process.env.ADMIN_SCREENSHOT) fs.copyFileSync(path.join(tmp, 'phone.png'), process.env.ADMIN_SCREENSHOT);
 });
 
