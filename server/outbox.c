@@ -683,6 +683,18 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* Frees a worker whose thread has ended or never started: its handles, destinations and itself. */
+static void outbox_free(outbox *ob)
+{
+	curl_easy_cleanup(ob->curl);
+	store_close(ob->st);
+	for (size_t i = 0; i < ob->n_dests; i++)
+		destination_clear(&ob->dests[i]);
+	free(ob->dests);
+	pthread_mutex_destroy(&ob->dest_mu);
+	free(ob);
+}
+
 /* Opens the connection, copies the destinations, starts the thread. NULL with *err. */
 outbox *outbox_start(const earshot_config *cfg, const outbox_options *opt, char **err)
 {
@@ -718,13 +730,7 @@ outbox *outbox_start(const earshot_config *cfg, const outbox_options *opt, char 
 	int rc = pthread_create(&ob->thread, NULL, outbox_main, ob);
 	if (rc != 0) {
 		set_err(err, xasprintf("start delivery worker: cannot start its thread: %s", strerror(rc)));
-		curl_easy_cleanup(ob->curl);
-		store_close(ob->st);
-		for (size_t i = 0; i < ob->n_dests; i++)
-			destination_clear(&ob->dests[i]);
-		free(ob->dests);
-		pthread_mutex_destroy(&ob->dest_mu);
-		free(ob);
+		outbox_free(ob);
 		return NULL;
 	}
 	return ob;
@@ -741,13 +747,7 @@ void outbox_stop(outbox *ob)
 	pthread_cond_broadcast(&wake_cv);
 	pthread_mutex_unlock(&wake_mu);
 	pthread_join(ob->thread, NULL);
-	curl_easy_cleanup(ob->curl);
-	store_close(ob->st);
-	for (size_t i = 0; i < ob->n_dests; i++)
-		destination_clear(&ob->dests[i]);
-	free(ob->dests);
-	pthread_mutex_destroy(&ob->dest_mu);
-	free(ob);
+	outbox_free(ob);
 }
 
 /* Deliveries made and failed attempts since start. */
