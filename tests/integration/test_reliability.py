@@ -473,12 +473,39 @@ SMUGGLING_TODO = {
 }
 
 
+def response_statuses(data):
+    """Status codes of the responses one after another in data (bodies framed by Content-Length or
+    chunked, else running to the end)."""
+    statuses = []
+    while data.startswith(b"HTTP/1."):
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        statuses.append(int(lines[0].split(b" ", 2)[1]))
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+        if not sep:
+            break
+        if b"content-length" in fields:
+            data = rest[int(fields[b"content-length"]):]
+        elif fields.get(b"transfer-encoding", b"").lower() == b"chunked":
+            while True:
+                size_line, _, rest = rest.partition(b"\r\n")
+                size = int(size_line.split(b";")[0] or b"0", 16)
+                rest = rest[size + 2:]
+                if size == 0:
+                    break
+            data = rest
+        else:
+            break
+    return statuses
+
+
 def smuggling_shape(s, data):
     """The shape gets one 4xx (or no answer at all) and the connection is closed; nothing after the
     refused part is answered; the server keeps serving."""
     reply, closed = send_and_read(s.port, data, timeout=1)
-    statuses = [int(line.split(b" ", 2)[1]) for line in reply.split(b"\r\n") if line.startswith(b"HTTP/1.")]
+    statuses = response_statuses(reply)
     healthy(s)
+    expect(reply == b"" or statuses, f"not an HTTP answer: {reply[:80]!r}")
     expect(len(statuses) <= 1, f"more than one answer: {statuses}")
     expect(not statuses or 400 <= statuses[0] < 500, f"answered {statuses}")
     expect(closed, "the connection stayed open after the answer")
