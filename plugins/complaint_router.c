@@ -520,49 +520,43 @@ static void describe_value(struct buf *b, const struct value *v)
 		buf_json_string(b, v->string);
 }
 
+/* Starts one condition of a description: " and " unless it is the first, then subject and op. */
+static void describe_condition(struct buf *b, bool *first, const char *subject, const char *op)
+{
+	buf_puts(b, *first ? "" : " and ");
+	buf_puts(b, subject);
+	buf_puts(b, op);
+	*first = false;
+}
+
 /* Builds rule->description, e.g. "nps <= 6", "any text matches [refund, never arrived]". */
 static int describe_rule(struct rule *rule)
 {
 	struct buf b = { 0 };
 	const char *subject = rule->question ? rule->question : "any text";
 	bool first = true;
-	if (rule->has_gte || rule->has_lte || rule->equals || rule->n_in) {
-		if (rule->has_gte) {
-			buf_puts(&b, subject);
-			buf_puts(&b, " >= ");
-			buf_number(&b, rule->gte);
-			first = false;
+	if (rule->has_gte) {
+		describe_condition(&b, &first, subject, " >= ");
+		buf_number(&b, rule->gte);
+	}
+	if (rule->has_lte) {
+		describe_condition(&b, &first, subject, " <= ");
+		buf_number(&b, rule->lte);
+	}
+	if (rule->equals) {
+		describe_condition(&b, &first, subject, " = ");
+		describe_value(&b, rule->equals);
+	}
+	if (rule->n_in) {
+		describe_condition(&b, &first, subject, " in [");
+		for (size_t i = 0; i < rule->n_in; i++) {
+			buf_puts(&b, i ? ", " : "");
+			describe_value(&b, &rule->in[i]);
 		}
-		if (rule->has_lte) {
-			buf_puts(&b, first ? "" : " and ");
-			buf_puts(&b, subject);
-			buf_puts(&b, " <= ");
-			buf_number(&b, rule->lte);
-			first = false;
-		}
-		if (rule->equals) {
-			buf_puts(&b, first ? "" : " and ");
-			buf_puts(&b, subject);
-			buf_puts(&b, " = ");
-			describe_value(&b, rule->equals);
-			first = false;
-		}
-		if (rule->n_in) {
-			buf_puts(&b, first ? "" : " and ");
-			buf_puts(&b, subject);
-			buf_puts(&b, " in [");
-			for (size_t i = 0; i < rule->n_in; i++) {
-				buf_puts(&b, i ? ", " : "");
-				describe_value(&b, &rule->in[i]);
-			}
-			buf_puts(&b, "]");
-			first = false;
-		}
+		buf_puts(&b, "]");
 	}
 	if (rule->n_phrases) {
-		buf_puts(&b, first ? "" : " and ");
-		buf_puts(&b, subject);
-		buf_puts(&b, " matches [");
+		describe_condition(&b, &first, subject, " matches [");
 		for (size_t i = 0; i < rule->n_phrases; i++) {
 			buf_puts(&b, i ? ", " : "");
 			buf_puts(&b, rule->phrases[i].text);
