@@ -235,6 +235,7 @@ static int number_out(const json_t *v, double *out)
 /* ---- Log and errors ----------------------------------------------------------------------------- */
 
 /* Writes one log line of the current plugin to its host's logger (stderr by default). */
+static void api_log(const void *handle, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void api_log(const void *handle, int level, const char *fmt, ...)
 {
 	va_list ap;
@@ -256,6 +257,7 @@ static void api_log(const void *handle, int level, const char *fmt, ...)
 }
 
 /* Sets the message of the current hook call. */
+static void api_set_error(const void *handle, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void api_set_error(const void *handle, const char *fmt, ...)
 {
 	va_list ap;
