@@ -1,7 +1,9 @@
 """Integration-test harness: starts the real earshot binary on a free loopback port with a config
-written for the test, talks HTTP to it, and reports in TAP (read by automake's tap-driver)."""
+written for the test, talks HTTP to it, receives its webhooks on a loopback receiver, and reports in
+TAP (read by automake's tap-driver)."""
 import hashlib
 import http.client
+import http.server
 import json
 import os
 import secrets
@@ -11,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -145,6 +148,52 @@ class Server:
             except socket.timeout:
                 pass
             return out
+
+
+class Receiver:
+    """A loopback webhook receiver: answers 503 to the first `fail_first` requests, then 204;
+    in hang mode it accepts and never answers. Every request is recorded."""
+
+    def __init__(self, fail_first=0, hang=False):
+        self.fail_first = fail_first
+        self.hang = hang
+        self.release = threading.Event()
+        self.requests = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()},
+                                              "body": body, "at": time.time(), "path": self.path})
+                    n = len(receiver.requests)
+                if receiver.hang:
+                    receiver.release.wait(60)
+                    return
+                self.send_response(503 if n <= receiver.fail_first else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def seen(self):
+        with self.lock:
+            return list(self.requests)
+
+    def close(self):
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def run_earshot(*args, cwd=None, timeout=60):

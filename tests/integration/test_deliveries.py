@@ -7,16 +7,14 @@ naming an unknown destination refused at start."""
 import base64
 import hashlib
 import hmac
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BIN, TAP, VALGRIND, Server, expect, expect_eq, run_earshot  # noqa: E402
+from harness import BIN, TAP, VALGRIND, Receiver, Server, expect, expect_eq, run_earshot  # noqa: E402
 
 BUILDDIR = os.environ.get("EARSHOT_BUILDDIR", os.path.dirname(BIN))
 ROUTER = os.path.join(BUILDDIR, "plugins", "complaint-router.so")
@@ -38,52 +36,6 @@ questions:
     type: email
     label: Email
 """
-
-
-class Receiver:
-    """A loopback webhook receiver: answers 503 to the first `fail_first` requests, then 204;
-    in hang mode it accepts and never answers. Every request is recorded."""
-
-    def __init__(self, fail_first=0, hang=False):
-        self.fail_first = fail_first
-        self.hang = hang
-        self.release = threading.Event()
-        self.requests = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with receiver.lock:
-                    receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()},
-                                              "body": body, "at": time.time(), "path": self.path})
-                    n = len(receiver.requests)
-                if receiver.hang:
-                    receiver.release.wait(60)
-                    return
-                self.send_response(503 if n <= receiver.fail_first else 204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def seen(self):
-        with self.lock:
-            return list(self.requests)
-
-    def close(self):
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def destinations(support_url, flaky_url=None, log_path="complaints.ndjson", timeout=2, flaky_hours=0.0003):

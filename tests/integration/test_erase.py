@@ -10,22 +10,8 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TAP, Server, expect, expect_eq, run_earshot  # noqa: E402
-from test_deliveries import ROUTER, SECRET, Receiver, router, wait_for  # noqa: E402
-
-SHOP = """id: shop
-title: Shop
-questions:
-  - id: nps
-    type: nps
-    label: How likely are you to recommend us?
-  - id: comment
-    type: long_text
-    label: Anything else?
-  - id: email
-    type: email
-    label: Email
-"""
+from harness import TAP, Receiver, Server, expect, expect_eq, run_earshot  # noqa: E402
+from test_deliveries import ROUTER, SECRET, SHOP, router, wait_for  # noqa: E402
 
 SIGNUP = """id: signup
 title: Sign up
