@@ -10,37 +10,14 @@
 // Env: EARSHOT_BIN (default ../../_build/earshot), EARSHOT_BUILDDIR (where plugins/nps.so and
 // plugins/complaint-router.so are; default: the binary's directory), CHROMIUM (default
 // /usr/bin/chromium), TEST_FILTER.
-import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN, BUILDDIR, Earshot, adminToken, browserOptions, chromium, eq, freePort, ok, repo, runTests, sleep } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const BIN = process.env.EARSHOT_BIN || path.join(repo, '_build', 'earshot');
-const BUILDDIR = process.env.EARSHOT_BUILDDIR || path.dirname(BIN);
 const NPS_SO = path.join(BUILDDIR, 'plugins', 'nps.so');
 const ROUTER_SO = path.join(BUILDDIR, 'plugins', 'complaint-router.so');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-
-if (!fs.existsSync(path.join(here, 'node_modules', 'playwright-core'))) {
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: here, stdio: ['ignore', 2, 2] });
-}
-const { chromium } = await import('playwright-core');
-
-const sleep = ms => new Promise(r => setTimeout(r, ms));
-const freePort = () => new Promise((ok, fail) => {
-  const s = net.createServer().once('error', fail);
-  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-});
-function eq(a, b, what) {
-  const x = JSON.stringify(a), y = JSON.stringify(b);
-  if (x !== y) throw new Error(`${what}: expected ${y}, got ${x}`);
-}
-function ok(c, what) { if (!c) throw new Error(what); }
 
 // ---- the payloads ------------------------------------------------------------------------------
 // Each one, if it ever ran, would set window.__pwned (or open a dialog, or load something).
@@ -80,14 +57,13 @@ const EXIT_PAYLOADS = PAYLOADS.slice(0, 6);
 const scoreOf = i => i % 11;
 
 // ---- the server --------------------------------------------------------------------------------
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'earshot-admin-'));
+const es = new Earshot('earshot-admin-');
 const PORT = await freePort();
 const DEAD_PORT = await freePort(); // nothing listens here: every webhook attempt fails at once
 const E = `http://127.0.0.1:${PORT}`;
-const TOKEN = crypto.randomBytes(24).toString('hex');
-fs.mkdirSync(path.join(tmp, 'forms'));
-for (const f of ['nps.yaml', 'exit-survey.yaml']) fs.copyFileSync(path.join(repo, 'forms', f), path.join(tmp, 'forms', f));
-fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
+const { token: TOKEN, sha256: TOKEN_SHA } = adminToken();
+es.copyForms(['nps.yaml', 'exit-survey.yaml']);
+fs.writeFileSync(es.configPath, [
   `listen: 127.0.0.1:${PORT}`,
   `public_url: ${E}`,
   'database: earshot.db',
@@ -96,7 +72,7 @@ fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
   'limits:',
   '  submissions_per_minute: 1000',
   'admin:',
-  `  tokens: ["sha256:${crypto.createHash('sha256').update(TOKEN).digest('hex')}"]`,
+  `  tokens: ["sha256:${TOKEN_SHA}"]`,
   'destinations:',
   '  support:',
   '    type: webhook',
@@ -117,39 +93,14 @@ fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
   '          tag: detractor',
   ''].join('\n'));
 
-const serverLog = path.join(tmp, 'server.log');
-const logFd = fs.openSync(serverLog, 'a');
-let server = null, serverExited = null, context = null;
+let context = null;
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'earshot-admin-profile-'));
-
-async function cleanup() {
-  if (context) await context.close().catch(() => {});
-  if (server && serverExited === null) {
-    server.kill('SIGTERM');
-    for (let i = 0; i < 100 && serverExited === null; i++) await sleep(100);
-    if (serverExited === null) server.kill('SIGKILL');
-  }
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.rmSync(profile, { recursive: true, force: true });
-}
-
-async function bail(msg) {
-  console.log('Bail out! ' + msg);
-  try { console.log(fs.readFileSync(serverLog, 'utf8').split('\n').map(l => '# ' + l).join('\n')); } catch (e) { /* none */ }
-  await cleanup();
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
+es.beforeStop(async () => { if (context) await context.close().catch(() => {}); });
+es.afterStop(async () => fs.rmSync(profile, { recursive: true, force: true }));
 
 for (const [what, file] of [['earshot binary', BIN], ['nps plugin', NPS_SO], ['complaint-router plugin', ROUTER_SO]])
-  if (!fs.existsSync(file)) await bail(`${what} not found at ${file} (set EARSHOT_BIN / EARSHOT_BUILDDIR)`);
-server = spawn(BIN, ['serve', '-c', path.join(tmp, 'earshot.yaml')], { cwd: tmp, stdio: ['ignore', logFd, logFd] });
-server.on('exit', (code, sig) => { serverExited = sig || code; });
-let healthy = false;
-for (let i = 0; i < 100 && !healthy && serverExited === null; i++) {
-  try { healthy = (await fetch(E + '/healthz')).ok; } catch (e) { await sleep(100); }
-}
-if (!healthy) await bail('earshot did not become healthy');
+  if (!fs.existsSync(file)) await es.bail(`${what} not found at ${file} (set EARSHOT_BIN / EARSHOT_BUILDDIR)`);
+await es.start(E);
 
 async function admin(p, method = 'GET') {
   const r = await fetch(E + p, { method, headers: { Authorization: 'Bearer ' + TOKEN } });
@@ -169,7 +120,7 @@ try {
   for (const [i, p] of PAYLOADS.entries()) await submit('nps', { score: scoreOf(i), reason: p });
   for (const p of EXIT_PAYLOADS) await submit('exit-survey', { reason: 'Other', reason_other: p });
 } catch (e) {
-  await bail(String(e.message || e));
+  await es.bail(String(e.message || e));
 }
 const EXPECTED_COMPLAINTS = PAYLOADS.filter((p, i) => scoreOf(i) <= 6).length;
 // Wait until every complaint has had its one attempt and is dead.
@@ -179,11 +130,7 @@ for (let i = 0; i < 150; i++) {
   await sleep(100);
 }
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM, headless: true, viewport: { width: 390, height: 844 }, args: ARGS,
-});
+context = await chromium.launchPersistentContext(profile, browserOptions({ viewport: { width: 390, height: 844 } }));
 
 // A page that records everything that would show a payload running: dialogs, page errors, CSP
 // violations (console and event), and requests other than the dashboard's own.
@@ -411,30 +358,13 @@ test('readable on a phone: no sideways scrolling of the page, large enough contr
   }
   const font = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('#latest-table td')).fontSize));
   ok(font >= 14, `table text is readable (${font}px)`);
-  fs.writeFileSync(path.join(tmp, 'phone.png'), await page.screenshot({ fullPage: Boolean(process.env.ADMIN_SCREENSHOT) }));
-  if (process.env.ADMIN_SCREENSHOT) fs.copyFileSync(path.join(tmp, 'phone.png'), process.env.ADMIN_SCREENSHOT);
+  fs.writeFileSync(path.join(es.tmp, 'phone.png'), await page.screenshot({ fullPage: Boolean(process.env.ADMIN_SCREENSHOT) }));
+  if (process.env.ADMIN_SCREENSHOT) fs.copyFileSync(path.join(es.tmp, 'phone.png'), process.env.ADMIN_SCREENSHOT);
 });
 
 // ---- run ---------------------------------------------------------------------------------------
-const only = process.env.TEST_FILTER;
-const run = tests.filter(t => !only || t.name.includes(only));
-console.log(`TAP version 13\n1..${run.length}`);
-let passed = 0, failed = 0;
-for (const [i, t] of run.entries()) {
-  try {
-    await Promise.race([t.fn(), sleep(60000).then(() => { throw new Error('timed out after 60 s'); })]);
-    passed++;
-    console.log(`ok ${i + 1} - ${t.name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok ${i + 1} - ${t.name}\n  # ${String(e && e.message || e).split('\n').join('\n  # ')}`);
-  }
+const { passed, failed } = await runTests(tests, es, async () => {
   for (const p of context.pages()) await p.close().catch(() => {});
-}
-if (failed) {
-  console.log('# server log:');
-  console.log(fs.readFileSync(serverLog, 'utf8').split('\n').slice(-40).map(l => '# ' + l).join('\n'));
-}
-await cleanup();
+});
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -8,46 +8,21 @@
 // "N passed, N failed"; exits non-zero on any failure.
 // Env: EARSHOT_BIN (default ../../_build/earshot), EARSHOT_BUILDDIR (where plugins/incentive.so is;
 // default: the binary's directory), CHROMIUM (default /usr/bin/chromium), TEST_FILTER.
-import { execFileSync, spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN, BUILDDIR, Earshot, adminToken, browserOptions, chromium, eq, freePort, ok, repo, runTests, sleep } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const BIN = process.env.EARSHOT_BIN || path.join(repo, '_build', 'earshot');
-const BUILDDIR = process.env.EARSHOT_BUILDDIR || path.dirname(BIN);
 const PLUGIN = path.join(BUILDDIR, 'plugins', 'incentive.so');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const MIN_FILL = 2;
 
-if (!fs.existsSync(path.join(here, 'node_modules', 'playwright-core'))) {
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: here, stdio: ['ignore', 2, 2] });
-}
-const { chromium } = await import('playwright-core');
-
-const sleep = ms => new Promise(r => setTimeout(r, ms));
-const freePort = () => new Promise((ok, fail) => {
-  const s = net.createServer().once('error', fail);
-  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-});
-function eq(a, b, what) {
-  const x = JSON.stringify(a), y = JSON.stringify(b);
-  if (x !== y) throw new Error(`${what}: expected ${y}, got ${x}`);
-}
-function ok(c, what) { if (!c) throw new Error(what); }
-
 // ---- the server --------------------------------------------------------------------------------
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'earshot-hosted-'));
+const es = new Earshot('earshot-hosted-');
 const PORT = await freePort();
 const E = `http://127.0.0.1:${PORT}`;
-const TOKEN = crypto.randomBytes(24).toString('hex');
-fs.mkdirSync(path.join(tmp, 'forms'));
-for (const f of ['newsletter.yaml', 'callback.yaml']) fs.copyFileSync(path.join(repo, 'forms', f), path.join(tmp, 'forms', f));
-fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
+const { token: TOKEN, sha256: TOKEN_SHA } = adminToken();
+es.copyForms(['newsletter.yaml', 'callback.yaml']);
+fs.writeFileSync(es.configPath, [
   `listen: 127.0.0.1:${PORT}`,
   `public_url: ${E}`,
   'database: earshot.db',
@@ -57,7 +32,7 @@ fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
   '  submissions_per_minute: 1000',
   `  min_fill_seconds: ${MIN_FILL}`,
   'admin:',
-  `  tokens: ["sha256:${crypto.createHash('sha256').update(TOKEN).digest('hex')}"]`,
+  `  tokens: ["sha256:${TOKEN_SHA}"]`,
   'plugins:',
   '  - name: incentive',
   `    path: ${JSON.stringify(PLUGIN)}`,
@@ -69,57 +44,30 @@ fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
   '      one_per: email',
   ''].join('\n'));
 
-const serverLog = path.join(tmp, 'server.log');
-const logFd = fs.openSync(serverLog, 'a');
-let server = null, serverExited = null, context = null, plainBrowser = null;
+let context = null, plainBrowser = null;
 const extraContexts = [];
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'earshot-hosted-profile-'));
-
-async function cleanup() {
+es.beforeStop(async () => {
   for (const c of extraContexts.splice(0)) await c.close().catch(() => {});
   if (plainBrowser) await plainBrowser.close().catch(() => {});
   if (context) await context.close().catch(() => {});
-  if (server && serverExited === null) {
-    server.kill('SIGTERM');
-    for (let i = 0; i < 100 && serverExited === null; i++) await sleep(100);
-    if (serverExited === null) server.kill('SIGKILL');
-  }
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.rmSync(profile, { recursive: true, force: true });
-}
+});
+es.afterStop(async () => fs.rmSync(profile, { recursive: true, force: true }));
 
-async function bail(msg) {
-  console.log('Bail out! ' + msg);
-  try { console.log(fs.readFileSync(serverLog, 'utf8').split('\n').map(l => '# ' + l).join('\n')); } catch (e) { /* none */ }
-  await cleanup();
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
-
-if (!fs.existsSync(BIN)) await bail(`earshot binary not found at ${BIN} (set EARSHOT_BIN)`);
-if (!fs.existsSync(PLUGIN)) await bail(`incentive plugin not found at ${PLUGIN} (set EARSHOT_BUILDDIR)`);
-server = spawn(BIN, ['serve', '-c', path.join(tmp, 'earshot.yaml')], { cwd: tmp, stdio: ['ignore', logFd, logFd] });
-server.on('exit', (code, sig) => { serverExited = sig || code; });
-let healthy = false;
-for (let i = 0; i < 100 && !healthy && serverExited === null; i++) {
-  try { healthy = (await fetch(E + '/healthz')).ok; } catch (e) { await sleep(100); }
-}
-if (!healthy) await bail('earshot did not become healthy');
+if (!fs.existsSync(BIN)) await es.bail(`earshot binary not found at ${BIN} (set EARSHOT_BIN)`);
+if (!fs.existsSync(PLUGIN)) await es.bail(`incentive plugin not found at ${PLUGIN} (set EARSHOT_BUILDDIR)`);
+await es.start(E);
 
 // Chromium with a fresh profile, a phone-sized window. Pages without JavaScript come from a second
 // browser (a persistent context has one JavaScript setting), with a temporary profile of its own.
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM, headless: true, viewport: { width: 420, height: 860 }, args: ARGS,
-});
+context = await chromium.launchPersistentContext(profile, browserOptions({ viewport: { width: 420, height: 860 } }));
 
 async function newPage({ javaScriptEnabled = true } = {}) {
   let page;
   if (javaScriptEnabled) {
     page = await context.newPage();
   } else {
-    if (!plainBrowser) plainBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    if (!plainBrowser) plainBrowser = await chromium.launch(browserOptions());
     const ctx = await plainBrowser.newContext({ javaScriptEnabled: false, viewport: { width: 420, height: 860 } });
     extraContexts.push(ctx);
     page = await ctx.newPage();
@@ -272,26 +220,9 @@ test('a double click sends once', async () => {
 });
 
 // ---- run ---------------------------------------------------------------------------------------
-const only = process.env.TEST_FILTER;
-const run = tests.filter(t => !only || t.name.includes(only));
-console.log(`TAP version 13\n1..${run.length}`);
-let passed = 0, failed = 0;
-for (const [i, t] of run.entries()) {
-  try {
-    await Promise.race([t.fn(), sleep(60000).then(() => { throw new Error('timed out after 60 s'); })]);
-    passed++;
-    console.log(`ok ${i + 1} - ${t.name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok ${i + 1} - ${t.name}\n  # ${String(e && e.message || e).split('\n').join('\n  # ')}`);
-  }
+const { passed, failed } = await runTests(tests, es, async () => {
   for (const p of context.pages()) await p.close().catch(() => {});
   for (const c of extraContexts.splice(0)) await c.close().catch(() => {});
-}
-if (failed) {
-  console.log('# server log:');
-  console.log(fs.readFileSync(serverLog, 'utf8').split('\n').slice(-40).map(l => '# ' + l).join('\n'));
-}
-await cleanup();
+});
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

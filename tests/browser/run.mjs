@@ -3,26 +3,13 @@
 // loopback origin, a small host-page server on another (as on a real site), headless Chromium through
 // playwright-core. Prints TAP-style progress and a closing line "N passed, N failed"; exits non-zero on
 // any failure. Env: EARSHOT_BIN (default ../../_build/earshot), TEST_FILTER (substring of test names).
-import { execFileSync, spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileURLToPath } from 'node:url';
+import { BIN, Earshot, adminToken, browserOptions, chromium, eq, freePort, ok, repo, runTests, sleep } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
 const staticDir = path.join(repo, 'static');
-const BIN = process.env.EARSHOT_BIN || path.join(repo, '_build', 'earshot');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-
-if (!fs.existsSync(path.join(here, 'node_modules', 'playwright-core'))) {
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: here, stdio: ['ignore', 2, 2] });
-}
-const { chromium } = await import('playwright-core');
 let browser = null;
 const contexts = [];
 
@@ -119,28 +106,18 @@ function yaml(v, ind = '') {
 
 // ---------------------------------------------------------------------------------------------------
 // Servers
-const freePort = host => new Promise((ok, fail) => {
-  const s = net.createServer().once('error', fail);
-  s.listen(0, host, () => { const p = s.address().port; s.close(() => ok(p)); });
-});
-const sleep = ms => new Promise(r => setTimeout(r, ms));
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'earshot-browser-'));
+const es = new Earshot('earshot-browser-');
 const EPORT = await freePort('127.0.0.1');
 const E = `http://127.0.0.1:${EPORT}`;
 const HOST_IP = '127.0.0.2';
 const hostServer = http.createServer(hostPage);
 await new Promise(r => hostServer.listen(0, HOST_IP, r));
 const H = `http://${HOST_IP}:${hostServer.address().port}`;
-const TOKEN = crypto.randomBytes(24).toString('hex');
-const TOKEN_SHA = crypto.createHash('sha256').update(TOKEN).digest('hex');
+const { token: TOKEN, sha256: TOKEN_SHA } = adminToken();
 
-fs.mkdirSync(path.join(tmp, 'forms'));
-for (const f of fs.readdirSync(path.join(repo, 'forms')).filter(n => n.endsWith('.yaml'))) {
-  fs.copyFileSync(path.join(repo, 'forms', f), path.join(tmp, 'forms', f));
-}
-for (const f of FORMS) fs.writeFileSync(path.join(tmp, 'forms', f.id + '.yaml'), yaml(f).replace(/^\n/, '') + '\n');
-fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
+es.copyForms();
+for (const f of FORMS) fs.writeFileSync(path.join(es.tmp, 'forms', f.id + '.yaml'), yaml(f).replace(/^\n/, '') + '\n');
+fs.writeFileSync(es.configPath, [
   `listen: 127.0.0.1:${EPORT}`,
   `public_url: ${E}`,
   'database: earshot.db',
@@ -154,30 +131,12 @@ fs.writeFileSync(path.join(tmp, 'earshot.yaml'), [
   `  tokens: ["sha256:${TOKEN_SHA}"]`,
   ''].join('\n'));
 
-const serverLog = path.join(tmp, 'server.log');
-const logFd = fs.openSync(serverLog, 'a');
-let server = null;
-if (!fs.existsSync(BIN)) await bail(`earshot binary not found at ${BIN} (set EARSHOT_BIN)`);
-server = spawn(BIN, ['serve', '-c', path.join(tmp, 'earshot.yaml')], { cwd: tmp, stdio: ['ignore', logFd, logFd] });
-let serverExited = null;
-server.on('exit', (code, sig) => { serverExited = sig || code; });
-
-async function bail(msg) {
-  console.log('Bail out! ' + msg);
-  try { console.log(fs.readFileSync(serverLog, 'utf8').split('\n').map(l => '# ' + l).join('\n')); } catch (e) { /* no log */ }
-  await cleanup();
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}
-
-async function waitHealthy() {
-  for (let i = 0; i < 100; i++) {
-    if (serverExited !== null) return false;
-    try { if ((await fetch(E + '/healthz')).ok) return true; } catch (e) { /* not yet */ }
-    await sleep(100);
-  }
-  return false;
-}
+es.beforeStop(async () => {
+  for (const c of contexts.splice(0)) await c.close().catch(() => {});
+  if (browser) await browser.close().catch(() => {});
+});
+es.afterStop(() => new Promise(r => hostServer.close(r)));
+if (!fs.existsSync(BIN)) await es.bail(`earshot binary not found at ${BIN} (set EARSHOT_BIN)`);
 
 // The host site: any path gives a page that loads the widget from the earshot origin.
 // ?csp=1 adds a strict CSP; ?stub=<json> a stub queue (inline script, so not with csp); ?locale=xx data-locale;
@@ -208,10 +167,8 @@ ${filler}
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers
-if (!(await waitHealthy())) await bail('earshot did not become healthy');
-browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+await es.start(E);
+browser = await chromium.launch(browserOptions());
 async function newPage(opts = {}) {
   const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 }, ...opts });
   contexts.push(ctx);
@@ -250,11 +207,6 @@ async function waitResponses(form, n, timeout = 8000) {
   }
   throw new Error(`expected ${n} response(s) for ${form}, found ${got.length}`);
 }
-function eq(a, b, what) {
-  const x = JSON.stringify(a), y = JSON.stringify(b);
-  if (x !== y) throw new Error(`${what}: expected ${y}, got ${x}`);
-}
-function ok(c, what) { if (!c) throw new Error(what); }
 const storage = (page, key) => page.evaluate(k => localStorage.getItem(k), key);
 const fnvBucket = s => {
   let h = 2166136261;
@@ -719,37 +671,8 @@ test('demo page, served by earshot under its strict CSP, shows the example surve
 });
 
 // ---------------------------------------------------------------------------------------------------
-async function cleanup() {
+const { passed, failed } = await runTests(tests, es, async () => {
   for (const c of contexts.splice(0)) await c.close().catch(() => {});
-  if (browser) await browser.close().catch(() => {});
-  if (server && serverExited === null) {
-    server.kill('SIGTERM');
-    for (let i = 0; i < 100 && serverExited === null; i++) await sleep(100);
-    if (serverExited === null) server.kill('SIGKILL');
-  }
-  await new Promise(r => hostServer.close(r));
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
-
-const only = process.env.TEST_FILTER;
-const run = tests.filter(t => !only || t.name.includes(only));
-console.log(`TAP version 13\n1..${run.length}`);
-let passed = 0, failed = 0;
-for (const [i, t] of run.entries()) {
-  try {
-    await Promise.race([t.fn(), sleep(60000).then(() => { throw new Error('timed out after 60 s'); })]);
-    passed++;
-    console.log(`ok ${i + 1} - ${t.name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok ${i + 1} - ${t.name}\n  # ${String(e && e.message || e).split('\n').join('\n  # ')}`);
-  }
-  for (const c of contexts.splice(0)) await c.close().catch(() => {});
-}
-if (failed) {
-  console.log('# server log:');
-  console.log(fs.readFileSync(serverLog, 'utf8').split('\n').slice(-40).map(l => '# ' + l).join('\n'));
-}
-await cleanup();
+});
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
