@@ -22,9 +22,7 @@ extern const struct earshot_plugin earshot_plugin;
 
 /* ---- The fake host ------------------------------------------------------------------------------- */
 
-struct earshot_conf {
-	json_t *node;
-};
+#include "fake_host_config.h"
 
 /* One answer: a question of a type, with a number (or a string when text is set). */
 typedef struct fake_answer {
@@ -66,71 +64,7 @@ struct earshot_query {
 	size_t next;             /* index of the next row; the current is next - 1 */
 };
 
-static char *last_err;
 static char *route_registered;
-
-static void fake_set_error(const void *h, const char *fmt, ...)
-{
-	(void)h;
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = NULL; /* formatted first: the arguments may be the previous message */
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	free(last_err);
-	last_err = msg;
-}
-
-static const char *fake_last_error(const void *h)
-{
-	(void)h;
-	return last_err;
-}
-
-static void fake_log(const void *h, int level, const char *fmt, ...)
-{
-	(void)h;
-	(void)level;
-	(void)fmt;
-}
-
-static json_t *conf_get(const earshot_conf *c, const char *path)
-{
-	return path && *path ? json_object_get(c->node, path) : c->node;
-}
-
-static int fake_config_type(const earshot_conf *c, const char *path)
-{
-	json_t *v = conf_get(c, path);
-	return !v ? EARSHOT_TYPE_ABSENT : json_is_string(v) ? EARSHOT_TYPE_STRING : EARSHOT_TYPE_INT;
-}
-
-static int fake_config_string(const earshot_conf *c, const char *path, const char **out)
-{
-	json_t *v = conf_get(c, path);
-	if (!v)
-		return 0;
-	if (!json_is_string(v)) {
-		fake_set_error(c, "\"%s\" must be a string", path);
-		return -1;
-	}
-	*out = json_string_value(v);
-	return 1;
-}
-
-static size_t fake_config_length(const earshot_conf *c, const char *path)
-{
-	return json_object_size(conf_get(c, path));
-}
-
-static const char *fake_config_key(const earshot_conf *c, const char *path, size_t index)
-{
-	void *it = json_object_iter(conf_get(c, path));
-	while (it && index--)
-		it = json_object_iter_next(conf_get(c, path), it);
-	return it ? json_object_iter_key(it) : NULL;
-}
 
 static int fake_add_route(const earshot_conf *c, const char *method, const char *pattern)
 {
@@ -366,10 +300,10 @@ static const struct earshot_host host = {
 static int plugin_init(const char *config, void **state)
 {
 	earshot_conf c = { json_loads(config, 0, NULL) };
-	assert_non_null(c.node);
+	assert_non_null(c.root);
 	*state = NULL;
 	int rc = earshot_plugin.init(&host, &c, state);
-	json_decref(c.node);
+	json_decref(c.root);
 	return rc;
 }
 
