@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "util.h"
+#include "test_support.h"
 #include "yaml_doc.h"
 
 #define NAME "earshot.yaml"
@@ -86,17 +87,6 @@ static void assert_defaults(const earshot_config *c)
 	assert_default_settings(c);
 	assert_int_equal(c->n_destinations, 0);
 	assert_int_equal(c->n_plugins, 0);
-}
-
-/* Writes text to dir/name. */
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	free(path);
 }
 
 /* ---- defaults ------------------------------------------------------------------------------- */
@@ -708,7 +698,7 @@ static void test_load_file(void **state)
 	(void)state;
 	char *dir = xstrdup("/tmp/earshot-test-config-XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	write_file(dir, "earshot.yaml", "database: data.db\nforms_dir: my-forms\n");
+	test_write_file_in(dir, "earshot.yaml", "database: data.db\nforms_dir: my-forms\n");
 	char *path = xasprintf("%s/earshot.yaml", dir);
 	diag_list d;
 	diag_init(&d);
@@ -725,7 +715,7 @@ static void test_load_file(void **state)
 	config_free(c);
 
 	/* problems name the file as it was given */
-	write_file(dir, "earshot.yaml", "durability: fulll\n");
+	test_write_file_in(dir, "earshot.yaml", "durability: fulll\n");
 	assert_null(config_load(path, &d));
 	want = xasprintf("%s:1:13: invalid value \"fulll\" for \"durability\", it must be one of: full, normal", path);
 	assert_string_equal(d.items[0], want);
@@ -741,7 +731,7 @@ static void test_load_file(void **state)
 	char cwd[PATH_MAX];
 	assert_non_null(getcwd(cwd, sizeof cwd));
 	assert_int_equal(chdir(dir), 0);
-	write_file(".", "earshot.yaml", "listen: 127.0.0.1:9999\n");
+	test_write_file_in(".", "earshot.yaml", "listen: 127.0.0.1:9999\n");
 	diag_init(&d);
 	c = config_load(NULL, &d);
 	assert_non_null(c);

@@ -16,6 +16,7 @@
 
 #include "form.h"
 #include "util.h"
+#include "test_support.h"
 
 #define PATH "forms/t.yaml"
 
@@ -88,17 +89,6 @@ static char *read_text(const char *path)
 	fclose(f);
 	buf[n] = '\0';
 	return buf;
-}
-
-/* Writes text to dir/name. */
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	free(path);
 }
 
 /* ---- defaults and a full form ---------------------------------------------------------------- */
@@ -836,11 +826,11 @@ static void test_registry_dir(void **state)
 {
 	(void)state;
 	char *dir = make_temp_dir();
-	write_file(dir, "b.yaml", "title: B\n" ONE_QUESTION);
-	write_file(dir, "a.yml", "title: A\n" ONE_QUESTION);
-	write_file(dir, ".hidden.yaml", "not: [valid");
-	write_file(dir, "notes.txt", "not: [valid");
-	write_file(dir, "README.md", "# forms");
+	test_write_file_in(dir, "b.yaml", "title: B\n" ONE_QUESTION);
+	test_write_file_in(dir, "a.yml", "title: A\n" ONE_QUESTION);
+	test_write_file_in(dir, ".hidden.yaml", "not: [valid");
+	test_write_file_in(dir, "notes.txt", "not: [valid");
+	test_write_file_in(dir, "README.md", "# forms");
 	char *sub = xasprintf("%s/sub.yaml", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	free(sub);
@@ -866,7 +856,7 @@ static void test_registry_dir(void **state)
 	form_registry_unref(NULL);
 
 	/* a duplicate id is an error at the second file, by name order */
-	write_file(dir, "c.yaml", "# same id as b\nid: b\ntitle: C\n" ONE_QUESTION);
+	test_write_file_in(dir, "c.yaml", "# same id as b\nid: b\ntitle: C\n" ONE_QUESTION);
 	reg = form_registry_load_dir(dir, &d);
 	assert_null(reg);
 	char *all = diag_join(&d);
@@ -877,9 +867,9 @@ static void test_registry_dir(void **state)
 	diag_free(&d);
 
 	/* a file-name id clash is reported at the top of the second file */
-	write_file(dir, "c.yaml", "id: a\ntitle: C\n" ONE_QUESTION);
-	write_file(dir, "d.yaml", "title: D\n" ONE_QUESTION);
-	write_file(dir, "d.yml", "title: D\n" ONE_QUESTION);
+	test_write_file_in(dir, "c.yaml", "id: a\ntitle: C\n" ONE_QUESTION);
+	test_write_file_in(dir, "d.yaml", "title: D\n" ONE_QUESTION);
+	test_write_file_in(dir, "d.yml", "title: D\n" ONE_QUESTION);
 	diag_init(&d);
 	assert_null(form_registry_load_dir(dir, &d));
 	all = diag_join(&d);
@@ -928,7 +918,7 @@ static void test_load_file(void **state)
 {
 	(void)state;
 	char *dir = make_temp_dir();
-	write_file(dir, "feedback.yaml", "title: F\n" ONE_QUESTION);
+	test_write_file_in(dir, "feedback.yaml", "title: F\n" ONE_QUESTION);
 	char *path = xasprintf("%s/feedback.yaml", dir);
 	diag_list d;
 	diag_init(&d);
@@ -961,7 +951,7 @@ static void test_refcount_threads(void **state)
 	diag_list d;
 	diag_init(&d);
 	char *dir = make_temp_dir();
-	write_file(dir, "x.yaml", yaml);
+	test_write_file_in(dir, "x.yaml", yaml);
 	form_registry *reg = form_registry_load_dir(dir, &d);
 	assert_non_null(reg);
 	pthread_t t[4];

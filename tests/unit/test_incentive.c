@@ -23,6 +23,7 @@
 #include "plugin_host.h"
 #include "store.h"
 #include "util.h"
+#include "test_support.h"
 #include "validate.h"
 #include "writer.h"
 
@@ -57,14 +58,6 @@ static void capture_log(void *arg, int level, const char *plugin, const char *ms
 	size_t used = strlen(f->log);
 	snprintf(f->log + used, sizeof f->log - used, "%s: %s\n", plugin ? plugin : "?", msg);
 	f->log_lines++;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
 }
 
 static int setup(void **state)
@@ -302,7 +295,7 @@ static void test_generate_per_answer(void **state)
 static void test_pool_once_each(void **state)
 {
 	fx *f = *state;
-	write_file(f->pool, "# spring campaign\nSPRING-1\n\n  SPRING-2  \nSPRING-3\n");
+	test_write_file(f->pool, "# spring campaign\nSPRING-1\n\n  SPRING-2  \nSPRING-3\n");
 	char *config = xasprintf("{\"offer\":\"10%% off\",\"codes\":{\"source\":\"file\",\"path\":\"%s\"}}",
 	                         f->pool);
 	load_ok(f, config);
@@ -331,7 +324,7 @@ static void test_pool_once_each(void **state)
 	assert_non_null(strstr(f->log, "an answer got no code"));
 	/* The owner refills the file (keeping the old codes): only the new ones are handed out, and the
 	 * report clears. */
-	write_file(f->pool, "SPRING-1\nSPRING-2\nSPRING-3\nSUMMER-1\nSUMMER-2\n");
+	test_write_file(f->pool, "SPRING-1\nSPRING-2\nSPRING-3\nSUMMER-1\nSUMMER-2\n");
 	load_ok(f, config);
 	char *g = answer(f, "{\"email\":\"g@example.com\"}", true);
 	assert_string_equal(g, "SUMMER-1");
@@ -339,7 +332,7 @@ static void test_pool_once_each(void **state)
 	assert_string_equal(h, "");
 	free(h);
 	/* Reordered: codes already given are still skipped. */
-	write_file(f->pool, "SUMMER-2\nSPRING-1\nSUMMER-1\nAUTUMN-1\n");
+	test_write_file(f->pool, "SUMMER-2\nSPRING-1\nSUMMER-1\nAUTUMN-1\n");
 	load_ok(f, config);
 	char *i = answer(f, "{\"email\":\"i@example.com\"}", true);
 	char *j = answer(f, "{\"email\":\"j@example.com\"}", true);
@@ -360,7 +353,7 @@ static void test_pool_once_each(void **state)
 static void test_pool_one_per_person(void **state)
 {
 	fx *f = *state;
-	write_file(f->pool, "P1\nP2\nP3\n");
+	test_write_file(f->pool, "P1\nP2\nP3\n");
 	char *config = xasprintf("{\"offer\":\"10%% off\",\"requires\":[\"email\"],\"one_per\":\"email\","
 	                         "\"codes\":{\"source\":\"file\",\"path\":\"%s\"}}", f->pool);
 	load_ok(f, config);
@@ -379,7 +372,7 @@ static void test_pool_one_per_person(void **state)
 static void test_empty_file(void **state)
 {
 	fx *f = *state;
-	write_file(f->pool, "# nothing yet\n\n");
+	test_write_file(f->pool, "# nothing yet\n\n");
 	char *config = xasprintf("{\"offer\":\"10%% off\",\"codes\":{\"source\":\"file\",\"path\":\"%s\"}}",
 	                         f->pool);
 	load_ok(f, config);

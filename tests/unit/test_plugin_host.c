@@ -27,6 +27,7 @@
 #include "plugin_host.h"
 #include "store.h"
 #include "util.h"
+#include "test_support.h"
 #include "writer.h"
 
 #ifndef FIXTURE_DIR
@@ -78,16 +79,6 @@ typedef struct fx {
 	size_t n_jobs;
 } fx;
 
-/* Writes text to path (mode 0644). */
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, 0644);
-}
-
 static int setup(void **state)
 {
 	fx *f = xcalloc(1, sizeof *f);
@@ -99,9 +90,9 @@ static int setup(void **state)
 	snprintf(path, sizeof path, "%s/forms", f->dir);
 	mkdir(path, 0755);
 	snprintf(path, sizeof path, "%s/forms/exit-survey.yaml", f->dir);
-	write_file(path, exit_yaml);
+	test_write_file(path, exit_yaml);
 	snprintf(path, sizeof path, "%s/forms/signup.yaml", f->dir);
-	write_file(path, signup_yaml);
+	test_write_file(path, signup_yaml);
 	diag_list d;
 	diag_init(&d);
 	snprintf(path, sizeof path, "%s/forms", f->dir);
@@ -314,7 +305,7 @@ static void test_not_a_shared_object(void **state)
 	fx *f = *state;
 	char text[256], obj[256];
 	snprintf(text, sizeof text, "%s/text.so", f->dir);
-	write_file(text, "this is not a library\n");
+	test_write_file(text, "this is not a library\n");
 	/* An ELF object file that is not a shared library: a fixture's own compiled object. */
 	char src[512];
 	snprintf(src, sizeof src, "%s/behave_la-behave.o", FIXTURE_DIR);
@@ -1065,7 +1056,7 @@ static void test_example_builds_out_of_tree(void **state)
 	char *pc_text = xasprintf("includedir=%s\nName: earshot-plugin\nDescription: test\nVersion: 0\n"
 	                          "Cflags: -I${includedir}\n",
 	                          PUBLIC_INCLUDE_DIR);
-	write_file(pc, pc_text);
+	test_write_file(pc, pc_text);
 	free(pc_text);
 	snprintf(out, sizeof out, "%s/blocklist.so", f->dir);
 	snprintf(cmd, sizeof cmd,
