@@ -63,16 +63,7 @@ const DEAD_PORT = await freePort(); // nothing listens here: every webhook attem
 const E = `http://127.0.0.1:${PORT}`;
 const { token: TOKEN, sha256: TOKEN_SHA } = adminToken();
 es.copyForms(['nps.yaml', 'exit-survey.yaml']);
-fs.writeFileSync(es.configPath, [
-  `listen: 127.0.0.1:${PORT}`,
-  `public_url: ${E}`,
-  'database: earshot.db',
-  'forms_dir: forms',
-  `static_dir: ${JSON.stringify(path.join(repo, 'static'))}`,
-  'limits:',
-  '  submissions_per_minute: 1000',
-  'admin:',
-  `  tokens: ["sha256:${TOKEN_SHA}"]`,
+es.writeConfig(E, TOKEN_SHA, { extra: [
   'destinations:',
   '  support:',
   '    type: webhook',
@@ -91,7 +82,7 @@ fs.writeFileSync(es.configPath, [
   '        - when: {question: score, lte: 6}',
   '          route: support',
   '          tag: detractor',
-  ''].join('\n'));
+] });
 
 let context = null;
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'earshot-admin-profile-'));

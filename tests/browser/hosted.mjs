@@ -22,17 +22,7 @@ const PORT = await freePort();
 const E = `http://127.0.0.1:${PORT}`;
 const { token: TOKEN, sha256: TOKEN_SHA } = adminToken();
 es.copyForms(['newsletter.yaml', 'callback.yaml']);
-fs.writeFileSync(es.configPath, [
-  `listen: 127.0.0.1:${PORT}`,
-  `public_url: ${E}`,
-  'database: earshot.db',
-  'forms_dir: forms',
-  `static_dir: ${JSON.stringify(path.join(repo, 'static'))}`,
-  'limits:',
-  '  submissions_per_minute: 1000',
-  `  min_fill_seconds: ${MIN_FILL}`,
-  'admin:',
-  `  tokens: ["sha256:${TOKEN_SHA}"]`,
+es.writeConfig(E, TOKEN_SHA, { limits: [`  min_fill_seconds: ${MIN_FILL}`], extra: [
   'plugins:',
   '  - name: incentive',
   `    path: ${JSON.stringify(PLUGIN)}`,
@@ -42,7 +32,7 @@ fs.writeFileSync(es.configPath, [
   '      requires: [email]',
   '      codes: {source: generate, prefix: EAR}',
   '      one_per: email',
-  ''].join('\n'));
+] });
 
 let context = null, plainBrowser = null;
 const extraContexts = [];

@@ -78,6 +78,25 @@ export class Earshot {
     for (const f of names || fs.readdirSync(from).filter(n => n.endsWith('.yaml'))) fs.copyFileSync(path.join(from, f), path.join(to, f));
   }
 
+  // Writes configPath: listen on `url` (http://127.0.0.1:PORT, also the public_url), earshot.db and
+  // tmp/forms, the repository's static files (or `staticDir`), 1000 submissions a minute plus the
+  // `limits` lines, the admin token whose digest is `tokenSha`, then the `extra` lines as they are.
+  writeConfig(url, tokenSha, { staticDir = path.join(repo, 'static'), limits = [], extra = [] } = {}) {
+    fs.writeFileSync(this.configPath, [
+      `listen: ${new URL(url).host}`,
+      `public_url: ${url}`,
+      'database: earshot.db',
+      'forms_dir: forms',
+      `static_dir: ${JSON.stringify(staticDir)}`,
+      'limits:',
+      '  submissions_per_minute: 1000',
+      ...limits,
+      'admin:',
+      `  tokens: ["sha256:${tokenSha}"]`,
+      ...extra,
+      ''].join('\n'));
+  }
+
   // Registers `fn` to run in cleanup() before the server stops.
   beforeStop(fn) { this.before.push(fn); }
 

@@ -117,19 +117,10 @@ const { token: TOKEN, sha256: TOKEN_SHA } = adminToken();
 
 es.copyForms();
 for (const f of FORMS) fs.writeFileSync(path.join(es.tmp, 'forms', f.id + '.yaml'), yaml(f).replace(/^\n/, '') + '\n');
-fs.writeFileSync(es.configPath, [
-  `listen: 127.0.0.1:${EPORT}`,
-  `public_url: ${E}`,
-  'database: earshot.db',
-  'forms_dir: forms',
-  `static_dir: ${JSON.stringify(staticDir)}`,
-  'limits:',
-  '  submissions_per_minute: 1000',
+es.writeConfig(E, TOKEN_SHA, { staticDir, extra: [
   'cors:',
   `  allowed_origins: [${JSON.stringify(H)}, ${JSON.stringify(E)}]`, // the site, and the demo page
-  'admin:',
-  `  tokens: ["sha256:${TOKEN_SHA}"]`,
-  ''].join('\n'));
+] });
 
 es.beforeStop(async () => {
   for (const c of contexts.splice(0)) await c.close().catch(() => {});
