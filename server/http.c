@@ -15,8 +15,10 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "client_addr.h"
 #include "http.h"
 #include "maintenance.h"
+#include "origin.h"
 #include "outbox.h"
 #include "plugin_glue.h"
 #include "reply.h"
@@ -99,66 +101,6 @@ matched:
 	}
 	r->n_params = n;
 	return true;
-}
-
-/* Whether origin may call the CORS routes: "*" allows all but "null"; otherwise exact matches. */
-static bool origin_allowed(const earshot_config *cfg, const char *origin)
-{
-	if (!origin)
-		return true;
-	/* earshot's own pages (the demo, hosted forms) always reach earshot. */
-	size_t len = strlen(origin);
-	if (strncmp(cfg->public_url, origin, len) == 0 && (cfg->public_url[len] == '\0' || cfg->public_url[len] == '/'))
-		return true;
-	for (size_t i = 0; i < cfg->n_allowed_origins; i++) {
-		const char *allowed = cfg->allowed_origins[i];
-		if (strcmp(allowed, "*") == 0) {
-			if (strcmp(origin, "null") != 0)
-				return true;
-		} else if (strcmp(allowed, origin) == 0) {
-			return true;
-		}
-	}
-	return false;
-}
-
-/* The client's address: the socket peer, or for a trusted proxy the right-most X-Forwarded-For entry
- * that is not itself a trusted proxy. */
-static void client_address(const server *srv, struct evhttp_request *req, char out[64])
-{
-	char *peer = NULL;
-	ev_uint16_t port = 0;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	out[0] = '\0';
-	if (!evcon)
-		return;
-	evhttp_connection_get_peer(evcon, &peer, &port);
-	snprintf(out, 64, "%s", peer ? peer : "");
-	if (srv->cfg->n_trusted_proxies == 0)
-		return;
-	const char *xff = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Forwarded-For");
-	unsigned char addr[16];
-	int family = strchr(out, ':') ? AF_INET6 : AF_INET;
-	if (!xff || inet_pton(family, out, addr) != 1 || !config_is_trusted_proxy(srv->cfg, family, addr))
-		return;
-	char *copy = xstrdup(xff);
-	for (;;) {
-		char *comma = strrchr(copy, ',');
-		char *item = comma ? comma + 1 : copy;
-		while (*item == ' ')
-			item++;
-		char *end = item + strlen(item);
-		while (end > item && end[-1] == ' ')
-			*--end = '\0';
-		family = strchr(item, ':') ? AF_INET6 : AF_INET;
-		if (inet_pton(family, item, addr) != 1)
-			break;
-		snprintf(out, 64, "%s", item);
-		if (!config_is_trusted_proxy(srv->cfg, family, addr) || !comma)
-			break;
-		*comma = '\0';
-	}
-	free(copy);
 }
 
 /* True when the request carries a bearer token whose SHA-256 is configured. Every configured digest
@@ -310,7 +252,12 @@ static void dispatch(struct evhttp_request *req, void *arg)
 		request_release(&r);
 		return;
 	}
-	client_address(srv, req, r.client);
+	char *peer = NULL;
+	ev_uint16_t peer_port = 0;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	if (evcon)
+		evhttp_connection_get_peer(evcon, &peer, &peer_port);
+	client_addr_resolve(srv->cfg, peer, evhttp_request_get_input_headers(req), r.client);
 	r.origin = evhttp_find_header(evhttp_request_get_input_headers(req), "Origin");
 	r.origin_allowed = origin_allowed(srv->cfg, r.origin);
 

@@ -1,6 +1,7 @@
 /* routes_public: what visitors and the widget call — health, surveys for a page, JSON submit, the
  * widget's static files and the embed snippet. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,9 +190,68 @@ static char *page_path(const char *page)
 	return out;
 }
 
+/* True when every '%' in the raw (still encoded) values of query parameter name starts a valid
+ * escape, '%' and two hex digits. raw_query: the query string without '?' (may be NULL). */
+static bool raw_parameter_escapes_valid(const char *raw_query, const char *name)
+{
+	size_t nlen = strlen(name);
+	for (const char *p = raw_query; p && *p;) {
+		size_t n = strcspn(p, "&");
+		if (strncmp(p, name, nlen) == 0 && (p[nlen] == '=' || nlen == n)) {
+			for (const char *c = p; c < p + n; c++)
+				if (*c == '%' && (c + 2 >= p + n || !isxdigit((unsigned char)c[1]) ||
+				                  !isxdigit((unsigned char)c[2])))
+					return false;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return true;
+}
+
+/* True when If-None-Match (may be NULL) names etag: "*", or etag in its list, weak or not. */
+static bool etag_matches(const char *inm, const char *etag)
+{
+	if (!inm)
+		return false;
+	size_t elen = strlen(etag);
+	for (const char *p = inm; *p;) {
+		p += strspn(p, " \t,");
+		size_t n = strcspn(p, ",");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 1 && p[0] == '*')
+			return true;
+		const char *tag = p;
+		if (n >= 2 && strncmp(tag, "W/", 2) == 0) {
+			tag += 2;
+			n -= 2;
+		}
+		if (n == elen && strncmp(tag, etag, n) == 0)
+			return true;
+		p = tag + n;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
 static void handle_surveys(request *r)
 {
+	/* The answer depends on Origin (CORS headers or none) and is publicly cacheable: say so in
+	 * every answer, whether or not this origin was allowed. */
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	if (!evhttp_find_header(out, "Vary"))
+		evhttp_add_header(out, "Vary", "Origin");
 	const char *page = request_query(r, "page");
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	const char *raw_query = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (page && !raw_parameter_escapes_valid(raw_query, "page")) {
+		reply_error(r->req, 400, "invalid_parameter",
+		            "\"page\" is not validly percent-encoded: every % must start an escape such as %2F.",
+		            json_pack("{s:s}", "parameter", "page"));
+		return;
+	}
 	char *path = NULL;
 	if (page) {
 		path = page_path(page);
@@ -217,11 +277,10 @@ static void handle_surveys(request *r)
 	sha256_hex(text, strlen(text), hex);
 	free(text);
 	snprintf(etag, sizeof etag, "\"%.16s\"", hex);
-	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
 	evhttp_add_header(out, "ETag", etag);
 	evhttp_add_header(out, "Cache-Control", "public, max-age=60");
 	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->req), "If-None-Match");
-	if (inm && strstr(inm, etag)) {
+	if (etag_matches(inm, etag)) {
 		json_decref(body);
 		reply_common_headers(r->req);
 		evhttp_send_reply(r->req, 304, "Not Modified", NULL);
