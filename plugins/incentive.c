@@ -9,7 +9,11 @@
  *             the server's single writer inside one transaction, so taking the next unused code and
  *             marking it used is atomic, whatever the number of concurrent visitors.
  * With `one_per: email` (or phone) a returning person — the same address in any letter case, the
- * same number in any formatting — gets the code they got before, never a second one. An empty pool
+ * same number in any formatting — gets the code they got before, never a second one. By default
+ * (`email_identity: canonical`) "+tag" sub-addresses and Gmail's dots count as the same address too
+ * (ann+1@x and ann@x, a.n.n@gmail.com and ann@googlemail.com); `exact` compares whole addresses. The
+ * plugin declares its offers to the server, which then takes JSON submits of its forms only with a
+ * valid timing token, so that a bot cannot collect a code per made-up address. An empty pool
  * never fails a visitor's answer: the answer is stored without an offer, the plugin logs it, and
  * GET /healthz reports it (the key "health" of the key-value store, read by the server).
  *
@@ -18,6 +22,7 @@
  *   requires: [email]                       answered questions that earn the offer (default: none)
  *   codes: {source: generate, prefix: EAR, length: 8}   or {source: file, path: coupons.txt}
  *   one_per: email                          email | phone (default: every answer gets its own code)
+ *   email_identity: canonical               canonical | exact: who counts as the same email address
  * A relative file path is resolved against the directory of earshot.yaml. Lines that are empty or start
  * with '#' are skipped.
  *
@@ -37,6 +42,8 @@
 #include <openssl/rand.h>
 
 #include <earshot/plugin.h>
+
+#include "email_identity.h"
 
 #define SECRET_BYTES 32
 #define CODE_LINE_MAX 200
@@ -64,6 +71,7 @@ struct incentive {
 	size_t n_codes;
 	char fingerprint[65];            /* hex SHA-256 of the pool file */
 	enum one_per one_per;
+	enum email_identity_mode email_identity;
 };
 
 /* ---- small helpers -------------------------------------------------------------------------- */
@@ -201,6 +209,24 @@ static int read_one_per(struct incentive *s, const earshot_conf *config)
 	return 0;
 }
 
+/* Reads `email_identity:` (canonical, the default, or exact). */
+static int read_email_identity(struct incentive *s, const earshot_conf *config)
+{
+	const char *v = NULL;
+	int rc = s->host->config_string(config, "email_identity", &v);
+	if (rc == 0)
+		return 0;
+	if (rc == 1 && strcmp(v, "canonical") == 0)
+		s->email_identity = EMAIL_IDENTITY_CANONICAL;
+	else if (rc == 1 && strcmp(v, "exact") == 0)
+		s->email_identity = EMAIL_IDENTITY_EXACT;
+	else {
+		s->host->set_error(config, "invalid value for \"email_identity\", it must be \"canonical\" or \"exact\"");
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads the codes: {source: generate, prefix, length} settings. */
 static int read_generate(struct incentive *s, const earshot_conf *config)
 {
@@ -328,13 +354,21 @@ static void incentive_fini(void *state);
 /* Reads and checks the config (and the pool file); refuses it with a message. */
 static int incentive_init(const struct earshot_host *host, const earshot_conf *config, void **state)
 {
-	static const char *const keys[] = { "offer", "requires", "codes", "one_per", NULL };
+	static const char *const keys[] = { "offer", "requires", "codes", "one_per", "email_identity", NULL };
 	struct incentive *s = calloc(1, sizeof *s);
 	if (!s)
 		abort();
 	s->host = host;
 	if (check_keys(host, config, NULL, keys) != 0 || required_string(host, config, "offer", &s->offer) != 0 ||
-	    read_requires(s, config) != 0 || read_one_per(s, config) != 0 || read_codes(s, config) != 0) {
+	    read_requires(s, config) != 0 || read_one_per(s, config) != 0 || read_email_identity(s, config) != 0 ||
+	    read_codes(s, config) != 0) {
+		incentive_fini(s);
+		return EARSHOT_ERROR;
+	}
+	/* Offers are worth collecting: the server takes JSON submits of these forms only with a timing
+	 * token. */
+	if (EARSHOT_HOST_HAS(host, declare_offers) && host->declare_offers(config) != EARSHOT_OK) {
+		host->set_error(config, "%s", host->last_error(config));
 		incentive_fini(s);
 		return EARSHOT_ERROR;
 	}
@@ -372,9 +406,9 @@ static bool requirements_met(const struct incentive *s, earshot_response *r)
 	return true;
 }
 
-/* The person's identity for one_per: "email:<address lower-cased>" or "phone:<E.164>" from the
- * first answered question of that type (answers arrive normalised). Returns a malloc'd string, or
- * NULL when the answer has none. */
+/* The person's identity for one_per: "email:<address per email_identity>" or "phone:<E.164>" from
+ * the first answered question of that type (answers arrive normalised). Returns a malloc'd string,
+ * or NULL when the answer has none. */
 static char *contact_identity(const struct incentive *s, earshot_response *r)
 {
 	const char *want = s->one_per == ONE_PER_EMAIL ? "email" : "phone";
@@ -385,10 +419,11 @@ static char *contact_identity(const struct incentive *s, earshot_response *r)
 		const char *value = type && strcmp(type, want) == 0 ? s->host->answer_string(r, id) : NULL;
 		if (!value || !*value)
 			continue;
-		char *identity = concat(s->one_per == ONE_PER_EMAIL ? "email:" : "phone:", value);
-		if (s->one_per == ONE_PER_EMAIL)
-			for (char *p = identity; *p; p++)
-				*p = (char)tolower((unsigned char)*p);
+		if (s->one_per == ONE_PER_PHONE)
+			return concat("phone:", value);
+		char *address = email_identity(value, s->email_identity);
+		char *identity = concat("email:", address);
+		free(address);
 		return identity;
 	}
 	return NULL;

@@ -1053,6 +1053,20 @@ static const char *api_config_dir(const void *handle)
 	return h && h->config_dir ? h->config_dir : ".";
 }
 
+/* ---- Offers ------------------------------------------------------------------------------------ */
+
+/* Marks the plugin of config as one that attaches offers (init only). */
+static int api_declare_offers(const earshot_conf *c)
+{
+	if (!c)
+		return fail("declare_offers: config is required");
+	plugin_instance *inst = c->inst;
+	if (inst->ready || !current_call || current_call->inst != inst)
+		return fail("declare_offers: offers can only be declared in init");
+	inst->offers = true;
+	return EARSHOT_OK;
+}
+
 /* ---- The table ---------------------------------------------------------------------------------- */
 
 static const struct earshot_host host_table = {
@@ -1127,6 +1141,7 @@ static const struct earshot_host host_table = {
 	.parse_time = api_parse_time,
 	.has_destination = api_has_destination,
 	.config_dir = api_config_dir,
+	.declare_offers = api_declare_offers,
 };
 
 const struct earshot_host *plugin_api_table(void)

@@ -340,6 +340,14 @@ bool plugin_instance_sees_form(const plugin_instance *inst, const char *form_id)
 	return false;
 }
 
+bool plugin_host_offers_for_form(const plugin_host *h, const char *form_id)
+{
+	for (size_t i = 0; h && i < h->n; i++)
+		if (h->inst[i]->offers && plugin_instance_sees_form(h->inst[i], form_id))
+			return true;
+	return false;
+}
+
 /* ---- The host in service ------------------------------------------------------------------------ */
 
 struct plugin_slot {

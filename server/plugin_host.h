@@ -57,6 +57,10 @@ void plugin_host_set_outbox(plugin_host *h, plugin_enqueue_fn fn, void *arg);
  * reference (released when replaced or at free); NULL turns the check off. */
 void plugin_host_set_forms(plugin_host *h, form_registry *reg);
 
+/* True when a plugin that declared offers (declare_offers in its init) is enabled for form_id.
+ * h may be NULL (no plugins). */
+bool plugin_host_offers_for_form(const plugin_host *h, const char *form_id);
+
 /* writer_hooks.on_response with ctx = the plugin_host: runs, in config order, the on_response of
  * every plugin whose `forms:` globs match job->form->id, filling job->score/tags/offers; kv and
  * deliveries write through st inside the caller's SAVEPOINT. Returns 0 to keep the answer, 1 when a

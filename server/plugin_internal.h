@@ -43,6 +43,7 @@ typedef struct plugin_instance {
 	struct earshot_plugin desc; /* copied from the library, zero-extended */
 	void *state;             /* the plugin's, from init */
 	bool ready;              /* init succeeded: fini is owed */
+	bool offers;             /* init called declare_offers */
 	plugin_route *routes;    /* owned */
 	size_t n_routes;
 	struct earshot_conf *root; /* wraps config */

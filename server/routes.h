@@ -19,4 +19,9 @@ json_t *routes_page_body(const char *key, json_t *list, bool more, int64_t last_
  * or NULL for client_ip: none. */
 char *routes_private_client(const server *srv, const char *address);
 
+/* True when JSON submits to f must carry a valid timing token (GET /f/{form}/token): signup forms,
+ * and forms that a plugin which declared offers is enabled for. Without one such a submit is
+ * answered 201 while nothing is stored. */
+bool routes_form_needs_token(server *srv, const form *f);
+
 #endif

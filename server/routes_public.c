@@ -126,6 +126,16 @@ char *routes_private_client(const server *srv, const char *address)
 	return xstrdup(text);
 }
 
+bool routes_form_needs_token(server *srv, const form *f)
+{
+	if (f->kind == FORM_SIGNUP)
+		return true;
+	plugin_host *h = srv->plugins ? plugin_slot_acquire(srv->plugins) : NULL;
+	bool offers = plugin_host_offers_for_form(h, f->id);
+	plugin_host_free(h);
+	return offers;
+}
+
 /* ---- GET /healthz ---------------------------------------------------------------------------- */
 
 /* What plugins report as needing attention (an empty coupon pool, say): each keeps a one-line text
@@ -267,8 +277,16 @@ static void handle_surveys(request *r)
 		const form *f = reg->forms[i];
 		if (f->kind != FORM_SURVEY || !f->active)
 			continue;
-		if (path ? form_matches_page(f, path) : true)
+		if (path && !form_matches_page(f, path))
+			continue;
+		if (routes_form_needs_token(r->srv, f)) {
+			/* The widget fetches a timing token before it shows this one. */
+			json_t *copy = json_copy(form_public_json(f));
+			json_object_set_new(copy, "needs_token", json_true());
+			json_array_append_new(list, copy);
+		} else {
 			json_array_append(list, form_public_json(f));
+		}
 	}
 	free(path);
 	json_t *body = json_pack("{s:o}", "surveys", list);
@@ -357,8 +375,8 @@ static const char *idempotency_key(request *r, json_t *body, bool *bad)
 	return *bad ? NULL : key;
 }
 
-/* Checks the optional "timing_token" of a JSON submit (issued by GET /f/{form}/token). A missing
- * or expired token is SPAM_TOKEN_MISSING / _EXPIRED: the answer is taken as usual. */
+/* Checks the "timing_token" of a JSON submit (issued by GET /f/{form}/token). Forms that do not
+ * need one take an answer with a missing or expired token as usual. */
 static spam_verdict submit_token(server *srv, const form *f, json_t *body, spam_token *tok)
 {
 	json_t *t = json_object_get(body, "timing_token");
@@ -422,7 +440,12 @@ static void handle_submit(request *r)
 	}
 	spam_token tok;
 	spam_verdict verdict = submit_token(srv, f, body, &tok);
-	if (verdict == SPAM_TOKEN_FORGED || verdict == SPAM_TOKEN_TOO_FAST) {
+	/* Signup forms and forms with offers take no answer without a genuine, unused, unexpired token:
+	 * a bot that leaves it out would otherwise skip every spam check and collect a coupon per
+	 * address. */
+	bool token_required = routes_form_needs_token(srv, f);
+	if (verdict == SPAM_TOKEN_FORGED || verdict == SPAM_TOKEN_TOO_FAST ||
+	    (token_required && verdict != SPAM_TOKEN_OK)) {
 		/* Caught as spam: an ordinary-looking 201 for an id never stored. */
 		char id[48];
 		random_id("r_", id, sizeof id);

@@ -16,6 +16,7 @@
  *   - Enumeration values below are part of the ABI and are never renumbered.
  *
  * ABI changelog (newest first; add a dated line for every change)
+ *   2026-12-02  1.0  (before release, no version change) declare_offers appended to the host table.
  *   2026-11-25  1.0  (before release, no version change) config_dir appended to the host table.
  *   2026-11-25  1.0  (before release, no version change) has_destination appended to the host table.
  *   2026-11-25  1.0  First release: descriptor (size, major, minor, name, version, init, on_response,
@@ -440,6 +441,20 @@ struct earshot_host {
 	 * @return the directory (owned by the host, valid while the plugin is loaded).
 	 */
 	const char *(*config_dir)(const void *handle);
+
+	/* ---- Offers (init; appended within 1.0 before its release) -------------------------------- */
+
+	/**
+	 * Declares, from init, that this plugin attaches offers (add_offer) to answers of the forms it
+	 * is enabled for. The server then treats those forms like signup forms: a JSON submit without a
+	 * valid timing token (GET /f/{form}/token) is answered 201 but nothing is stored and no offer is
+	 * made, and the widget fetches a token before it shows such a form. A plugin that calls
+	 * add_offer without declaring it still works, but bots can then collect its offers.
+	 * Check EARSHOT_HOST_HAS(host, declare_offers) to run on servers without it.
+	 * @param config the handle init received (borrowed).
+	 * @return EARSHOT_OK, or EARSHOT_ERROR when called outside init.
+	 */
+	int (*declare_offers)(const earshot_conf *config);
 };
 
 #ifdef __cplusplus

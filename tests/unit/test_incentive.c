@@ -240,6 +240,55 @@ static void test_same_email_same_code(void **state)
 	free(d);
 }
 
+static void test_plus_and_gmail_dots_one_person(void **state)
+{
+	fx *f = *state;
+	load_ok(f, generate_email);
+	/* The default, email_identity: canonical. */
+	assert_true(plugin_host_offers_for_form(f->host, "signup"));
+	char *a = answer(f, "{\"email\":\"ann@example.com\"}", true);
+	char *a1 = answer(f, "{\"email\":\"ann+1@example.com\"}", true);
+	char *a2 = answer(f, "{\"email\":\"Ann+2@Example.com\"}", true);
+	char *g = answer(f, "{\"email\":\"jo.smith@gmail.com\"}", true);
+	char *g1 = answer(f, "{\"email\":\"josmith+x@googlemail.com\"}", true);
+	char *g2 = answer(f, "{\"email\":\"j.o.s.m.i.t.h@gmail.com\"}", true);
+	char *other = answer(f, "{\"email\":\"a.nn@example.com\"}", true);
+	assert_string_equal(a, a1);
+	assert_string_equal(a, a2);
+	assert_string_equal(g, g1);
+	assert_string_equal(g, g2);
+	assert_string_not_equal(a, g);
+	/* Dots count only at Gmail. */
+	assert_string_not_equal(a, other);
+	free(a);
+	free(a1);
+	free(a2);
+	free(g);
+	free(g1);
+	free(g2);
+	free(other);
+}
+
+static void test_email_identity_exact(void **state)
+{
+	fx *f = *state;
+	load_ok(f, "{\"offer\":\"10% off\",\"requires\":[\"email\"],\"codes\":{\"source\":\"generate\"},"
+	           "\"one_per\":\"email\",\"email_identity\":\"exact\"}");
+	char *a = answer(f, "{\"email\":\"ann@example.com\"}", true);
+	char *A = answer(f, "{\"email\":\"ANN@example.com\"}", true);
+	char *a1 = answer(f, "{\"email\":\"ann+1@example.com\"}", true);
+	char *g = answer(f, "{\"email\":\"jo.smith@gmail.com\"}", true);
+	char *g1 = answer(f, "{\"email\":\"josmith@gmail.com\"}", true);
+	assert_string_equal(a, A);
+	assert_string_not_equal(a, a1);
+	assert_string_not_equal(g, g1);
+	free(a);
+	free(A);
+	free(a1);
+	free(g);
+	free(g1);
+}
+
 static void test_secret_survives_restart(void **state)
 {
 	fx *f = *state;
@@ -405,6 +454,8 @@ static void test_config_refused(void **state)
 		  "\"requires\" must be a list" },
 		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"generate\"},\"oneper\":\"email\"}", "unknown key \"oneper\"" },
 		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"generate\",\"size\":8}}", "unknown key \"codes.size\"" },
+		{ "{\"offer\":\"x\",\"codes\":{\"source\":\"generate\"},\"email_identity\":\"loose\"}",
+		  "invalid value for \"email_identity\", it must be \"canonical\" or \"exact\"" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *problems = NULL;
@@ -420,6 +471,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_same_email_same_code, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plus_and_gmail_dots_one_person, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_email_identity_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_phone_same_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generate_per_answer, setup, teardown),
