@@ -1,4 +1,4 @@
-// earshot survey widget, explained in docs/widget.md; ES2017, no build step, dense for the 6 KB budget
+// earshot survey widget (docs/widget.md): ES2017, no build step, dense for the 6 KB budget
 (()=>{'use strict';
 const w=window,d=document,loc=location,P='earshot:',DAY=864e5,old=w.earshot,now=Date.now;
 if(old&&old.version)return;
@@ -92,6 +92,7 @@ const open=s=>{
   const L=lang(attrs.locale||me.dataset.locale||s.locale),t={};
   TX[L].split('|').forEach((x,i)=>t[KEYS[i]]=x);
   Object.assign(st,{qs:s.questions,t,L,hist:[],ans:{},key:rnd(16),back:d.activeElement,
+   tok:s.needs_token&&fetch(base+'/f/'+s.id+'/token').then(r=>r.json()).then(k=>new Promise(r=>setTimeout(r,k.min_fill_seconds*1e3,k)),()=>0),
    start:new Date().toISOString().replace(/\.\d+/,''),page:loc.href,body:h('div')});
   root.append(st.card=h('div',{class:'card',role:'dialog','aria-labelledby':'es-title',lang:s.locale,onkeydown:keys},
    h('div',{class:'head'},h('h2',{id:'es-title'},s.title),
@@ -195,10 +196,10 @@ const close=byVisitor=>{const st=cur;
 // delivery through the earshot:queue outbox
 const again=s=>!s||s==408||s==429||s>499,
  queue=f=>{const q=f(get('queue')||[]);put('queue',q[0]&&q);return q},
- submit=(st,partial)=>{
+ submit=async(st,partial)=>{
   const meta=Object.assign({},attrs,{page:st.page,visitor:vis,locale:st.L,partial}),
    j={u:base+'/api/v1/forms/'+st.s.id+'/responses',k:st.key,n:0,t:now(),
-    b:JSON.stringify({answers:st.ans,meta,started_at:st.start,idempotency_key:st.key})};
+    b:JSON.stringify({answers:st.ans,meta,started_at:st.start,idempotency_key:st.key,timing_token:(await st.tok||{}).token})};
   queue(q=>q.filter(x=>x.k!=j.k).concat(j).slice(-50));
   return send(j)},
  fly={},
@@ -227,7 +228,7 @@ addEventListener('popstate',route);
 addEventListener('online',()=>flush(true));
 addEventListener('pagehide',()=>close());
 d.addEventListener('click',e=>{const el=e.target.closest&&e.target.closest('[data-earshot-show]');
- el&&(e.preventDefault(),api.show(el.getAttribute('data-earshot-show')))});
+ el&&(e.preventDefault(),api.show(el.dataset.earshotShow))});
 route();flush(true);
 [].concat(old&&old.q||[]).forEach(run);
 })();

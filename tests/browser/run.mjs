@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { BIN, Earshot, adminToken, browserOptions, chromium, eq, freePort, ok, repo, runTests, sleep } from './lib.mjs';
+import { BIN, BUILDDIR, Earshot, adminToken, browserOptions, chromium, eq, freePort, ok, repo, runTests, sleep } from './lib.mjs';
 
 const staticDir = path.join(repo, 'static');
 let browser = null;
@@ -90,6 +90,10 @@ const FORMS = [
   { id: 'coupon', kind: 'survey', title: 'A gift for you', locale: 'en', thank_you: 'Here is your code.',
     questions: [{ id: 'email', type: 'email', label: 'Email', required: true }],
     trigger: { event: 'page_view', pages: { include: ['/coupon'] } } },
+  // The incentive plugin makes offers on this one (see the config below): it needs a timing token.
+  { id: 'gift', kind: 'survey', title: 'A real gift', locale: 'en', thank_you: 'Enjoy.',
+    questions: [{ id: 'email', type: 'email', label: 'Email', required: true }],
+    trigger: { event: 'page_view', pages: { include: ['/gift'] } } },
 ];
 
 // YAML for a form: JSON strings are valid YAML double-quoted scalars; nested values in block style.
@@ -120,6 +124,11 @@ for (const f of FORMS) fs.writeFileSync(path.join(es.tmp, 'forms', f.id + '.yaml
 es.writeConfig(E, TOKEN_SHA, { staticDir, extra: [
   'cors:',
   `  allowed_origins: [${JSON.stringify(H)}, ${JSON.stringify(E)}]`, // the site, and the demo page
+  'plugins:',
+  '  - name: incentive',
+  `    path: ${JSON.stringify(path.join(BUILDDIR, 'plugins', 'incentive.so'))}`,
+  '    forms: [gift]',
+  '    config: {offer: "5% off", requires: [email], codes: {source: generate, prefix: GIFT}, one_per: email}',
 ] });
 
 es.beforeStop(async () => {
@@ -588,6 +597,34 @@ test('an offer from the server is shown with a working copy button', async () =>
   await dlg.getByText('✓').waitFor();
   eq(await page.evaluate(() => navigator.clipboard.readText()), 'EAR-7Q2M-K9', 'code on the clipboard');
   eq(await storage(page, 'earshot:queue'), null, 'accepted answer left the queue');
+});
+
+test('a form with offers: the widget fetches a timing token, waits out the fill time, and the answer is stored', async () => {
+  const page = await newPage();
+  const asked = [], sent = [];
+  page.on('request', r => {
+    if (r.url().startsWith(E + '/f/')) asked.push(new URL(r.url()).pathname);
+    if (r.method() === 'POST') sent.push(JSON.parse(r.postData()));
+  });
+  await page.goto(H + '/gift');
+  const dlg = await shown(page);
+  await dlg.getByRole('textbox', { name: 'Email' }).fill('gift+shop@example.com');
+  await dlg.getByRole('button', { name: 'Send' }).click(); // sooner than min_fill_seconds (2) after the token
+  await dlg.getByText('Enjoy.').waitFor({ timeout: 8000 });
+  eq(asked, ['/f/gift/token'], 'one token fetched, for this form');
+  eq(sent.length, 1, 'one submit');
+  ok(/^t1\./.test(sent[0].timing_token || ''), `the submit carries the token: ${JSON.stringify(sent[0])}`);
+  const code = await dlg.getByRole('textbox', { name: '5% off' }).inputValue();
+  ok(/^GIFT-/.test(code), `the offer is shown: ${code}`);
+  const stored = await waitResponses('gift', 1);
+  eq(stored.map(r => r.answers), [{ email: 'gift+shop@example.com' }], 'stored, not dropped as spam');
+  // A survey without offers needs no token: nothing is fetched for it.
+  const other = await newPage();
+  const more = [];
+  other.on('request', r => r.url().startsWith(E + '/f/') && more.push(r.url()));
+  await other.goto(H + '/coupon');
+  await shown(other);
+  eq(more, [], 'no token for a survey without offers');
 });
 
 test('a 422 from the server brings the visitor back to the refused field', async () => {
