@@ -114,7 +114,9 @@ def t_incentive_pool_path_relative_to_config():
         with open(os.path.join(s.dir, "coupons.txt"), "w") as f:
             f.write("FIRST-CODE\nSECOND-CODE\n")
         s.start(cwd="/")
-        st, h, body = s.submit("join", {"email": "ann@example.com"})
+        # A signup form with offers takes JSON answers with a timing token only.
+        tok = s.request("GET", "/f/join/token")[2]["token"]
+        st, h, body = s.submit("join", {"email": "ann@example.com"}, timing_token=tok)
         expect_eq(st, 201, f"stored: {s.read_log()}")
         expect_eq(body["offers"][0]["code"], "FIRST-CODE", "the pool beside earshot.yaml, whatever the cwd")
     finally:
