@@ -576,7 +576,7 @@ static void handle_static(request *r)
 	if (str_ends_with(name, ".html"))
 		evhttp_add_header(out, "Content-Security-Policy", page_csp);
 	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->req), "If-None-Match");
-	if (inm && strstr(inm, etag)) {
+	if (etag_matches(inm, etag)) {
 		evbuffer_free(buf);
 		evhttp_send_reply(r->req, 304, "Not Modified", NULL);
 		return;

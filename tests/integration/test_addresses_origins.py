@@ -155,6 +155,12 @@ def t_if_none_match_star(s):
     expect_eq(st, 200, "another tag")
     st, h, body = s.request("GET", "/api/v1/surveys?page=/docs", headers={"If-None-Match": etag[:-2] + '"'})
     expect_eq(st, 200, "a prefix of the tag is another tag")
+    # The static files follow the same rules.
+    st, h, body = s.request("GET", "/static/earshot.js", headers={"If-None-Match": "*"}, raw=True)
+    expect_eq(st, 304, "static file, If-None-Match: *")
+    st, h, body = s.request("GET", "/static/earshot.js", raw=True)
+    st, h, body = s.request("GET", "/static/earshot.js", headers={"If-None-Match": h["etag"][:-3] + '"'}, raw=True)
+    expect_eq(st, 200, "static file, a prefix of its tag")
 
 
 def main():
