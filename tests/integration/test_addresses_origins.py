@@ -70,6 +70,7 @@ def t_forwarded_for_every_line():
                                       [("X-Forwarded-For", "1.1.1.1, 203.0.113.77, 127.0.0.1")])
         expect_eq(st, 201, f"status {body}")
         expect_eq(stored_clients(s)["chain"], "203.0.113.0", "right-most untrusted entry")
+        expect_eq(s.stop(), 0, "clean exit")
     finally:
         s.cleanup()
 
@@ -111,6 +112,7 @@ def t_origins_exact():
         for origin in ["https://shop.example.com.evil.test", "http://shop.example.com", "https://shop.example.com:8443"]:
             st, h, body = s.submit("docs", {"missing": "x"}, headers={"Origin": origin})
             expect_eq(st, 403, f"submit from {origin!r}")
+        expect_eq(s.stop(), 0, "clean exit")
     finally:
         s.cleanup()
 
@@ -174,6 +176,8 @@ def main():
         tap.run("surveys: Vary: Origin on every answer", t_vary_always, s)
         tap.run("surveys: page with a bad escape is 400", t_page_bad_escape, s)
         tap.run("surveys: If-None-Match: * and lists", t_if_none_match_star, s)
+        rc = s.stop()
+        tap.run("server exits 0 (no leaks under valgrind)", lambda: expect_eq(rc, 0, "exit code"))
     finally:
         s.cleanup()
     tap.finish()

@@ -166,6 +166,8 @@ def main():
         tap.run("other surveys: no token needed", t_plain_survey_unchanged, s)
         tap.run("survey listing marks forms that need a token", t_listing_says_which, s)
         tap.run("one_per email: plus-addresses and Gmail dots are one person", t_one_code_per_person, s)
+        rc = s.stop()
+        tap.run("server exits 0 (no leaks under valgrind)", lambda: expect_eq(rc, 0, "exit code"))
     finally:
         s.cleanup()
     tap.finish()
