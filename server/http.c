@@ -25,18 +25,6 @@
 #define DRAIN_LIMIT_MS 10000
 #define MAX_HEADERS_BYTES 8192
 
-void log_line(const char *fmt, ...)
-{
-	char when[32];
-	iso8601_format_ms(now_ms(), when);
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "%s earshot: ", when);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
 const char *request_param(const request *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_params; i++)

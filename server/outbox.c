@@ -18,7 +18,7 @@
 #include <curl/curl.h>
 
 #include "build-config.h"
-#include "http.h"
+#include "log.h"
 #include "outbox.h"
 #include "util.h"
 #include "webhook_sign.h"
