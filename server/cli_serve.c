@@ -26,7 +26,7 @@ int cli_serve(int argc, char **argv)
 	form_registry *forms = form_registry_load_dir(cfg->forms_dir, &diags);
 	struct plugin_slot *plugins = NULL;
 	if (forms)
-		plugin_glue_load(cfg, &plugins, &diags);
+		plugin_glue_load(cfg, forms, &plugins, &diags);
 	if (diags.n) {
 		for (size_t i = 0; i < diags.n; i++)
 			fprintf(stderr, "%s\n", diags.items[i]);

@@ -400,7 +400,7 @@ void server_reload(server *srv)
 	diag_list diags;
 	diag_init(&diags);
 	form_registry *forms = form_registry_load_dir(srv->cfg->forms_dir, &diags);
-	int plugins_ok = forms ? plugin_glue_reload(srv, &diags) : -1;
+	int plugins_ok = forms ? plugin_glue_reload(srv, forms, &diags) : -1;
 	if (!forms || plugins_ok != 0) {
 		for (size_t i = 0; i < diags.n; i++)
 			log_line("%s", diags.items[i]);

@@ -4,6 +4,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "plugin_glue.h"
 #include "outbox.h"
@@ -20,11 +21,12 @@ static void log_from_plugin(void *arg, int level, const char *plugin, const char
 	log_line("plugin %s: %s", plugin ? plugin : "?", msg);
 }
 
-int plugin_glue_load(const earshot_config *cfg, struct plugin_slot **out, diag_list *diags)
+int plugin_glue_load(const earshot_config *cfg, form_registry *forms, struct plugin_slot **out,
+                     diag_list *diags)
 {
 	plugin_host *h = NULL;
 	*out = NULL;
-	if (plugin_host_load(cfg, cfg->database, &h, diags) != 0)
+	if (plugin_host_load(cfg, cfg->database, forms, &h, diags) != 0)
 		return -1;
 	plugin_host_set_logger(h, log_from_plugin, NULL);
 	plugin_host_set_outbox(h, outbox_plugin_enqueue, (void *)cfg);
@@ -66,12 +68,31 @@ bool plugin_glue_route(server *srv, request *r)
 		return false;
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	size_t len = evbuffer_get_length(in);
-	const char *body = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : NULL;
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->req);
+	/* The query as the router parsed (and decoded) it: plugins never see the raw text. */
+	size_t n_query = 0;
+	for (const struct evkeyval *kv = r->query.tqh_first; kv; kv = kv->next.tqe_next)
+		n_query++;
+	const char **keys = xcalloc(n_query + 1, sizeof *keys), **values = xcalloc(n_query + 1, sizeof *values);
+	size_t i = 0;
+	for (const struct evkeyval *kv = r->query.tqh_first; kv; kv = kv->next.tqe_next, i++) {
+		keys[i] = kv->key;
+		values[i] = kv->value;
+	}
+	plugin_http_request preq = {
+		.method = method_name(r->method),
+		.path = r->path,
+		.query_keys = keys,
+		.query_values = values,
+		.n_query = n_query,
+		.body = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : NULL,
+		.body_len = len,
+	};
 	int status = 0;
 	char *json_body = NULL;
-	if (plugin_slot_route(srv->plugins, method_name(r->method), r->path, uri ? evhttp_uri_get_query(uri) : NULL,
-	                      body, len, &status, &json_body) != 1)
+	int matched = plugin_slot_route(srv->plugins, &preq, &status, &json_body);
+	free(keys);
+	free(values);
+	if (matched != 1)
 		return false;
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Cache-Control", "no-store");
 	reply_text(r->req, status, "application/json; charset=utf-8", json_body ? json_body : "{}",
@@ -91,13 +112,13 @@ void plugin_glue_set_forms(server *srv)
 	}
 }
 
-int plugin_glue_reload(server *srv, diag_list *diags)
+int plugin_glue_reload(server *srv, form_registry *forms, diag_list *diags)
 {
 	earshot_config *cfg = config_load(srv->config_path, diags);
 	if (!cfg)
 		return -1;
 	plugin_host *h = NULL;
-	if (plugin_host_load(cfg, srv->cfg->database, &h, diags) != 0) {
+	if (plugin_host_load(cfg, srv->cfg->database, forms, &h, diags) != 0) {
 		config_free(cfg);
 		return -1;
 	}

@@ -123,7 +123,7 @@ static plugin_instance *instance_new(plugin_host *h, const plugin_spec *spec)
 	inst->config = spec->config ? json_incref(spec->config) : json_object();
 	pthread_mutex_init(&inst->lock, NULL);
 	inst->root = xcalloc(1, sizeof *inst->root);
-	inst->root->inst = inst;
+	inst->root->head = (handle_head){ HANDLE_CONF, inst };
 	inst->root->node = inst->config;
 	inst->nodes = inst->root;
 	return inst;
@@ -233,8 +233,8 @@ static int check_route_clash(plugin_host *h, plugin_instance *inst, diag_list *d
 	return 0;
 }
 
-int plugin_host_load(const earshot_config *cfg, const char *db_path, plugin_host **out,
-                     diag_list *diags)
+int plugin_host_load(const earshot_config *cfg, const char *db_path, form_registry *forms,
+                     plugin_host **out, diag_list *diags)
 {
 	plugin_host *h = xcalloc(1, sizeof *h);
 	atomic_init(&h->refs, 1);
@@ -245,6 +245,7 @@ int plugin_host_load(const earshot_config *cfg, const char *db_path, plugin_host
 	for (size_t i = 0; i < cfg->n_destinations; i++)
 		h->destinations[h->n_destinations++] = xstrdup(cfg->destinations[i].name);
 	h->config_dir = xstrdup(cfg->dir ? cfg->dir : ".");
+	h->forms = forms ? form_registry_ref(forms) : NULL;
 	int failed = 0;
 	for (size_t i = 0; i < cfg->n_plugins; i++) {
 		const plugin_spec *spec = &cfg->plugins[i];
@@ -324,6 +325,8 @@ void plugin_host_set_outbox(plugin_host *h, plugin_enqueue_fn fn, void *arg)
 
 void plugin_host_set_forms(plugin_host *h, form_registry *reg)
 {
+	if (h->forms == reg)
+		return;
 	pthread_mutex_lock(&h->route_lock);
 	form_registry *old = h->forms;
 	h->forms = reg ? form_registry_ref(reg) : NULL;
@@ -332,12 +335,14 @@ void plugin_host_set_forms(plugin_host *h, form_registry *reg)
 		form_registry_unref(old);
 }
 
-bool plugin_instance_sees_form(const plugin_instance *inst, const char *form_id)
+int plugin_host_on_response(void *ctx, store *st, writer_job *job, char **err)
 {
-	for (size_t i = 0; i < inst->n_forms; i++)
-		if (glob_match(inst->forms[i], form_id))
-			return true;
-	return false;
+	return plugin_api_on_response(ctx, st, job, err);
+}
+
+int plugin_host_route(plugin_host *h, const plugin_http_request *in, int *status, char **json_body)
+{
+	return plugin_api_route(h, in, status, json_body);
 }
 
 /* ---- The host in service ------------------------------------------------------------------------ */
@@ -391,13 +396,12 @@ int plugin_slot_on_response(void *ctx, store *st, writer_job *job, char **err)
 	return rc;
 }
 
-int plugin_slot_route(plugin_slot *s, const char *method, const char *path, const char *query,
-                      const char *body, size_t body_len, int *status, char **json_body)
+int plugin_slot_route(plugin_slot *s, const plugin_http_request *in, int *status, char **json_body)
 {
 	plugin_host *h = plugin_slot_acquire(s);
 	if (!h)
 		return 0;
-	int rc = plugin_host_route(h, method, path, query, body, body_len, status, json_body);
+	int rc = plugin_host_route(h, in, status, json_body);
 	plugin_host_free(h);
 	return rc;
 }

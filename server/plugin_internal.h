@@ -23,9 +23,17 @@ typedef struct plugin_route {
 	size_t n_segs;
 } plugin_route;
 
+/* What every handle a plugin holds (earshot_conf, earshot_response, earshot_request) starts with, so
+ * that the functions taking `const void *handle` know the plugin and the kind of handle. */
+typedef enum { HANDLE_CONF = 1, HANDLE_RESPONSE, HANDLE_REQUEST } handle_kind;
+typedef struct handle_head {
+	handle_kind kind;
+	struct plugin_instance *inst;
+} handle_head;
+
 /* A node of a plugin's config (earshot_conf handles), kept until the plugin is unloaded. */
 struct earshot_conf {
-	struct plugin_instance *inst;
+	handle_head head;
 	json_t *node;            /* borrowed from inst->config */
 	struct earshot_conf *next;
 };
@@ -79,10 +87,17 @@ typedef struct hook_call {
 hook_call *hook_call_begin(hook_call *call, plugin_instance *inst);
 void hook_call_end(hook_call *call, hook_call *previous);
 
+/* Writes one log line for inst (NULL: unknown plugin) at an EARSHOT_LOG_* level to its host's
+ * logger (stderr without one). */
+void plugin_log(plugin_instance *inst, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The host function table handed to every plugin. */
 const struct earshot_host *plugin_api_table(void);
 /* True when the plugin's `forms:` globs match form id. */
 bool plugin_instance_sees_form(const plugin_instance *inst, const char *form);
+/* The dispatch behind plugin_host_on_response and plugin_host_route (plugin_host.h has their
+ * contracts): the handles they build are private to plugin_api.c. */
+int plugin_api_on_response(plugin_host *h, store *st, writer_job *job, char **err);
+int plugin_api_route(plugin_host *h, const plugin_http_request *in, int *status, char **json_body);
 /* Frees the routes of inst. */
 void plugin_routes_free(plugin_instance *inst);
 
