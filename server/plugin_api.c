@@ -1290,6 +1290,8 @@ int plugin_api_on_response(plugin_host *h, store *st, writer_job *job, char **er
 		if (!inst->desc.on_response || !plugin_instance_sees_form(inst, job->form->id))
 			continue;
 		earshot_response r = { .head = { HANDLE_RESPONSE, inst }, .st = st, .job = job };
+		size_t used = strlen(job->plugins_run);
+		snprintf(job->plugins_run + used, sizeof job->plugins_run - used, "%s%s", used ? "," : "", inst->name);
 		hook_call *prev = hook_call_begin(&r.call, inst);
 		int rc = inst->desc.on_response(inst->state, &r);
 		if (rc != EARSHOT_OK)

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "contacts.h"
+#include "log.h"
 #include "spam.h"
 #include "util.h"
 #include "writer.h"
@@ -150,6 +151,9 @@ static int job_store(writer *w, writer_job *job)
 	}
 	if (w->has_hooks && w->hooks.on_response) {
 		int rc = w->hooks.on_response(w->hooks.ctx, w->st, job, &err);
+		if (rc < 0)
+			log_line("answer to form %s not stored (503): %s", job->form->id,
+			         err ? err : "a plugin failed (no message given)");
 		free(err);
 		err = NULL;
 		if (rc != 0)
@@ -161,6 +165,7 @@ static int job_store(writer *w, writer_job *job)
 	snprintf(r.form, sizeof r.form, "%s", job->form->id);
 	if (store_response_insert(w->st, &r, job->client, &err) != 0 ||
 	    contacts_link_answer(w->st, job, &err) != 0) {
+		log_line("answer to form %s not stored (503): %s", job->form->id, err ? err : "unknown error");
 		free(err);
 		return -1;
 	}
@@ -223,6 +228,31 @@ static void job_process(writer *w, writer_job *job)
 	}
 }
 
+/* Logs a failed COMMIT once: how many answers it loses, the database's message, and the plugins whose
+ * on_response wrote into the transaction (a plugin's writes are one thing that can make it fail). */
+static void log_commit_failure(const writer_job *batch, const char *err)
+{
+	size_t n = 0;
+	char plugins[512] = "";
+	for (const writer_job *job = batch; job; job = job->next) {
+		n += job->status == 201;
+		const char *p = job->plugins_run;
+		while (*p) {
+			size_t len = strcspn(p, ",");
+			char name[128];
+			snprintf(name, sizeof name, "plugin %.*s (on_response)", (int)len, p);
+			if (!strstr(plugins, name) && strlen(plugins) + strlen(name) + 3 < sizeof plugins) {
+				if (plugins[0])
+					strcat(plugins, ", ");
+				strcat(plugins, name);
+			}
+			p += len + (p[len] == ',');
+		}
+	}
+	log_line("COMMIT failed: %zu answer(s) of the batch not stored (503): %s; ran in this transaction: %s",
+	         n, err ? err : "unknown error", plugins[0] ? plugins : "no plugin");
+}
+
 /* Stores a batch (a linked list of jobs) in one transaction and sets every job's final outcome. */
 static void batch_process(writer *w, writer_job *batch)
 {
@@ -237,6 +267,7 @@ static void batch_process(writer *w, writer_job *batch)
 	for (writer_job *job = batch; job; job = job->next)
 		job_process(w, job);
 	if (store_commit(w->st, &err) != 0) {
+		log_commit_failure(batch, err);
 		free(err);
 		store_rollback(w->st);
 		atomic_store(&w->healthy, false);

@@ -38,6 +38,7 @@ struct writer_job {
 	json_t *tags;                /* array: plugins' tags */
 	json_t *offers;              /* array of {"text","code"}: plugins' offers */
 	json_t *reject;              /* object field -> message when a plugin refused the answer */
+	char plugins_run[128];       /* "nps,incentive": plugins whose on_response ran (for the log) */
 
 	/* The outcome, valid in done(). */
 	int status;                  /* 201, 422 (refused by a plugin), or 503 (not stored) */
