@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,16 +158,88 @@ static void instance_free(plugin_instance *inst)
 	free(inst);
 }
 
+/* Copies the file at path into a new anonymous in-memory file (memfd) and returns its descriptor, or
+ * -1 (errno set). Loading from such a private copy makes every load see the file as it is now: the
+ * dynamic loader hands back an already loaded library for the same file, so a plugin rebuilt at the
+ * same path would otherwise keep its old code across a reload. */
+static int private_copy(const char *path, const char *name)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	char label[96];
+	snprintf(label, sizeof label, "earshot-plugin-%s", name);
+	int out = memfd_create(label, MFD_CLOEXEC);
+	if (out < 0) {
+		int e = errno;
+		close(in);
+		errno = e;
+		return -1;
+	}
+	char buf[65536];
+	ssize_t got;
+	while ((got = read(in, buf, sizeof buf)) > 0) {
+		for (ssize_t off = 0; off < got;) {
+			ssize_t put = write(out, buf + off, (size_t)(got - off));
+			if (put < 0) {
+				int e = errno;
+				close(in);
+				close(out);
+				errno = e;
+				return -1;
+			}
+			off += put;
+		}
+	}
+	int e = errno;
+	close(in);
+	if (got < 0) {
+		close(out);
+		errno = e;
+		return -1;
+	}
+	return out;
+}
+
+/* dlopen of a private copy of inst->path (see private_copy), or of the path itself where the copy
+ * cannot be made or opened (no memfd, no /proc). Returns the handle or NULL (dlerror says why). */
+static void *open_library(const plugin_instance *inst)
+{
+	int fd = private_copy(inst->path, inst->name);
+	char file[64];
+	/* The loader knows libraries by the name they were opened with: a descriptor number a loaded
+	 * copy had before must not be reused, or the loader hands back that copy. */
+	for (int tries = 0; fd >= 0 && tries < 64; tries++) {
+		snprintf(file, sizeof file, "/proc/self/fd/%d", fd);
+		void *loaded = dlopen(file, RTLD_NOW | RTLD_NOLOAD);
+		if (!loaded)
+			break;
+		dlclose(loaded);
+		int next = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+		close(fd);
+		fd = next;
+	}
+	if (fd >= 0) {
+		dlerror();
+		void *dl = access(file, R_OK) == 0 ? dlopen(file, RTLD_NOW | RTLD_LOCAL) : NULL;
+		close(fd);
+		if (dl)
+			return dl;
+	}
+	/* A name without '/' would be searched for in the library path: always name the file. */
+	char *named = strchr(inst->path, '/') ? xstrdup(inst->path) : xasprintf("./%s", inst->path);
+	dlerror();
+	void *dl = dlopen(named, RTLD_NOW | RTLD_LOCAL);
+	free(named);
+	return dl;
+}
+
 /* Opens the library of inst and checks its descriptor. Returns 0, or -1 with a diag. */
 static int instance_open(plugin_instance *inst, diag_list *diags)
 {
 	if (check_file(inst->path, diags) != 0)
 		return -1;
-	/* A name without '/' would be searched for in the library path: always name the file. */
-	char *file = strchr(inst->path, '/') ? xstrdup(inst->path) : xasprintf("./%s", inst->path);
-	dlerror();
-	inst->dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
-	free(file);
+	inst->dl = open_library(inst);
 	if (!inst->dl) {
 		const char *why = dlerror();
 		diag_add(diags, inst->path, 0, 0, "unable to open shared library: %s", why ? why : "unknown error");

@@ -6,6 +6,7 @@ import io
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -103,6 +104,98 @@ def t_sighup_keeps_plugin_when_new_one_is_broken():
         s.cleanup()
 
 
+SRCDIR = os.environ.get("EARSHOT_SRCDIR", ".")
+VARIANT_C = r"""
+#include <earshot/plugin.h>
+static int variant_response(void *state, earshot_response *r)
+{
+	const struct earshot_host *h = state;
+	return h->add_tag(r, "variant:" VARIANT);
+}
+static int variant_init(const struct earshot_host *host, const earshot_conf *config, void **state)
+{
+	*state = (void *)host;
+	return EARSHOT_OK;
+}
+EARSHOT_PLUGIN_REGISTER(.name = "variant", .init = variant_init, .on_response = variant_response);
+"""
+
+
+def build_variant(dir, out, variant):
+    """Builds the small test plugin tagging answers "variant:VARIANT" into out, replacing the file."""
+    src = os.path.join(dir, "variant.c")
+    with open(src, "w") as f:
+        f.write(VARIANT_C)
+    tmp = out + ".new"
+    cc = os.environ.get("CC", "cc")
+    subprocess.run([cc, "-shared", "-fPIC", "-I", os.path.join(SRCDIR, "include"), f'-DVARIANT="{variant}"',
+                    src, "-o", tmp], check=True)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, out)
+
+
+def t_sighup_loads_rebuilt_plugin():
+    s = Server(forms={"nps": NPS_FORM}, extra_config="plugins:\n  - name: variant\n    path: variant.so\n")
+    try:
+        so = os.path.join(s.dir, "variant.so")
+        build_variant(s.dir, so, "A")
+        s.start()
+        st, h, body = s.submit("nps", {"score": 5})
+        expect_eq(st, 201, "stored")
+        st, h, listing = s.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        expect_eq(listing["responses"][0]["tags"], ["variant:A"], "first build's code")
+        # Rebuilt at the same path: the loader alone would hand back the copy it already has.
+        build_variant(s.dir, so, "B")
+        s.proc.send_signal(signal.SIGHUP)
+        for _ in range(50):
+            if "reloaded" in s.read_log():
+                break
+            time.sleep(0.1)
+        expect_eq(s.submit("nps", {"score": 6})[0], 201, "stored after reload")
+        st, h, listing = s.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        tags = sorted(t for r in listing["responses"] for t in r["tags"])
+        expect_eq(tags, ["variant:A", "variant:B"], f"the rebuilt plugin's code runs: {s.read_log()}")
+    finally:
+        s.cleanup()
+
+
+def t_double_encoded_form_is_not_decoded_twice():
+    s = nps_server()
+    try:
+        s.start()
+        expect_eq(s.submit("nps", {"score": 9})[0], 201, "stored")
+        st, h, rep = s.request("GET", "/api/v1/forms/nps/nps", admin=True)
+        expect_eq(st, 200, "the report of form nps")
+        st, h, rep = s.request("GET", "/api/v1/forms/np%2573/nps", admin=True)
+        expect_eq(st, 404, f"np%2573 is form \"np%73\", never \"nps\": {rep}")
+        st, h, rep = s.request("GET", "/api/v1/forms/nps/nps?interval=we%2565k", admin=True)
+        expect_eq(st, 400, "a query value is decoded once too")
+    finally:
+        s.cleanup()
+
+
+def behave_server(config, name="brittle", forms=None, extra=""):
+    """A server with the behave test fixture (tests/plugins/behave.c) loaded with config (YAML flow)."""
+    s = Server(forms=forms or {"nps": NPS_FORM},
+               extra_config=f"plugins:\n  - name: {name}\n    path: behave.so\n    config: {config}\n{extra}")
+    shutil.copyfile(os.path.join(BUILDDIR, "tests", "plugins", "behave.so"), os.path.join(s.dir, "behave.so"))
+    os.chmod(os.path.join(s.dir, "behave.so"), 0o755)
+    return s
+
+
+def t_plugin_error_logged_with_its_name():
+    s = behave_server("{fail: true}")
+    try:
+        s.start()
+        st, h, body = s.submit("nps", {"score": 5})
+        expect_eq(st, 503, "not stored")
+        log = s.read_log()
+        expect("plugin brittle: on_response: asked to fail" in log, f"the plugin's message in the log: {log}")
+        expect_eq(log.count("asked to fail"), 1, "logged once")
+    finally:
+        s.cleanup()
+
+
 def t_incentive_pool_path_relative_to_config():
     incentive = os.path.join(BUILDDIR, "plugins", "incentive.so")
     form = "id: join\ntitle: Join\nkind: signup\nquestions:\n  - id: email\n    type: email\n    label: Email\n    required: true\n"
@@ -126,6 +219,9 @@ def main():
     tap.run("nps plugin: score in the 201, report, export columns", t_nps_score_and_report)
     tap.run("a broken plugin stops serve and check", t_broken_plugin_stops_startup)
     tap.run("SIGHUP with a broken plugin keeps the running one", t_sighup_keeps_plugin_when_new_one_is_broken)
+    tap.run("SIGHUP loads a plugin rebuilt at the same path", t_sighup_loads_rebuilt_plugin)
+    tap.run("GET /api/v1/forms/np%2573/nps is not form nps", t_double_encoded_form_is_not_decoded_twice)
+    tap.run("a plugin's error is logged once with its name and hook", t_plugin_error_logged_with_its_name)
     tap.run("incentive: a relative coupon file is found beside earshot.yaml", t_incentive_pool_path_relative_to_config)
     tap.finish()
 

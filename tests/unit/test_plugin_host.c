@@ -325,7 +325,7 @@ static void test_not_a_shared_object(void **state)
 	test_write_file(text, "this is not a library\n");
 	/* An ELF object file that is not a shared library: a fixture's own compiled object. */
 	char src[512];
-	snprintf(src, sizeof src, "%s/behave_la-behave.o", FIXTURE_DIR);
+	snprintf(src, sizeof src, "%s/behave_so-behave.o", FIXTURE_DIR);
 	snprintf(obj, sizeof obj, "%s/behave.o", f->dir);
 	copy_file(src, obj, 0644);
 	spec_add(f, "text", text, NULL, NULL);
