@@ -779,15 +779,7 @@ static int api_enqueue_delivery(earshot_response *r, const char *dest, const cha
 	plugin_host *h = r->call.inst->host;
 	if (!h->enqueue_fn)
 		return fail("outbox not available");
-	if (!dest || !type)
-		return fail("enqueue_delivery: destination and type are required");
-	if (extra_json) {
-		json_t *extra = json_loads(extra_json, 0, NULL);
-		bool is_object = json_is_object(extra);
-		json_decref(extra);
-		if (!is_object)
-			return fail("enqueue_delivery: extra_json must be a JSON object");
-	}
+	/* Every check of what is enqueued (destination, type, extra_json, sizes) is the outbox's. */
 	char *err = NULL;
 	if (h->enqueue_fn(h->enqueue_arg, r->st, r->job, r->call.inst->name, dest, type, extra_json,
 	                  &err) != 0)
