@@ -25,19 +25,6 @@
 #define DRAIN_LIMIT_MS 10000
 #define MAX_HEADERS_BYTES 8192
 
-const char *request_param(const request *r, const char *name)
-{
-	for (size_t i = 0; i < r->n_params; i++)
-		if (strcmp(r->params[i][0], name) == 0)
-			return r->params[i][1];
-	return NULL;
-}
-
-const char *request_query(const request *r, const char *name)
-{
-	return evhttp_find_header(&r->query, name);
-}
-
 /* Matches path against pattern, filling r->params. {name} matches one non-empty segment; a final
  * "*" matches anything. Returns true on a match. Mutates nothing when it fails. */
 static bool route_match(const char *pattern, char *path, request *r)
