@@ -680,22 +680,40 @@ static int api_set_score(earshot_response *r, const char *name, double value, co
 	return EARSHOT_OK;
 }
 
+/* The tags one answer may carry, and the longest tag in bytes. */
+#define MAX_TAGS_PER_ANSWER 256
+#define MAX_TAG_BYTES 256
+
+/* Adds tag unless the answer has it: the set beside the array finds it in constant time, so adding n
+ * tags costs O(n), not O(n^2). */
 static int api_add_tag(earshot_response *r, const char *tag)
 {
 	if (!tag || !*tag)
 		return fail("add_tag: empty tag");
+	size_t len = strlen(tag);
+	if (len > MAX_TAG_BYTES)
+		return fail("add_tag: the tag is %zu bytes, more than the %d a tag may have", len, MAX_TAG_BYTES);
 	writer_job *job = r->job;
 	if (!job->tags)
 		job->tags = json_array();
-	size_t i;
-	json_t *t;
-	json_array_foreach(job->tags, i, t)
-		if (json_is_string(t) && strcmp(json_string_value(t), tag) == 0)
-			return EARSHOT_OK;
+	if (!job->tag_set) {
+		job->tag_set = json_object();
+		size_t i;
+		json_t *t;
+		json_array_foreach(job->tags, i, t)
+			if (json_is_string(t))
+				json_object_set_new(job->tag_set, json_string_value(t), json_true());
+	}
+	if (json_object_get(job->tag_set, tag))
+		return EARSHOT_OK;
+	if (json_array_size(job->tags) >= MAX_TAGS_PER_ANSWER)
+		return fail("add_tag: this answer already has %d tags, the most one answer may carry",
+		            MAX_TAGS_PER_ANSWER);
 	json_t *s = json_string(tag);
 	if (!s)
 		return fail("add_tag: tag is not valid UTF-8");
 	json_array_append_new(job->tags, s);
+	json_object_set_new(job->tag_set, tag, json_true());
 	return EARSHOT_OK;
 }
 

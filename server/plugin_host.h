@@ -26,7 +26,7 @@ typedef void (*plugin_log_fn)(void *arg, int level, const char *plugin, const ch
 /* The outbox's part of enqueue_delivery: queues a delivery of job's answer to destination inside
  * the current transaction on st. extra_json is NULL or a JSON object text. Returns 0, or -1 with
  * *err (caller frees). */
-typedef int (*plugin_enqueue_fn)(void *arg, store *st, const writer_job *job, const char *plugin,
+typedef int (*plugin_enqueue_fn)(void *arg, store *st, writer_job *job, const char *plugin,
                                  const char *destination, const char *type, const char *extra_json,
                                  char **err);
 

@@ -67,6 +67,7 @@ void writer_job_free(writer_job *job)
 	json_decref(job->meta);
 	json_decref(job->score);
 	json_decref(job->tags);
+	json_decref(job->tag_set);
 	json_decref(job->offers);
 	json_decref(job->reject);
 	json_decref(job->body);

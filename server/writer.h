@@ -39,6 +39,9 @@ struct writer_job {
 	json_t *offers;              /* array of {"text","code"}: plugins' offers */
 	json_t *reject;              /* object field -> message when a plugin refused the answer */
 	char plugins_run[128];       /* "nps,incentive": plugins whose on_response ran (for the log) */
+	json_t *tag_set;             /* object tag -> true: the tags already in `tags`, found in O(1) */
+	unsigned n_deliveries;       /* deliveries enqueued for this answer, and their document bytes */
+	size_t delivery_bytes;       /* (the outbox's per-answer caps) */
 
 	/* The outcome, valid in done(). */
 	int status;                  /* 201, 422 (refused by a plugin), or 503 (not stored) */

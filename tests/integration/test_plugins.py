@@ -196,6 +196,54 @@ def t_plugin_error_logged_with_its_name():
         s.cleanup()
 
 
+FILE_DEST = "destinations:\n  log:\n    type: file\n    path: deliveries.ndjson\n"
+
+
+def t_per_answer_caps():
+    # 100,000 add_tag calls: the 257th is refused with a clear message, promptly (tags are found in a
+    # set, not by scanning), and the visitor gets 503.
+    s = behave_server("{tags: 100000}")
+    try:
+        s.start()
+        st, h, body = s.submit("nps", {"score": 5})
+        expect_eq(st, 503, "not stored")
+        expect("add_tag: this answer already has 256 tags, the most one answer may carry" in s.read_log(),
+               f"the cap named to the plugin: {s.read_log()}")
+    finally:
+        s.cleanup()
+    s = behave_server("{tags: 256}")
+    try:
+        s.start()
+        st, h, body = s.submit("nps", {"score": 5})
+        expect_eq(st, 201, "256 tags are fine")
+        st, h, listing = s.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        expect_eq(len(listing["responses"][0]["tags"]), 256, "every tag stored")
+    finally:
+        s.cleanup()
+    s = behave_server("{deliver: log, deliveries: 17}", extra=FILE_DEST)
+    try:
+        s.start()
+        expect_eq(s.submit("nps", {"score": 5})[0], 503, "17 deliveries refused")
+        expect("this answer already has 16 deliveries, the most one answer may queue" in s.read_log(),
+               f"count cap named: {s.read_log()}")
+    finally:
+        s.cleanup()
+    s = behave_server("{deliver: log, delivery_bytes: 300000}", extra=FILE_DEST)
+    try:
+        s.start()
+        expect_eq(s.submit("nps", {"score": 5})[0], 503, "an oversized delivery refused")
+        expect("more than the 262144 one delivery may hold" in s.read_log(), f"size cap named: {s.read_log()}")
+    finally:
+        s.cleanup()
+    s = behave_server("{deliver: log, deliveries: 5, delivery_bytes: 250000}", extra=FILE_DEST)
+    try:
+        s.start()
+        expect_eq(s.submit("nps", {"score": 5})[0], 503, "1.25 MB of deliveries for one answer refused")
+        expect("more than the 1048576 one answer may queue" in s.read_log(), f"total cap named: {s.read_log()}")
+    finally:
+        s.cleanup()
+
+
 def t_incentive_pool_path_relative_to_config():
     incentive = os.path.join(BUILDDIR, "plugins", "incentive.so")
     form = "id: join\ntitle: Join\nkind: signup\nquestions:\n  - id: email\n    type: email\n    label: Email\n    required: true\n"
@@ -222,6 +270,7 @@ def main():
     tap.run("SIGHUP loads a plugin rebuilt at the same path", t_sighup_loads_rebuilt_plugin)
     tap.run("GET /api/v1/forms/np%2573/nps is not form nps", t_double_encoded_form_is_not_decoded_twice)
     tap.run("a plugin's error is logged once with its name and hook", t_plugin_error_logged_with_its_name)
+    tap.run("per-answer caps on tags, deliveries and their sizes", t_per_answer_caps)
     tap.run("incentive: a relative coupon file is found beside earshot.yaml", t_incentive_pool_path_relative_to_config)
     tap.finish()
 
