@@ -5,6 +5,7 @@
 #include "config.h"
 #include "form.h"
 #include "plugin_glue.h"
+#include "plugin_marker.h"
 
 static const char check_help[] =
 	"usage: earshot check [-c FILE]\n"
@@ -26,6 +27,11 @@ int cli_check(int argc, char **argv)
 		form_registry *forms = form_registry_load_dir(cfg->forms_dir, &diags);
 		if (forms)
 			n_forms = forms->n;
+		char *notes = NULL;
+		plugin_crash_policy(cfg, CRASH_AT_CHECK, &diags, &notes);
+		if (notes)
+			fprintf(stderr, "%s\n", notes);
+		free(notes);
 		struct plugin_slot *plugins = NULL;
 		if (plugin_glue_load(cfg, forms, &plugins, &diags) == 0)
 			n_plugins = cfg->n_plugins;

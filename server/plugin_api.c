@@ -11,6 +11,7 @@
 
 #include "build-config.h"
 #include "plugin_internal.h"
+#include "plugin_marker.h"
 #include "store.h"
 #include "util.h"
 
@@ -88,10 +89,12 @@ static void scratch_clear(scratch *k)
 	memset(k, 0, sizeof *k);
 }
 
-hook_call *hook_call_begin(hook_call *call, plugin_instance *inst)
+hook_call *hook_call_begin(hook_call *call, plugin_instance *inst, const char *hook)
 {
 	call->inst = inst;
 	call->error = NULL;
+	call->slot = strcmp(hook, "on_response") == 0 ? MARKER_WRITER : MARKER_LOOP;
+	plugin_marker_enter((marker_slot)call->slot, inst->name, inst->path, inst->ident, hook);
 	hook_call *prev = current_call;
 	current_call = call;
 	return prev;
@@ -99,6 +102,7 @@ hook_call *hook_call_begin(hook_call *call, plugin_instance *inst)
 
 void hook_call_end(hook_call *call, hook_call *previous)
 {
+	plugin_marker_leave((marker_slot)call->slot);
 	free(call->error);
 	call->error = NULL;
 	current_call = previous;
@@ -1302,7 +1306,7 @@ int plugin_api_on_response(plugin_host *h, store *st, writer_job *job, char **er
 		earshot_response r = { .head = { HANDLE_RESPONSE, inst }, .st = st, .job = job };
 		size_t used = strlen(job->plugins_run);
 		snprintf(job->plugins_run + used, sizeof job->plugins_run - used, "%s%s", used ? "," : "", inst->name);
-		hook_call *prev = hook_call_begin(&r.call, inst);
+		hook_call *prev = hook_call_begin(&r.call, inst, "on_response");
 		int rc = inst->desc.on_response(inst->state, &r);
 		if (rc != EARSHOT_OK)
 			*err = xasprintf("plugin %s: on_response: %s", inst->name,
@@ -1423,7 +1427,7 @@ static void route_call(plugin_host *h, plugin_instance *inst, const plugin_route
 	q.params = xcalloc(n_params ? n_params : 1, sizeof *q.params);
 	for (size_t i = 0; i < n_params; i++)
 		q.params[i] = xstrdup(params[i]);
-	hook_call *prev = hook_call_begin(&q.call, inst);
+	hook_call *prev = hook_call_begin(&q.call, inst, "on_route");
 	int rc = inst->desc.on_route(inst->state, &q);
 	if (q.replied && rc == EARSHOT_OK) {
 		*status = q.status;

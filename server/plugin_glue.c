@@ -9,6 +9,7 @@
 #include "plugin_glue.h"
 #include "outbox.h"
 #include "plugin_host.h"
+#include "plugin_marker.h"
 #include "reply.h"
 #include "util.h"
 
@@ -117,6 +118,14 @@ int plugin_glue_reload(server *srv, form_registry *forms, diag_list *diags)
 	earshot_config *cfg = config_load(srv->config_path, diags);
 	if (!cfg)
 		return -1;
+	/* A plugin disabled after a crash stays disabled across reloads until its file changes. */
+	char *notes = NULL;
+	size_t problems = plugin_crash_policy(cfg, CRASH_AT_RELOAD, diags, &notes);
+	free(notes);
+	if (problems) {
+		config_free(cfg);
+		return -1;
+	}
 	plugin_host *h = NULL;
 	if (plugin_host_load(cfg, srv->cfg->database, forms, &h, diags) != 0) {
 		config_free(cfg);
@@ -137,6 +146,36 @@ int plugin_glue_reload(server *srv, form_registry *forms, diag_list *diags)
 	reloaded_configs = xrealloc(reloaded_configs, (n_reloaded_configs + 1) * sizeof *reloaded_configs);
 	reloaded_configs[n_reloaded_configs++] = cfg;
 	return 0;
+}
+
+char *plugin_glue_stall(server *srv)
+{
+	static int64_t logged_since;
+	int64_t busy = srv->writer ? writer_busy_ms(srv->writer) : 0;
+	if (busy < WRITER_STALL_MS)
+		return NULL;
+	marker_record r;
+	char *what = plugin_marker_current(MARKER_WRITER, &r)
+	                     ? xasprintf("writer stalled %lld s in plugin %s (%s)", (long long)(busy / 1000), r.plugin,
+	                                 r.hook)
+	                     : xasprintf("writer stalled %lld s", (long long)(busy / 1000));
+	int64_t since = now_ms() - busy;
+	if (since - logged_since > 1000 || logged_since - since > 1000) {
+		logged_since = since;
+		log_line("%s", what);
+	}
+	return what;
+}
+
+void plugin_glue_disabled_warnings(server *srv, json_t **warnings)
+{
+	plugin_host *h = srv->plugins ? plugin_slot_acquire(srv->plugins) : NULL;
+	for (size_t i = 0; plugin_host_disabled(h, i); i++) {
+		if (!*warnings)
+			*warnings = json_array();
+		json_array_append_new(*warnings, json_string(plugin_host_disabled(h, i)));
+	}
+	plugin_host_free(h);
 }
 
 void plugin_glue_free(server *srv)

@@ -22,6 +22,13 @@ bool plugin_glue_route(server *srv, request *r);
 int plugin_glue_reload(server *srv, form_registry *forms, diag_list *diags);
 /* Tells the plugins which forms are in service (after start and each reload). */
 void plugin_glue_set_forms(server *srv);
+/* The writer watchdog: when the writer has been storing one batch for WRITER_STALL_MS or longer,
+ * returns "writer stalled N s in plugin NAME (HOOK)" (or without the plugin when none is running),
+ * malloc'd, and logs it once per stall; else NULL. */
+char *plugin_glue_stall(server *srv);
+/* Appends to *warnings (an array, created when NULL) why each plugin the crash policy disabled is not
+ * running. */
+void plugin_glue_disabled_warnings(server *srv, json_t **warnings);
 /* Releases the server's plugins (their fini hooks run). Call after the writer has stopped. */
 void plugin_glue_free(server *srv);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "plugin_internal.h"
+#include "plugin_marker.h"
 #include "store.h"
 #include "util.h"
 
@@ -136,7 +137,7 @@ static void instance_free(plugin_instance *inst)
 	if (!inst)
 		return;
 	if (inst->ready && inst->desc.fini) {
-		hook_call call, *prev = hook_call_begin(&call, inst);
+		hook_call call, *prev = hook_call_begin(&call, inst, "fini");
 		inst->desc.fini(inst->state);
 		hook_call_end(&call, prev);
 	}
@@ -239,6 +240,7 @@ static int instance_open(plugin_instance *inst, diag_list *diags)
 {
 	if (check_file(inst->path, diags) != 0)
 		return -1;
+	plugin_file_ident(inst->path, inst->ident);
 	inst->dl = open_library(inst);
 	if (!inst->dl) {
 		const char *why = dlerror();
@@ -269,7 +271,7 @@ static int instance_init(plugin_instance *inst, diag_list *diags)
 	int rc = 0;
 	char *msg = NULL;
 	if (inst->desc.init) {
-		hook_call call, *prev = hook_call_begin(&call, inst);
+		hook_call call, *prev = hook_call_begin(&call, inst, "init");
 		rc = inst->desc.init(plugin_api_table(), inst->root, &state);
 		if (rc != EARSHOT_OK && call.error)
 			msg = xstrdup(call.error);
@@ -322,6 +324,11 @@ int plugin_host_load(const earshot_config *cfg, const char *db_path, form_regist
 	int failed = 0;
 	for (size_t i = 0; i < cfg->n_plugins; i++) {
 		const plugin_spec *spec = &cfg->plugins[i];
+		if (spec->disabled) {
+			h->disabled = xrealloc(h->disabled, (h->n_disabled + 1) * sizeof *h->disabled);
+			h->disabled[h->n_disabled++] = xstrdup(spec->disabled_why ? spec->disabled_why : spec->name);
+			continue;
+		}
 		bool dup = false;
 		for (size_t j = 0; j < i; j++)
 			dup = dup || strcmp(cfg->plugins[j].name, spec->name) == 0;
@@ -364,6 +371,9 @@ void plugin_host_free(plugin_host *h)
 	for (size_t i = 0; i < h->n_destinations; i++)
 		free(h->destinations[i]);
 	free(h->destinations);
+	for (size_t i = 0; i < h->n_disabled; i++)
+		free(h->disabled[i]);
+	free(h->disabled);
 	free(h->config_dir);
 	if (h->ro)
 		store_close(h->ro);
@@ -382,6 +392,11 @@ size_t plugin_host_count(const plugin_host *h)
 const char *plugin_host_name(const plugin_host *h, size_t i)
 {
 	return h && i < h->n ? h->inst[i]->name : NULL;
+}
+
+const char *plugin_host_disabled(const plugin_host *h, size_t i)
+{
+	return h && i < h->n_disabled ? h->disabled[i] : NULL;
 }
 
 void plugin_host_set_logger(plugin_host *h, plugin_log_fn fn, void *arg)

@@ -49,6 +49,9 @@ plugin_host *plugin_host_ref(plugin_host *h);
 /* Number of loaded plugins, and the instance name of plugin i (config `name:`; owned by the host). */
 size_t plugin_host_count(const plugin_host *h);
 const char *plugin_host_name(const plugin_host *h, size_t i);
+/* Why plugin number i of those the crash policy disabled (plugin_spec.disabled, skipped by
+ * plugin_host_load) is not loaded, or NULL past the last (owned by the host). */
+const char *plugin_host_disabled(const plugin_host *h, size_t i);
 
 /* Sets where plugins' log lines go (default: "earshot: plugin NAME: message" lines on stderr). */
 void plugin_host_set_logger(plugin_host *h, plugin_log_fn fn, void *arg);

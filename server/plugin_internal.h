@@ -44,6 +44,7 @@ typedef struct plugin_instance {
 	char *name;              /* owned; config `name:`, also the key-value namespace */
 	char *path;              /* owned */
 	char *where;             /* owned; "file:line:col" of the config entry */
+	char ident[64];          /* the file's identity when loaded (plugin_file_ident) */
 	char **forms;            /* owned globs */
 	size_t n_forms;
 	json_t *config;          /* a reference */
@@ -73,6 +74,8 @@ struct plugin_host {
 	char **destinations;     /* owned copies of the config's destination names (has_destination) */
 	size_t n_destinations;
 	char *config_dir;        /* owned; the config file's directory (config_dir) */
+	char **disabled;         /* owned: why each plugin the crash policy disabled is not loaded */
+	size_t n_disabled;
 };
 
 /* The hook call in progress on this thread: the plugin, and the message set_error or a failing host
@@ -80,11 +83,14 @@ struct plugin_host {
 typedef struct hook_call {
 	plugin_instance *inst;
 	char *error;
+	int slot;                /* the marker_slot recorded for it (plugin_marker.h) */
 } hook_call;
 
-/* Makes call the current hook call of this thread and returns the previous one (restore it with
- * hook_call_end, which also frees call->error). */
-hook_call *hook_call_begin(hook_call *call, plugin_instance *inst);
+/* Makes call, of inst's hook ("init", "on_response", "on_route", "fini"), the current hook call of
+ * this thread and returns the previous one (restore it with hook_call_end, which also frees
+ * call->error). The call is recorded in the plugin marker (on_response in the writer's slot, the
+ * others in the event loop's) until hook_call_end. */
+hook_call *hook_call_begin(hook_call *call, plugin_instance *inst, const char *hook);
 void hook_call_end(hook_call *call, hook_call *previous);
 
 /* Writes one log line for inst (NULL: unknown plugin) at an EARSHOT_LOG_* level to its host's

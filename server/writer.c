@@ -33,6 +33,7 @@ struct writer {
 	bool stopping;
 
 	atomic_bool healthy;
+	atomic_int_fast64_t busy_since_ms;  /* when the batch being stored began; 0 while idle */
 	atomic_uint_fast64_t answers;
 	atomic_uint_fast64_t batches;
 };
@@ -366,7 +367,9 @@ static void *writer_main(void *arg)
 		}
 		if (!batch)
 			break;
+		atomic_store(&w->busy_since_ms, now_ms());
 		batch_process(w, batch);
+		atomic_store(&w->busy_since_ms, 0);
 		batch_complete(w, batch);
 	}
 	return NULL;
@@ -494,4 +497,11 @@ void writer_stats(const writer *w, uint64_t *answers, uint64_t *batches)
 		*answers = atomic_load(&mw->answers);
 	if (batches)
 		*batches = atomic_load(&mw->batches);
+}
+
+/* How long the batch being stored has been running, in ms; 0 while the writer is idle. */
+int64_t writer_busy_ms(const writer *w)
+{
+	int64_t since = atomic_load(&((writer *)w)->busy_since_ms);
+	return since ? now_ms() - since : 0;
 }

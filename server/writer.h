@@ -71,6 +71,10 @@ void writer_submit(writer *w, writer_job *job);
 /* Stores what is queued, stops the thread, runs the remaining done() callbacks on the calling
  * thread, checkpoints the WAL and closes the connection. */
 void writer_stop(writer *w);
+/* How long the batch being stored has been running (ms; 0 while idle): a batch running longer than
+ * WRITER_STALL_MS means the writer is stalled (a plugin hook that blocks, a lock held elsewhere). */
+int64_t writer_busy_ms(const writer *w);
+#define WRITER_STALL_MS 3000
 /* False after a commit failed (disk full, I/O error) until one succeeds again. */
 bool writer_healthy(const writer *w);
 /* Number of answers committed since start, and of batches (commits): for logs and benchmarks. */

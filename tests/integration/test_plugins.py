@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import sys
 import time
 
@@ -244,6 +245,82 @@ def t_per_answer_caps():
         s.cleanup()
 
 
+def t_watchdog_names_stalled_plugin():
+    s = behave_server("{sleep_ms: 5000}", name="sleepy")
+    try:
+        s.start()
+        done = {}
+        t = threading.Thread(target=lambda: done.setdefault("r", s.submit("nps", {"score": 5})))
+        t.start()
+        time.sleep(3.6)
+        st, h, body = s.request("GET", "/healthz")
+        expect_eq(st, 503, f"a stalled writer is not healthy: {body}")
+        expect_eq(body.get("status"), "degraded", "degraded")
+        expect(str(body.get("reason", "")).startswith("writer stalled 3 s in plugin sleepy (on_response)"),
+               f"names the plugin and the hook: {body}")
+        t.join(30)
+        expect_eq(done["r"][0], 201, "the slow answer is stored in the end")
+        st, h, body = s.request("GET", "/healthz")
+        expect_eq(st, 200, "healthy again")
+        expect("writer stalled 3 s in plugin sleepy (on_response)" in s.read_log(), "the stall is logged")
+    finally:
+        s.cleanup()
+
+
+def t_crash_policy():
+    s = behave_server("{crash: true}", name="brittle")
+    try:
+        s.start()
+        try:
+            s.submit("nps", {"score": 5})
+        except Exception:
+            pass
+        s.proc.wait(30)
+        s.log.close()
+        expect(s.proc.returncode != 0, "the plugin took the process down")
+        # Next start: refused, naming the plugin and the hook.
+        rc = s.start(expect_fail=True)
+        expect_eq(rc, 1, "serve refuses after a crash inside a plugin")
+        s.log.close()
+        log = s.read_log()
+        expect("plugin brittle crashed in on_response at " in log and "on_crash: disable" in log,
+               f"the refusal names plugin, hook and the way out: {log}")
+        rc, out, err = run_earshot("check", "-c", s.config_path)
+        expect_eq(rc, 1, "check says it too")
+        expect("plugin brittle crashed in on_response" in out, f"check's problem line: {out}")
+        # on_crash: disable starts without it, and says so in the log, /healthz and check.
+        text = open(s.config_path).read().replace("    path: behave.so\n", "    path: behave.so\n    on_crash: disable\n")
+        open(s.config_path, "w").write(text)
+        rc, out, err = run_earshot("check", "-c", s.config_path)
+        expect_eq(rc, 0, f"check accepts it with on_crash: disable: {out}{err}")
+        expect("plugin brittle disabled: it crashed in on_response" in err, f"check says it is disabled: {err}")
+        s.start()
+        st, h, body = s.request("GET", "/healthz")
+        expect_eq(st, 200, "serving")
+        expect(any("plugin brittle disabled: it crashed in on_response" in w for w in body.get("warnings", [])),
+               f"/healthz says it: {body}")
+        expect_eq(s.submit("nps", {"score": 5})[0], 201, "answers stored without the plugin")
+        s.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        expect_eq(s.submit("nps", {"score": 6})[0], 201, "still disabled after a reload")
+        expect_eq(s.stop(), 0, "clean stop")
+        # A replaced plugin file runs again.
+        so = os.path.join(s.dir, "behave.so")
+        os.unlink(so)
+        shutil.copyfile(os.path.join(BUILDDIR, "tests", "plugins", "behave.so"), so)
+        os.chmod(so, 0o755)
+        text = open(s.config_path).read().replace("{crash: true}", "{tag: fixed}")
+        open(s.config_path, "w").write(text)
+        s.start()
+        expect_eq(s.submit("nps", {"score": 7})[0], 201, "stored")
+        st, h, listing = s.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        tags = [t for r in listing["responses"] for t in r["tags"]]
+        expect("fixed" in tags, f"the replaced plugin runs again: {listing}")
+        expect("its file has changed since, so it runs again" in s.read_log(), "the log says why")
+    finally:
+        s.cleanup()
+
+
 def t_incentive_pool_path_relative_to_config():
     incentive = os.path.join(BUILDDIR, "plugins", "incentive.so")
     form = "id: join\ntitle: Join\nkind: signup\nquestions:\n  - id: email\n    type: email\n    label: Email\n    required: true\n"
@@ -271,6 +348,8 @@ def main():
     tap.run("GET /api/v1/forms/np%2573/nps is not form nps", t_double_encoded_form_is_not_decoded_twice)
     tap.run("a plugin's error is logged once with its name and hook", t_plugin_error_logged_with_its_name)
     tap.run("per-answer caps on tags, deliveries and their sizes", t_per_answer_caps)
+    tap.run("the writer watchdog names a stalled plugin in /healthz", t_watchdog_names_stalled_plugin)
+    tap.run("a crash inside a plugin: refuse, or start with it disabled (on_crash)", t_crash_policy)
     tap.run("incentive: a relative coupon file is found beside earshot.yaml", t_incentive_pool_path_relative_to_config)
     tap.finish()
 
