@@ -775,7 +775,7 @@ static void test_kv_rolls_back_with_savepoint(void **state)
 /* Records what the outbox was asked to queue. */
 static char queued[256];
 
-static int fake_enqueue(void *arg, store *st, const writer_job *job, const char *plugin,
+static int fake_enqueue(void *arg, store *st, writer_job *job, const char *plugin,
                         const char *destination_name, const char *type, const char *extra_json,
                         char **err)
 {
