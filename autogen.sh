@@ -1,9 +1,9 @@
 #!/bin/sh
-# Generates ./configure from configure.ac; needs autoconf, automake, libtool and pkg-config.
+# Generates ./configure from configure.ac; needs autoconf, automake and pkg-config.
 set -e
-for tool in autoreconf aclocal automake libtoolize pkg-config; do
+for tool in autoreconf aclocal automake pkg-config; do
   command -v "$tool" >/dev/null 2>&1 || {
-    echo "autogen.sh: '$tool' is missing (Debian: apt-get install autoconf automake libtool pkg-config)" >&2
+    echo "autogen.sh: '$tool' is missing (Debian: apt-get install autoconf automake pkg-config)" >&2
     exit 1
   }
 done

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "form.h"
 #include "plugin_glue.h"
+#include "plugin_marker.h"
 
 static const char check_help[] =
 	"usage: earshot check [-c FILE]\n"
@@ -24,14 +25,19 @@ int cli_check(int argc, char **argv)
 	if (cfg) {
 		/* Forms and plugins are checked even when the other has problems: report everything. */
 		form_registry *forms = form_registry_load_dir(cfg->forms_dir, &diags);
-		if (forms) {
+		if (forms)
 			n_forms = forms->n;
-			form_registry_unref(forms);
-		}
+		char *notes = NULL;
+		plugin_crash_policy(cfg, CRASH_AT_CHECK, &diags, &notes);
+		if (notes)
+			fprintf(stderr, "%s\n", notes);
+		free(notes);
 		struct plugin_slot *plugins = NULL;
-		if (plugin_glue_load(cfg, &plugins, &diags) == 0)
+		if (plugin_glue_load(cfg, forms, &plugins, &diags) == 0)
 			n_plugins = cfg->n_plugins;
 		plugin_glue_unload(plugins);
+		if (forms)
+			form_registry_unref(forms);
 	}
 	for (size_t i = 0; i < diags.n; i++)
 		printf("%s\n", diags.items[i]);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "http.h"
 #include "plugin_glue.h"
+#include "plugin_marker.h"
 
 static const char serve_help[] =
 	"usage: earshot serve [-c FILE]\n"
@@ -24,9 +25,22 @@ int cli_serve(int argc, char **argv)
 	diag_list diags;
 	diag_init(&diags);
 	form_registry *forms = form_registry_load_dir(cfg->forms_dir, &diags);
+	/* A crash inside a plugin hook last time: start without the plugin, or not at all. */
+	char *notes = NULL;
+	plugin_crash_policy(cfg, CRASH_AT_START, &diags, &notes);
+	if (notes)
+		log_line("%s", notes);
+	free(notes);
+	char *marker = plugin_marker_path(cfg->database), *err = NULL;
+	if (marker && plugin_marker_open(marker, &err) != 0) {
+		log_line("%s (a crash inside a plugin would go unnoticed)", err);
+		free(err);
+		err = NULL;
+	}
+	free(marker);
 	struct plugin_slot *plugins = NULL;
-	if (forms)
-		plugin_glue_load(cfg, &plugins, &diags);
+	if (forms && !diags.n)
+		plugin_glue_load(cfg, forms, &plugins, &diags);
 	if (diags.n) {
 		for (size_t i = 0; i < diags.n; i++)
 			fprintf(stderr, "%s\n", diags.items[i]);
@@ -35,18 +49,20 @@ int cli_serve(int argc, char **argv)
 		if (forms)
 			form_registry_unref(forms);
 		plugin_glue_unload(plugins);
+		plugin_marker_close();
 		config_free(cfg);
 		return 1;
 	}
 	diag_free(&diags);
-	char *err = NULL;
 	server *srv = server_new(cfg, config_path, forms, plugins, &err);
 	if (!srv) {
 		fprintf(stderr, "earshot: not starting: %s\n", err);
 		free(err);
+		plugin_marker_close();
 		return 1;
 	}
 	int rc = server_run(srv);
 	server_free(srv);
+	plugin_marker_close();
 	return rc;
 }

@@ -28,7 +28,8 @@ static const char *const privacy_keys[] = { "client_ip", "retention_days", NULL 
 static const char *const admin_keys[] = { "tokens", NULL };
 static const char *const destination_keys[] = { "type", "url", "secret", "timeout_seconds", "retry_for_hours",
 	"path", NULL };
-static const char *const plugin_keys[] = { "name", "path", "forms", "config", NULL };
+static const char *const plugin_keys[] = { "name", "path", "forms", "config", "on_crash", NULL };
+static const char *const on_crash_names[] = { "refuse", "disable", NULL };
 
 static const char *const durability_names[] = { "full", "normal", NULL };
 static const char *const client_ip_names[] = { "none", "truncated", "hashed", NULL };
@@ -487,6 +488,9 @@ static void read_plugin(config_reader *r, const yaml_node_t *item, plugin_spec *
 		free(raw);
 	}
 	ydoc_get_strings(r->doc, item, "forms", &p->forms, &p->n_forms);
+	int on_crash = 0;
+	if (ydoc_get_enum(r->doc, item, "on_crash", on_crash_names, &on_crash) > 0)
+		p->on_crash_disable = on_crash == 1;
 	yaml_node_t *cfg = ydoc_get(r->doc, item, "config");
 	if (cfg && !ydoc_is_null(cfg) && ydoc_expect_mapping(r->doc, cfg, "config")) {
 		json_t *j = ydoc_to_json(r->doc, cfg);
@@ -715,6 +719,7 @@ void config_free(earshot_config *c)
 		plugin_spec *p = &c->plugins[i];
 		free(p->name);
 		free(p->path);
+		free(p->disabled_why);
 		ydoc_strings_free(p->forms, p->n_forms);
 		json_decref(p->config);
 		free(p->where);

@@ -30,6 +30,10 @@ typedef struct plugin_spec {
 	json_t *config;          /* owned JSON object converted from the `config:` mapping ({} default);
 	                          * plain YAML scalars become integers, reals, true/false/null, else strings */
 	char *where;             /* owned "file:line:col" of the entry, for messages */
+	bool on_crash_disable;   /* `on_crash: disable` (default `refuse`): after a crash inside one of its
+	                          * hooks, start without it instead of refusing to start */
+	bool disabled;           /* set by the crash policy (plugin_marker.h): not loaded */
+	char *disabled_why;      /* owned, may be NULL: the sentence /healthz and the log show for it */
 } plugin_spec;
 
 typedef struct cidr {

@@ -7,12 +7,6 @@
 #include "util.h"
 #include "validate.h"
 
-/* The name stored in contact_keys.kind (static). */
-const char *contact_kind_name(contact_kind kind)
-{
-	return kind == CONTACT_PHONE ? "phone" : "email";
-}
-
 /* The whole-address, lower-cased key of a valid email; malloc'd, or NULL when invalid. */
 char *contact_email_key(const char *email)
 {

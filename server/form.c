@@ -22,11 +22,6 @@ static const char *const trigger_keys[] = { "event", "delay_seconds", "scroll_pe
 	"recontact_days", NULL };
 static const char *const pages_keys[] = { "include", "exclude", NULL };
 
-/* In question_type order. */
-static const char *const type_names[] = { "text", "long_text", "single_choice", "multi_choice", "nps", "rating",
-	"number", "email", "phone", "date", "consent", NULL };
-/* In form_kind order. */
-static const char *const kind_names[] = { "survey", "signup", NULL };
 /* In trigger_event order, starting at TRIGGER_EXIT_INTENT. */
 static const char *const event_names[] = { "exit_intent", "delay", "scroll", "page_view", "manual", NULL };
 
@@ -41,18 +36,6 @@ typedef struct form_reader {
 	const yaml_node_t *questions; /* the questions sequence, NULL when unusable */
 	size_t id_line, id_col;       /* where the form id comes from, for duplicate-id messages */
 } form_reader;
-
-/* YAML name of a question type ("unknown" when out of range). */
-const char *question_type_name(question_type t)
-{
-	return (unsigned)t < sizeof type_names / sizeof *type_names - 1 ? type_names[t] : "unknown";
-}
-
-/* YAML name of a form kind ("unknown" when out of range). */
-const char *form_kind_name(form_kind k)
-{
-	return (unsigned)k < sizeof kind_names / sizeof *kind_names - 1 ? kind_names[k] : "unknown";
-}
 
 /* Index of the question with that id, or -1. */
 int form_question_index(const form *f, const char *id)
@@ -431,7 +414,7 @@ static void read_question(form_reader *r, const yaml_node_t *item, size_t index)
 	read_question_id(r, item, index);
 	int type = -1;
 	yaml_node_t *tn = ydoc_require(r->doc, item, "type");
-	if (tn && ydoc_read_enum(r->doc, tn, "type", type_names, &type) == 0)
+	if (tn && ydoc_read_enum(r->doc, tn, "type", question_type_names, &type) == 0)
 		q->type = (question_type)type;
 	read_required_text(r, item, "label", &q->label);
 	ydoc_get_bool(r->doc, item, "required", &q->required);
@@ -533,7 +516,7 @@ static void read_form(form_reader *r, const yaml_node_t *root)
 	ydoc_check_keys(r->doc, root, form_keys);
 	read_form_id(r, root);
 	int kind;
-	if (ydoc_get_enum(r->doc, root, "kind", kind_names, &kind) > 0)
+	if (ydoc_get_enum(r->doc, root, "kind", form_kind_names, &kind) > 0)
 		r->f->kind = (form_kind)kind;
 	read_required_text(r, root, "title", &r->f->title);
 	yaml_node_t *loc = ydoc_get(r->doc, root, "locale");

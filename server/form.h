@@ -101,6 +101,11 @@ int form_question_index(const form *f, const char *id);
 /* Name of a question type as written in YAML ("single_choice"), and of a kind ("survey"). */
 const char *question_type_name(question_type t);
 const char *form_kind_name(form_kind k);
+/* The names of question types and form kinds as written in form files, in enum order, NULL-ended
+ * (defined in form_json.c with the names' other uses, so that form.c depends on form_json.c and
+ * never the other way round). */
+extern const char *const question_type_names[];
+extern const char *const form_kind_names[];
 
 /* The widget's view of a form (borrowed, lives with the form):
  * {"id","title","locale","thank_you","questions":[{"id","type","label","required",

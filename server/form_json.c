@@ -1,8 +1,28 @@
-/* form_json: the widget's JSON view of a form, built once when the form is loaded. */
+/* form_json: the names of question types and form kinds, and the widget's JSON view of a form,
+ * built once when the form is loaded (form.c calls in; nothing here calls form.c). */
 #include <math.h>
 
 #include "form.h"
 #include "util.h"
+
+/* In question_type order. */
+const char *const question_type_names[] = { "text", "long_text", "single_choice", "multi_choice", "nps", "rating",
+	"number", "email", "phone", "date", "consent", NULL };
+/* In form_kind order. */
+const char *const form_kind_names[] = { "survey", "signup", NULL };
+
+/* YAML name of a question type ("unknown" when out of range). */
+const char *question_type_name(question_type t)
+{
+	return (unsigned)t < sizeof question_type_names / sizeof *question_type_names - 1 ? question_type_names[t]
+	                                                                                  : "unknown";
+}
+
+/* YAML name of a form kind ("unknown" when out of range). */
+const char *form_kind_name(form_kind k)
+{
+	return (unsigned)k < sizeof form_kind_names / sizeof *form_kind_names - 1 ? form_kind_names[k] : "unknown";
+}
 
 /* In trigger_event order; TRIGGER_NONE is shown as "manual" (the survey is shown only on request). */
 static const char *const event_names[] = { "manual", "exit_intent", "delay", "scroll", "page_view", "manual" };

@@ -27,31 +27,6 @@
 #define DRAIN_LIMIT_MS 10000
 #define MAX_HEADERS_BYTES 8192
 
-void log_line(const char *fmt, ...)
-{
-	char when[32];
-	iso8601_format_ms(now_ms(), when);
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "%s earshot: ", when);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-const char *request_param(const request *r, const char *name)
-{
-	for (size_t i = 0; i < r->n_params; i++)
-		if (strcmp(r->params[i][0], name) == 0)
-			return r->params[i][1];
-	return NULL;
-}
-
-const char *request_query(const request *r, const char *name)
-{
-	return evhttp_find_header(&r->query, name);
-}
-
 /* Matches path against pattern, filling r->params. {name} matches one non-empty segment; a final
  * "*" matches anything. Returns true on a match. Mutates nothing when it fails. */
 static bool route_match(const char *pattern, char *path, request *r)
@@ -359,7 +334,7 @@ void server_reload(server *srv)
 	diag_list diags;
 	diag_init(&diags);
 	form_registry *forms = form_registry_load_dir(srv->cfg->forms_dir, &diags);
-	int plugins_ok = forms ? plugin_glue_reload(srv, &diags) : -1;
+	int plugins_ok = forms ? plugin_glue_reload(srv, forms, &diags) : -1;
 	if (!forms || plugins_ok != 0) {
 		for (size_t i = 0; i < diags.n; i++)
 			log_line("%s", diags.items[i]);

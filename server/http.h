@@ -10,6 +10,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "config.h"
+#include "log.h"
 #include "form.h"
 #include "ratelimit.h"
 #include "store.h"
@@ -74,8 +75,6 @@ void server_reload(server *srv);
 const char *request_param(const request *r, const char *name);
 /* Value of a query parameter, or NULL. */
 const char *request_query(const request *r, const char *name);
-/* Logs one line "earshot: ..." to stderr with a timestamp. */
-void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The routing tables of each family (routes_*.c), each ended by a {0} entry, and the list of them
  * that dispatch searches in order (route_tables.c), ended by NULL. */

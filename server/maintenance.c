@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "http.h"
+#include "log.h"
 #include "maintenance.h"
 #include "store.h"
 #include "util.h"

@@ -18,7 +18,7 @@
 #include <curl/curl.h>
 
 #include "build-config.h"
-#include "http.h"
+#include "log.h"
 #include "outbox.h"
 #include "util.h"
 #include "webhook_sign.h"
@@ -117,7 +117,7 @@ json_t *outbox_document(const writer_job *job, const char *delivery_id, const ch
 }
 
 /* Checks the destination and extra, then writes a pending row due now and wakes the workers. */
-int outbox_plugin_enqueue(void *arg, store *st, const writer_job *job, const char *plugin,
+int outbox_plugin_enqueue(void *arg, store *st, writer_job *job, const char *plugin,
                           const char *dest_name, const char *type, const char *extra_json,
                           char **err)
 {
@@ -129,6 +129,17 @@ int outbox_plugin_enqueue(void *arg, store *st, const writer_job *job, const cha
 	if (!cfg || !config_find_destination(cfg, dest_name)) {
 		set_err(err, xasprintf("enqueue_delivery: unknown destination \"%s\" (it is not listed under "
 		                       "destinations: in %s)", dest_name, cfg ? cfg->source : "the config"));
+		return -1;
+	}
+	if (job->n_deliveries >= OUTBOX_MAX_PER_ANSWER) {
+		set_err(err, xasprintf("enqueue_delivery: this answer already has %u deliveries, the most one "
+		                       "answer may queue", (unsigned)OUTBOX_MAX_PER_ANSWER));
+		return -1;
+	}
+	size_t extra_len = extra_json ? strlen(extra_json) : 0;
+	if (extra_len > OUTBOX_MAX_DOCUMENT_BYTES) {
+		set_err(err, xasprintf("enqueue_delivery: extra_json is %zu bytes, more than the %u one delivery "
+		                       "may hold", extra_len, (unsigned)OUTBOX_MAX_DOCUMENT_BYTES));
 		return -1;
 	}
 	json_t *extra = NULL;
@@ -153,6 +164,17 @@ int outbox_plugin_enqueue(void *arg, store *st, const writer_job *job, const cha
 		set_err(err, xstrdup("enqueue_delivery: the document cannot be encoded as JSON"));
 		return -1;
 	}
+	size_t len = strlen(d.body);
+	if (len > OUTBOX_MAX_DOCUMENT_BYTES || job->delivery_bytes + len > OUTBOX_MAX_BYTES_PER_ANSWER) {
+		set_err(err, len > OUTBOX_MAX_DOCUMENT_BYTES
+		                 ? xasprintf("enqueue_delivery: the document is %zu bytes, more than the %u one "
+		                             "delivery may hold", len, (unsigned)OUTBOX_MAX_DOCUMENT_BYTES)
+		                 : xasprintf("enqueue_delivery: this answer's deliveries would reach %zu bytes, more "
+		                             "than the %u one answer may queue", job->delivery_bytes + len,
+		                             (unsigned)OUTBOX_MAX_BYTES_PER_ANSWER));
+		free(d.body);
+		return -1;
+	}
 	d.destination = xstrdup(dest_name);
 	d.type = xstrdup(type);
 	d.plugin = plugin ? xstrdup(plugin) : NULL;
@@ -161,8 +183,11 @@ int outbox_plugin_enqueue(void *arg, store *st, const writer_job *job, const cha
 	d.created_ms = d.retry_from_ms = d.next_attempt_ms = now_ms();
 	int rc = store_outbox_insert(st, &d, err);
 	delivery_record_clear(&d);
-	if (rc == 0)
+	if (rc == 0) {
+		job->n_deliveries++;
+		job->delivery_bytes += len;
 		outbox_notify();
+	}
 	return rc;
 }
 

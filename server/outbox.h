@@ -103,9 +103,14 @@ int store_outbox_count(store *st, delivery_state s, int64_t *n, char **err);
 json_t *outbox_document(const writer_job *job, const char *delivery_id, const char *type,
                         const json_t *extra, char **err);
 /* plugin_enqueue_fn (plugin_host.h) with arg = the const earshot_config * whose destinations: the
- * plugins were loaded with: writes a pending row due now, then wakes the workers. Fails with *err
- * for an unknown destination or a malformed extra_json. */
-int outbox_plugin_enqueue(void *arg, store *st, const writer_job *job, const char *plugin,
+ * plugins were loaded with: writes a pending row due now, then wakes the workers. Every check of an
+ * enqueued delivery is made here: fails with *err for a missing type, an unknown destination, a
+ * malformed extra_json, a document over OUTBOX_MAX_DOCUMENT_BYTES, or an answer that already has
+ * OUTBOX_MAX_PER_ANSWER deliveries or OUTBOX_MAX_BYTES_PER_ANSWER bytes of them (counted in job). */
+#define OUTBOX_MAX_PER_ANSWER 16
+#define OUTBOX_MAX_DOCUMENT_BYTES (256 * 1024)
+#define OUTBOX_MAX_BYTES_PER_ANSWER (1024 * 1024)
+int outbox_plugin_enqueue(void *arg, store *st, writer_job *job, const char *plugin,
                           const char *dest_name, const char *type, const char *extra_json,
                           char **err);
 /* Tells every running worker that rows may have been added (they look within milliseconds once

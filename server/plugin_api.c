@@ -9,16 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build-config.h"
 #include "plugin_internal.h"
+#include "plugin_marker.h"
 #include "store.h"
 #include "util.h"
-
-#ifdef HAVE_CONFIG_H
-#include <config.h>
-#endif
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 /* A list of strings freed together when a handle (or a query row) ends. */
 typedef struct scratch {
@@ -27,6 +22,7 @@ typedef struct scratch {
 } scratch;
 
 struct earshot_response {
+	handle_head head;        /* HANDLE_RESPONSE */
 	hook_call call;
 	store *st;
 	writer_job *job;
@@ -34,17 +30,19 @@ struct earshot_response {
 };
 
 struct earshot_request {
+	handle_head head;        /* HANDLE_REQUEST */
 	hook_call call;
 	plugin_host *host;
 	const char *method;      /* borrowed from the caller */
 	const char *path;        /* borrowed from the caller */
 	const plugin_route *route;
 	char **params;           /* owned; decoded path segments at the route's placeholders */
-	char **query_keys;       /* owned; decoded */
-	char **query_values;     /* owned; decoded */
+	const char *const *query_keys;   /* borrowed from the caller; decoded by the server */
+	const char *const *query_values; /* borrowed from the caller */
 	size_t n_query;
 	const char *body;        /* borrowed from the caller */
 	size_t body_len;
+	scratch keep;            /* key-value values handed to the plugin */
 	bool replied;
 	int status;
 	char *json;              /* owned; the reply */
@@ -60,6 +58,14 @@ struct earshot_query {
 };
 
 static _Thread_local hook_call *current_call;
+
+bool plugin_instance_sees_form(const plugin_instance *inst, const char *form_id)
+{
+	for (size_t i = 0; i < inst->n_forms; i++)
+		if (glob_match(inst->forms[i], form_id))
+			return true;
+	return false;
+}
 
 /* ---- Small helpers ------------------------------------------------------------------------------ */
 
@@ -83,10 +89,12 @@ static void scratch_clear(scratch *k)
 	memset(k, 0, sizeof *k);
 }
 
-hook_call *hook_call_begin(hook_call *call, plugin_instance *inst)
+hook_call *hook_call_begin(hook_call *call, plugin_instance *inst, const char *hook)
 {
 	call->inst = inst;
 	call->error = NULL;
+	call->slot = strcmp(hook, "on_response") == 0 ? MARKER_WRITER : MARKER_LOOP;
+	plugin_marker_enter((marker_slot)call->slot, inst->name, inst->path, inst->ident, hook);
 	hook_call *prev = current_call;
 	current_call = call;
 	return prev;
@@ -94,6 +102,7 @@ hook_call *hook_call_begin(hook_call *call, plugin_instance *inst)
 
 void hook_call_end(hook_call *call, hook_call *previous)
 {
+	plugin_marker_leave((marker_slot)call->slot);
 	free(call->error);
 	call->error = NULL;
 	current_call = previous;
@@ -127,30 +136,6 @@ static int fail_with(char *err)
 {
 	call_set_error(err ? err : xstrdup("unknown error"));
 	return EARSHOT_ERROR;
-}
-
-/* Decodes %XX escapes (and '+' as a space when plus is set) in s[0..len). Returns a malloc'd
- * string. */
-static char *url_decode(const char *s, size_t len, bool plus)
-{
-	char *out = xmalloc(len + 1), *o = out;
-	for (size_t i = 0; i < len; i++) {
-		int hi = -1, lo = -1;
-		if (s[i] == '%' && i + 2 < len) {
-			hi = hex_digit_value(s[i + 1]);
-			lo = hex_digit_value(s[i + 2]);
-		}
-		if (hi >= 0 && lo >= 0) {
-			*o++ = (char)(hi << 4 | lo);
-			i += 2;
-		} else if (plus && s[i] == '+') {
-			*o++ = ' ';
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
 }
 
 /* Name of a JSON value's type as a config author knows it. */
@@ -234,9 +219,55 @@ static int number_out(const json_t *v, double *out)
 
 /* ---- Log and errors ----------------------------------------------------------------------------- */
 
-/* Writes one log line of the current plugin to its host's logger (stderr by default). */
-static void api_log(const void *handle, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void api_log(const void *handle, int level, const char *fmt, ...)
+/* The plugin a handle belongs to; for NULL, the plugin of the hook call in progress on this thread
+ * (NULL when none). */
+static plugin_instance *handle_inst(const void *handle)
+{
+	if (handle)
+		return ((const handle_head *)handle)->inst;
+	return current_call ? current_call->inst : NULL;
+}
+
+/* The hook call a handle belongs to: a response's or request's own, or for a config handle the call
+ * in progress for its plugin on this thread. NULL when there is none. */
+static hook_call *handle_call(const void *handle)
+{
+	if (!handle)
+		return current_call;
+	const handle_head *head = handle;
+	if (head->kind == HANDLE_RESPONSE)
+		return &((earshot_response *)handle)->call;
+	if (head->kind == HANDLE_REQUEST)
+		return &((earshot_request *)handle)->call;
+	return current_call && current_call->inst == head->inst ? current_call : NULL;
+}
+
+/* Writes one log line for inst (may be NULL) to its host's logger, or to stderr. */
+static void log_for(plugin_instance *inst, int level, const char *msg)
+{
+	if (inst && inst->host->log_fn) {
+		inst->host->log_fn(inst->host->log_arg, level, inst->name, msg);
+	} else {
+		static const char *const words[] = { "error", "warning", "info", "debug" };
+		fprintf(stderr, "earshot: %s: plugin %s: %s\n",
+		        level >= 0 && level <= 3 ? words[level] : "info", inst ? inst->name : "?", msg);
+	}
+}
+
+void plugin_log(plugin_instance *inst, int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	log_for(inst, level, msg);
+	free(msg);
+}
+
+/* Writes one log line of the plugin handle belongs to, newlines flattened. */
+static void api_log(const void *handle, enum earshot_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void api_log(const void *handle, enum earshot_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -245,18 +276,11 @@ static void api_log(const void *handle, int level, const char *fmt, ...)
 	for (char *p = msg; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	plugin_instance *inst = current_call ? current_call->inst : NULL;
-	if (inst && inst->host->log_fn) {
-		inst->host->log_fn(inst->host->log_arg, level, inst->name, msg);
-	} else {
-		static const char *const words[] = { "error", "warning", "info", "debug" };
-		fprintf(stderr, "earshot: %s: plugin %s: %s\n",
-		        level >= 0 && level <= 3 ? words[level] : "info", inst ? inst->name : "?", msg);
-	}
+	log_for(handle_inst(handle), (int)level, msg);
 	free(msg);
 }
 
-/* Sets the message of the current hook call. */
+/* Sets the message of the hook call handle belongs to (dropped when there is none). */
 static void api_set_error(const void *handle, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void api_set_error(const void *handle, const char *fmt, ...)
 {
@@ -264,13 +288,20 @@ static void api_set_error(const void *handle, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	call_set_error(msg);
+	hook_call *call = handle_call(handle);
+	if (!call) {
+		free(msg);
+		return;
+	}
+	free(call->error);
+	call->error = msg;
 }
 
-/* The message of the current hook call, or NULL. */
+/* The message of the hook call handle belongs to, or NULL. */
 static const char *api_last_error(const void *handle)
 {
-	return current_call ? current_call->error : NULL;
+	hook_call *call = handle_call(handle);
+	return call ? call->error : NULL;
 }
 
 /* ---- Configuration ------------------------------------------------------------------------------ */
@@ -331,7 +362,7 @@ static const earshot_conf *conf_handle(const earshot_conf *parent, json_t *node)
 {
 	if (!node)
 		return NULL;
-	plugin_instance *inst = parent->inst;
+	plugin_instance *inst = parent->head.inst;
 	pthread_mutex_lock(&inst->lock);
 	struct earshot_conf *c;
 	for (c = inst->nodes; c; c = c->next)
@@ -339,7 +370,7 @@ static const earshot_conf *conf_handle(const earshot_conf *parent, json_t *node)
 			break;
 	if (!c) {
 		c = xcalloc(1, sizeof *c);
-		c->inst = inst;
+		c->head = (handle_head){ HANDLE_CONF, inst };
 		c->node = node;
 		c->next = inst->nodes;
 		inst->nodes = c;
@@ -486,7 +517,7 @@ static int api_add_route(const earshot_conf *c, const char *method, const char *
 {
 	if (!c || !method || !pattern)
 		return fail("add_route: config, method and pattern are required");
-	plugin_instance *inst = c->inst;
+	plugin_instance *inst = c->head.inst;
 	if (inst->ready || !current_call || current_call->inst != inst)
 		return fail("add_route: routes can only be registered in init");
 	static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE" };
@@ -653,22 +684,40 @@ static int api_set_score(earshot_response *r, const char *name, double value, co
 	return EARSHOT_OK;
 }
 
+/* The tags one answer may carry, and the longest tag in bytes. */
+#define MAX_TAGS_PER_ANSWER 256
+#define MAX_TAG_BYTES 256
+
+/* Adds tag unless the answer has it: the set beside the array finds it in constant time, so adding n
+ * tags costs O(n), not O(n^2). */
 static int api_add_tag(earshot_response *r, const char *tag)
 {
 	if (!tag || !*tag)
 		return fail("add_tag: empty tag");
+	size_t len = strlen(tag);
+	if (len > MAX_TAG_BYTES)
+		return fail("add_tag: the tag is %zu bytes, more than the %d a tag may have", len, MAX_TAG_BYTES);
 	writer_job *job = r->job;
 	if (!job->tags)
 		job->tags = json_array();
-	size_t i;
-	json_t *t;
-	json_array_foreach(job->tags, i, t)
-		if (json_is_string(t) && strcmp(json_string_value(t), tag) == 0)
-			return EARSHOT_OK;
+	if (!job->tag_set) {
+		job->tag_set = json_object();
+		size_t i;
+		json_t *t;
+		json_array_foreach(job->tags, i, t)
+			if (json_is_string(t))
+				json_object_set_new(job->tag_set, json_string_value(t), json_true());
+	}
+	if (json_object_get(job->tag_set, tag))
+		return EARSHOT_OK;
+	if (json_array_size(job->tags) >= MAX_TAGS_PER_ANSWER)
+		return fail("add_tag: this answer already has %d tags, the most one answer may carry",
+		            MAX_TAGS_PER_ANSWER);
 	json_t *s = json_string(tag);
 	if (!s)
 		return fail("add_tag: tag is not valid UTF-8");
 	json_array_append_new(job->tags, s);
+	json_object_set_new(job->tag_set, tag, json_true());
 	return EARSHOT_OK;
 }
 
@@ -752,15 +801,7 @@ static int api_enqueue_delivery(earshot_response *r, const char *dest, const cha
 	plugin_host *h = r->call.inst->host;
 	if (!h->enqueue_fn)
 		return fail("outbox not available");
-	if (!dest || !type)
-		return fail("enqueue_delivery: destination and type are required");
-	if (extra_json) {
-		json_t *extra = json_loads(extra_json, 0, NULL);
-		bool is_object = json_is_object(extra);
-		json_decref(extra);
-		if (!is_object)
-			return fail("enqueue_delivery: extra_json must be a JSON object");
-	}
+	/* Every check of what is enqueued (destination, type, extra_json, sizes) is the outbox's. */
 	char *err = NULL;
 	if (h->enqueue_fn(h->enqueue_arg, r->st, r->job, r->call.inst->name, dest, type, extra_json,
 	                  &err) != 0)
@@ -1037,8 +1078,8 @@ static int api_parse_time(const char *text, int64_t *ms)
 /* 1 when the config the plugin was loaded with defines destination name, else 0. */
 static int api_has_destination(const void *handle, const char *name)
 {
-	(void)handle;
-	const plugin_host *h = current_call && current_call->inst ? current_call->inst->host : NULL;
+	const plugin_instance *inst = handle_inst(handle);
+	const plugin_host *h = inst ? inst->host : NULL;
 	for (size_t i = 0; h && name && i < h->n_destinations; i++)
 		if (strcmp(h->destinations[i], name) == 0)
 			return 1;
@@ -1048,19 +1089,130 @@ static int api_has_destination(const void *handle, const char *name)
 /* The directory relative paths of the plugin's config resolve against. */
 static const char *api_config_dir(const void *handle)
 {
-	(void)handle;
-	const plugin_host *h = current_call && current_call->inst ? current_call->inst->host : NULL;
+	const plugin_instance *inst = handle_inst(handle);
+	const plugin_host *h = inst ? inst->host : NULL;
 	return h && h->config_dir ? h->config_dir : ".";
 }
 
-/* ---- Offers ------------------------------------------------------------------------------------ */
+/* ---- Added in ABI 1.1 ---------------------------------------------------------------------------- */
+
+/* Reads the plugin's key-value store through the host's read-only connection (opened on first use). */
+static int api_request_kv_get(earshot_request *q, const char *key, const void **value, size_t *len)
+{
+	if (!q || !key || !value || !len)
+		return fail("request_kv_get: key, value and len are required");
+	plugin_host *h = q->host;
+	if (!h->db_path)
+		return fail("request_kv_get: no database");
+	char *err = NULL;
+	if (!h->ro && store_open(h->db_path, DURABILITY_NORMAL, true, &h->ro, &err) != 0) {
+		h->ro = NULL;
+		return fail_with(err);
+	}
+	char *v = NULL;
+	size_t n = 0;
+	int rc = store_kv_get(h->ro, q->head.inst->name, key, &v, &n, &err);
+	if (rc < 0)
+		return fail_with(err);
+	if (rc == 0)
+		return 0;
+	*value = scratch_keep(&q->keep, v);
+	*len = n;
+	return 1;
+}
+
+/* The form id of the registry the plugin's host knows, when the plugin sees it; else NULL. */
+static const form *visible_form(const void *handle, const char *form_id)
+{
+	const plugin_instance *inst = handle_inst(handle);
+	if (!inst || !inst->host->forms || !form_id || !plugin_instance_sees_form(inst, form_id))
+		return NULL;
+	return form_registry_find(inst->host->forms, form_id);
+}
+
+static size_t api_form_count(const void *handle)
+{
+	const plugin_instance *inst = handle_inst(handle);
+	const form_registry *reg = inst ? inst->host->forms : NULL;
+	size_t n = 0;
+	for (size_t i = 0; reg && i < reg->n; i++)
+		n += plugin_instance_sees_form(inst, reg->forms[i]->id);
+	return n;
+}
+
+static const char *api_form_id(const void *handle, size_t index)
+{
+	const plugin_instance *inst = handle_inst(handle);
+	const form_registry *reg = inst ? inst->host->forms : NULL;
+	for (size_t i = 0; reg && i < reg->n; i++)
+		if (plugin_instance_sees_form(inst, reg->forms[i]->id) && index-- == 0)
+			return reg->forms[i]->id;
+	return NULL;
+}
+
+static size_t api_form_question_count(const void *handle, const char *form_id)
+{
+	const form *f = visible_form(handle, form_id);
+	return f ? f->n_questions : 0;
+}
+
+static const char *api_form_question_id(const void *handle, const char *form_id, size_t index)
+{
+	const form *f = visible_form(handle, form_id);
+	return f && index < f->n_questions ? f->questions[index].id : NULL;
+}
+
+static const char *api_form_question_type(const void *handle, const char *form_id, const char *id)
+{
+	const form *f = visible_form(handle, form_id);
+	for (size_t i = 0; f && id && i < f->n_questions; i++)
+		if (strcmp(f->questions[i].id, id) == 0)
+			return question_type_name(f->questions[i].type);
+	return NULL;
+}
+
+/* True when key is one of the NULL-terminated list known. */
+static bool key_known(const char *key, const char *const *known)
+{
+	for (size_t i = 0; known && known[i]; i++)
+		if (strcmp(known[i], key) == 0)
+			return true;
+	return false;
+}
+
+static int api_config_check_keys(const earshot_conf *c, const char *path, const char *const *known)
+{
+	json_t *v = conf_walk(c, path);
+	if (!v)
+		return EARSHOT_OK;
+	if (!json_is_object(v))
+		return conf_wrong_type(path, "a mapping", v), EARSHOT_ERROR;
+	const char *key;
+	json_t *value;
+	json_object_foreach(v, key, value) {
+		if (key_known(key, known))
+			continue;
+		size_t len = 0;
+		for (size_t i = 0; known && known[i]; i++)
+			len += strlen(known[i]) + 2;
+		char *list = xmalloc(len + 1), *o = list;
+		*o = '\0';
+		for (size_t i = 0; known && known[i]; i++)
+			o += sprintf(o, "%s%s", i ? ", " : "", known[i]);
+		int rc = path && *path ? fail("unknown setting \"%s\" in %s (known: %s)", key, path, list)
+		                       : fail("unknown setting \"%s\" (known: %s)", key, list);
+		free(list);
+		return rc;
+	}
+	return EARSHOT_OK;
+}
 
 /* Marks the plugin of config as one that attaches offers (init only). */
 static int api_declare_offers(const earshot_conf *c)
 {
 	if (!c)
 		return fail("declare_offers: config is required");
-	plugin_instance *inst = c->inst;
+	plugin_instance *inst = c->head.inst;
 	if (inst->ready || !current_call || current_call->inst != inst)
 		return fail("declare_offers: offers can only be declared in init");
 	inst->offers = true;
@@ -1141,6 +1293,13 @@ static const struct earshot_host host_table = {
 	.parse_time = api_parse_time,
 	.has_destination = api_has_destination,
 	.config_dir = api_config_dir,
+	.request_kv_get = api_request_kv_get,
+	.form_count = api_form_count,
+	.form_id = api_form_id,
+	.form_question_count = api_form_question_count,
+	.form_question_id = api_form_question_id,
+	.form_question_type = api_form_question_type,
+	.config_check_keys = api_config_check_keys,
 	.declare_offers = api_declare_offers,
 };
 
@@ -1151,18 +1310,19 @@ const struct earshot_host *plugin_api_table(void)
 
 /* ---- Dispatch ----------------------------------------------------------------------------------- */
 
-int plugin_host_on_response(void *ctx, store *st, writer_job *job, char **err)
+int plugin_api_on_response(plugin_host *h, store *st, writer_job *job, char **err)
 {
-	plugin_host *h = ctx;
 	for (size_t i = 0; h && i < h->n; i++) {
 		plugin_instance *inst = h->inst[i];
 		if (!inst->desc.on_response || !plugin_instance_sees_form(inst, job->form->id))
 			continue;
-		earshot_response r = { .st = st, .job = job };
-		hook_call *prev = hook_call_begin(&r.call, inst);
+		earshot_response r = { .head = { HANDLE_RESPONSE, inst }, .st = st, .job = job };
+		size_t used = strlen(job->plugins_run);
+		snprintf(job->plugins_run + used, sizeof job->plugins_run - used, "%s%s", used ? "," : "", inst->name);
+		hook_call *prev = hook_call_begin(&r.call, inst, "on_response");
 		int rc = inst->desc.on_response(inst->state, &r);
 		if (rc != EARSHOT_OK)
-			*err = xasprintf("plugin %s: %s", inst->name,
+			*err = xasprintf("plugin %s: on_response: %s", inst->name,
 			                 r.call.error ? r.call.error : "on_response failed (no message given)");
 		hook_call_end(&r.call, prev);
 		scratch_clear(&r.keep);
@@ -1174,8 +1334,9 @@ int plugin_host_on_response(void *ctx, store *st, writer_job *job, char **err)
 	return 0;
 }
 
-/* Splits path at '/' after its leading '/' into decoded segments (*segs, caller frees each and the
- * array). Returns the count, or (size_t)-1 when path does not start with '/'. */
+/* Splits path (decoded once, by the server) at '/' after its leading '/' into segments (*segs,
+ * caller frees each and the array); nothing is decoded again. Returns the count, or (size_t)-1 when
+ * path does not start with '/'. */
 static size_t path_split(const char *path, char ***segs)
 {
 	*segs = NULL;
@@ -1186,7 +1347,7 @@ static size_t path_split(const char *path, char ***segs)
 	while (true) {
 		size_t len = strcspn(p, "/");
 		*segs = xrealloc(*segs, (n + 1) * sizeof **segs);
-		(*segs)[n++] = url_decode(p, len, false);
+		(*segs)[n++] = xstrndup(p, len);
 		p += len;
 		if (*p != '/')
 			break;
@@ -1213,27 +1374,6 @@ static bool route_match(const plugin_route *r, char **segs, size_t n, const char
 	return true;
 }
 
-/* Parses a raw query string ("a=1&b=x%20y") into q's decoded key/value lists. */
-static void query_parse(earshot_request *q, const char *query)
-{
-	const char *p = query;
-	while (p && *p) {
-		size_t len = strcspn(p, "&");
-		if (len > 0) {
-			const char *eq = memchr(p, '=', len);
-			size_t klen = eq ? (size_t)(eq - p) : len;
-			q->query_keys = xrealloc(q->query_keys, (q->n_query + 1) * sizeof *q->query_keys);
-			q->query_values = xrealloc(q->query_values, (q->n_query + 1) * sizeof *q->query_values);
-			q->query_keys[q->n_query] = url_decode(p, klen, true);
-			q->query_values[q->n_query] = eq ? url_decode(eq + 1, len - klen - 1, true) : xstrdup("");
-			q->n_query++;
-		}
-		p += len;
-		if (*p == '&')
-			p++;
-	}
-}
-
 /* Frees what a request handle owns (closing a query the plugin left open). */
 static void request_clear(earshot_request *q, size_t n_params)
 {
@@ -1241,12 +1381,7 @@ static void request_clear(earshot_request *q, size_t n_params)
 	for (size_t i = 0; i < n_params; i++)
 		free(q->params[i]);
 	free(q->params);
-	for (size_t i = 0; i < q->n_query; i++) {
-		free(q->query_keys[i]);
-		free(q->query_values[i]);
-	}
-	free(q->query_keys);
-	free(q->query_values);
+	scratch_clear(&q->keep);
 	free(q->json);
 }
 
@@ -1292,20 +1427,20 @@ static bool route_form_refused(plugin_host *h, plugin_instance *inst, const plug
 }
 
 /* Runs inst's on_route for a matched route and fills *status / *json_body from its reply. */
-static void route_call(plugin_host *h, plugin_instance *inst, const plugin_route *r, const char *method,
-                       const char *path, char **params, const char *query, const char *body,
-                       size_t body_len, int *status, char **json_body)
+static void route_call(plugin_host *h, plugin_instance *inst, const plugin_route *r,
+                       const plugin_http_request *in, char **params, int *status, char **json_body)
 {
-	earshot_request q = { .host = h, .method = method, .path = path, .route = r, .body = body,
-	                      .body_len = body_len };
+	earshot_request q = { .head = { HANDLE_REQUEST, inst }, .host = h, .method = in->method,
+	                      .path = in->path, .route = r, .query_keys = in->query_keys,
+	                      .query_values = in->query_values, .n_query = in->n_query, .body = in->body,
+	                      .body_len = in->body_len };
 	size_t n_params = 0;
 	for (size_t i = 0; i < r->n_segs; i++)
 		n_params += r->segs[i][0] == '{';
 	q.params = xcalloc(n_params ? n_params : 1, sizeof *q.params);
 	for (size_t i = 0; i < n_params; i++)
 		q.params[i] = xstrdup(params[i]);
-	query_parse(&q, query);
-	hook_call *prev = hook_call_begin(&q.call, inst);
+	hook_call *prev = hook_call_begin(&q.call, inst, "on_route");
 	int rc = inst->desc.on_route(inst->state, &q);
 	if (q.replied && rc == EARSHOT_OK) {
 		*status = q.status;
@@ -1314,7 +1449,7 @@ static void route_call(plugin_host *h, plugin_instance *inst, const plugin_route
 	} else {
 		const char *why = q.call.error ? q.call.error
 		                  : rc == EARSHOT_OK ? "no reply was made" : "on_route failed (no message given)";
-		api_log(NULL, EARSHOT_LOG_ERROR, "%s %s: %s", method, path, why);
+		plugin_log(inst, EARSHOT_LOG_ERROR, "on_route: %s %s: %s", in->method, in->path, why);
 		char *msg = xasprintf("plugin %s: %s", inst->name, why);
 		if (q.replied) {
 			/* A reply followed by a failure: the reply stands. */
@@ -1331,13 +1466,12 @@ static void route_call(plugin_host *h, plugin_instance *inst, const plugin_route
 	request_clear(&q, n_params);
 }
 
-int plugin_host_route(plugin_host *h, const char *method, const char *path, const char *query,
-                      const char *body, size_t body_len, int *status, char **json_body)
+int plugin_api_route(plugin_host *h, const plugin_http_request *in, int *status, char **json_body)
 {
-	if (!h || !method || !path)
+	if (!h || !in || !in->method || !in->path)
 		return 0;
 	char **segs = NULL;
-	size_t n = path_split(path, &segs);
+	size_t n = path_split(in->path, &segs);
 	if (n == (size_t)-1)
 		return 0;
 	const char **params = xcalloc(n + 1, sizeof *params);
@@ -1347,12 +1481,11 @@ int plugin_host_route(plugin_host *h, const char *method, const char *path, cons
 		plugin_instance *inst = h->inst[i];
 		for (size_t j = 0; inst->desc.on_route && j < inst->n_routes && !matched; j++) {
 			const plugin_route *r = &inst->routes[j];
-			if (strcmp(r->method, method) != 0 || !route_match(r, segs, n, params))
+			if (strcmp(r->method, in->method) != 0 || !route_match(r, segs, n, params))
 				continue;
 			matched = 1;
 			if (!route_form_refused(h, inst, r, (char **)params, status, json_body))
-				route_call(h, inst, r, method, path, (char **)params, query, body, body_len, status,
-				           json_body);
+				route_call(h, inst, r, in, (char **)params, status, json_body);
 		}
 	}
 	pthread_mutex_unlock(&h->route_lock);

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "plugin_internal.h"
+#include "plugin_marker.h"
 #include "store.h"
 #include "util.h"
 
@@ -123,7 +125,7 @@ static plugin_instance *instance_new(plugin_host *h, const plugin_spec *spec)
 	inst->config = spec->config ? json_incref(spec->config) : json_object();
 	pthread_mutex_init(&inst->lock, NULL);
 	inst->root = xcalloc(1, sizeof *inst->root);
-	inst->root->inst = inst;
+	inst->root->head = (handle_head){ HANDLE_CONF, inst };
 	inst->root->node = inst->config;
 	inst->nodes = inst->root;
 	return inst;
@@ -135,7 +137,7 @@ static void instance_free(plugin_instance *inst)
 	if (!inst)
 		return;
 	if (inst->ready && inst->desc.fini) {
-		hook_call call, *prev = hook_call_begin(&call, inst);
+		hook_call call, *prev = hook_call_begin(&call, inst, "fini");
 		inst->desc.fini(inst->state);
 		hook_call_end(&call, prev);
 	}
@@ -157,16 +159,89 @@ static void instance_free(plugin_instance *inst)
 	free(inst);
 }
 
+/* Copies the file at path into a new anonymous in-memory file (memfd) and returns its descriptor, or
+ * -1 (errno set). Loading from such a private copy makes every load see the file as it is now: the
+ * dynamic loader hands back an already loaded library for the same file, so a plugin rebuilt at the
+ * same path would otherwise keep its old code across a reload. */
+static int private_copy(const char *path, const char *name)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	char label[96];
+	snprintf(label, sizeof label, "earshot-plugin-%s", name);
+	int out = memfd_create(label, MFD_CLOEXEC);
+	if (out < 0) {
+		int e = errno;
+		close(in);
+		errno = e;
+		return -1;
+	}
+	char buf[65536];
+	ssize_t got;
+	while ((got = read(in, buf, sizeof buf)) > 0) {
+		for (ssize_t off = 0; off < got;) {
+			ssize_t put = write(out, buf + off, (size_t)(got - off));
+			if (put < 0) {
+				int e = errno;
+				close(in);
+				close(out);
+				errno = e;
+				return -1;
+			}
+			off += put;
+		}
+	}
+	int e = errno;
+	close(in);
+	if (got < 0) {
+		close(out);
+		errno = e;
+		return -1;
+	}
+	return out;
+}
+
+/* dlopen of a private copy of inst->path (see private_copy), or of the path itself where the copy
+ * cannot be made or opened (no memfd, no /proc). Returns the handle or NULL (dlerror says why). */
+static void *open_library(const plugin_instance *inst)
+{
+	int fd = private_copy(inst->path, inst->name);
+	char file[64];
+	/* The loader knows libraries by the name they were opened with: a descriptor number a loaded
+	 * copy had before must not be reused, or the loader hands back that copy. */
+	for (int tries = 0; fd >= 0 && tries < 64; tries++) {
+		snprintf(file, sizeof file, "/proc/self/fd/%d", fd);
+		void *loaded = dlopen(file, RTLD_NOW | RTLD_NOLOAD);
+		if (!loaded)
+			break;
+		dlclose(loaded);
+		int next = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+		close(fd);
+		fd = next;
+	}
+	if (fd >= 0) {
+		dlerror();
+		void *dl = access(file, R_OK) == 0 ? dlopen(file, RTLD_NOW | RTLD_LOCAL) : NULL;
+		close(fd);
+		if (dl)
+			return dl;
+	}
+	/* A name without '/' would be searched for in the library path: always name the file. */
+	char *named = strchr(inst->path, '/') ? xstrdup(inst->path) : xasprintf("./%s", inst->path);
+	dlerror();
+	void *dl = dlopen(named, RTLD_NOW | RTLD_LOCAL);
+	free(named);
+	return dl;
+}
+
 /* Opens the library of inst and checks its descriptor. Returns 0, or -1 with a diag. */
 static int instance_open(plugin_instance *inst, diag_list *diags)
 {
 	if (check_file(inst->path, diags) != 0)
 		return -1;
-	/* A name without '/' would be searched for in the library path: always name the file. */
-	char *file = strchr(inst->path, '/') ? xstrdup(inst->path) : xasprintf("./%s", inst->path);
-	dlerror();
-	inst->dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
-	free(file);
+	plugin_file_ident(inst->path, inst->ident);
+	inst->dl = open_library(inst);
 	if (!inst->dl) {
 		const char *why = dlerror();
 		diag_add(diags, inst->path, 0, 0, "unable to open shared library: %s", why ? why : "unknown error");
@@ -196,7 +271,7 @@ static int instance_init(plugin_instance *inst, diag_list *diags)
 	int rc = 0;
 	char *msg = NULL;
 	if (inst->desc.init) {
-		hook_call call, *prev = hook_call_begin(&call, inst);
+		hook_call call, *prev = hook_call_begin(&call, inst, "init");
 		rc = inst->desc.init(plugin_api_table(), inst->root, &state);
 		if (rc != EARSHOT_OK && call.error)
 			msg = xstrdup(call.error);
@@ -233,8 +308,8 @@ static int check_route_clash(plugin_host *h, plugin_instance *inst, diag_list *d
 	return 0;
 }
 
-int plugin_host_load(const earshot_config *cfg, const char *db_path, plugin_host **out,
-                     diag_list *diags)
+int plugin_host_load(const earshot_config *cfg, const char *db_path, form_registry *forms,
+                     plugin_host **out, diag_list *diags)
 {
 	plugin_host *h = xcalloc(1, sizeof *h);
 	atomic_init(&h->refs, 1);
@@ -245,9 +320,15 @@ int plugin_host_load(const earshot_config *cfg, const char *db_path, plugin_host
 	for (size_t i = 0; i < cfg->n_destinations; i++)
 		h->destinations[h->n_destinations++] = xstrdup(cfg->destinations[i].name);
 	h->config_dir = xstrdup(cfg->dir ? cfg->dir : ".");
+	h->forms = forms ? form_registry_ref(forms) : NULL;
 	int failed = 0;
 	for (size_t i = 0; i < cfg->n_plugins; i++) {
 		const plugin_spec *spec = &cfg->plugins[i];
+		if (spec->disabled) {
+			h->disabled = xrealloc(h->disabled, (h->n_disabled + 1) * sizeof *h->disabled);
+			h->disabled[h->n_disabled++] = xstrdup(spec->disabled_why ? spec->disabled_why : spec->name);
+			continue;
+		}
 		bool dup = false;
 		for (size_t j = 0; j < i; j++)
 			dup = dup || strcmp(cfg->plugins[j].name, spec->name) == 0;
@@ -290,6 +371,9 @@ void plugin_host_free(plugin_host *h)
 	for (size_t i = 0; i < h->n_destinations; i++)
 		free(h->destinations[i]);
 	free(h->destinations);
+	for (size_t i = 0; i < h->n_disabled; i++)
+		free(h->disabled[i]);
+	free(h->disabled);
 	free(h->config_dir);
 	if (h->ro)
 		store_close(h->ro);
@@ -310,6 +394,11 @@ const char *plugin_host_name(const plugin_host *h, size_t i)
 	return h && i < h->n ? h->inst[i]->name : NULL;
 }
 
+const char *plugin_host_disabled(const plugin_host *h, size_t i)
+{
+	return h && i < h->n_disabled ? h->disabled[i] : NULL;
+}
+
 void plugin_host_set_logger(plugin_host *h, plugin_log_fn fn, void *arg)
 {
 	h->log_fn = fn;
@@ -324,6 +413,8 @@ void plugin_host_set_outbox(plugin_host *h, plugin_enqueue_fn fn, void *arg)
 
 void plugin_host_set_forms(plugin_host *h, form_registry *reg)
 {
+	if (h->forms == reg)
+		return;
 	pthread_mutex_lock(&h->route_lock);
 	form_registry *old = h->forms;
 	h->forms = reg ? form_registry_ref(reg) : NULL;
@@ -332,12 +423,14 @@ void plugin_host_set_forms(plugin_host *h, form_registry *reg)
 		form_registry_unref(old);
 }
 
-bool plugin_instance_sees_form(const plugin_instance *inst, const char *form_id)
+int plugin_host_on_response(void *ctx, store *st, writer_job *job, char **err)
 {
-	for (size_t i = 0; i < inst->n_forms; i++)
-		if (glob_match(inst->forms[i], form_id))
-			return true;
-	return false;
+	return plugin_api_on_response(ctx, st, job, err);
+}
+
+int plugin_host_route(plugin_host *h, const plugin_http_request *in, int *status, char **json_body)
+{
+	return plugin_api_route(h, in, status, json_body);
 }
 
 bool plugin_host_offers_for_form(const plugin_host *h, const char *form_id)
@@ -399,13 +492,12 @@ int plugin_slot_on_response(void *ctx, store *st, writer_job *job, char **err)
 	return rc;
 }
 
-int plugin_slot_route(plugin_slot *s, const char *method, const char *path, const char *query,
-                      const char *body, size_t body_len, int *status, char **json_body)
+int plugin_slot_route(plugin_slot *s, const plugin_http_request *in, int *status, char **json_body)
 {
 	plugin_host *h = plugin_slot_acquire(s);
 	if (!h)
 		return 0;
-	int rc = plugin_host_route(h, method, path, query, body, body_len, status, json_body);
+	int rc = plugin_host_route(h, in, status, json_body);
 	plugin_host_free(h);
 	return rc;
 }

@@ -26,18 +26,20 @@ typedef void (*plugin_log_fn)(void *arg, int level, const char *plugin, const ch
 /* The outbox's part of enqueue_delivery: queues a delivery of job's answer to destination inside
  * the current transaction on st. extra_json is NULL or a JSON object text. Returns 0, or -1 with
  * *err (caller frees). */
-typedef int (*plugin_enqueue_fn)(void *arg, store *st, const writer_job *job, const char *plugin,
+typedef int (*plugin_enqueue_fn)(void *arg, store *st, writer_job *job, const char *plugin,
                                  const char *destination, const char *type, const char *extra_json,
                                  char **err);
 
 /* Loads every plugin of cfg, in order: file checks, dlopen(RTLD_NOW|RTLD_LOCAL), ABI checks, init
  * with its config. db_path is the database route handlers read (through a read-only connection
- * opened on first use); NULL for `earshot check` (report queries then fail). Every problem is added
+ * opened on first use); NULL for `earshot check` (report queries then fail). forms (may be NULL;
+ * the host takes a reference) are the forms plugins see through form_count and friends, from init
+ * on, and that {form} routes check. Every problem is added
  * to diags ("PATH: reason", or "WHERE: plugin NAME: message" for a refused config). Returns 0 and
  * *out (caller frees with plugin_host_free; a host with no plugins when cfg lists none), or -1 when
  * there was any problem (nothing stays loaded). */
-int plugin_host_load(const earshot_config *cfg, const char *db_path, plugin_host **out,
-                     diag_list *diags);
+int plugin_host_load(const earshot_config *cfg, const char *db_path, form_registry *forms,
+                     plugin_host **out, diag_list *diags);
 /* Drops the caller's reference; the last one calls every plugin's fini (in reverse order), closes
  * the libraries and frees the host. NULL is allowed. */
 void plugin_host_free(plugin_host *h);
@@ -47,6 +49,9 @@ plugin_host *plugin_host_ref(plugin_host *h);
 /* Number of loaded plugins, and the instance name of plugin i (config `name:`; owned by the host). */
 size_t plugin_host_count(const plugin_host *h);
 const char *plugin_host_name(const plugin_host *h, size_t i);
+/* Why plugin number i of those the crash policy disabled (plugin_spec.disabled, skipped by
+ * plugin_host_load) is not loaded, or NULL past the last (owned by the host). */
+const char *plugin_host_disabled(const plugin_host *h, size_t i);
 
 /* Sets where plugins' log lines go (default: "earshot: plugin NAME: message" lines on stderr). */
 void plugin_host_set_logger(plugin_host *h, plugin_log_fn fn, void *arg);
@@ -68,12 +73,23 @@ bool plugin_host_offers_for_form(const plugin_host *h, const char *form_id);
  * plugin failed (*err "plugin NAME: message", caller frees). Thread: the writer. */
 int plugin_host_on_response(void *ctx, store *st, writer_job *job, char **err);
 
-/* Serves an admin request when a plugin registered a route matching method and path (query: the raw
- * query string without '?', may be NULL; body may be NULL). Returns 1 with *status and *json_body
- * (a malloc'd JSON text, caller frees) when one matched, 0 when none did (outputs untouched).
- * h may be NULL (no plugins). Thread: the event loop. */
-int plugin_host_route(plugin_host *h, const char *method, const char *path, const char *query,
-                      const char *body, size_t body_len, int *status, char **json_body);
+/* An admin request as the server parsed it. The path and the query were decoded once, by the
+ * server's router; the plugin host splits the path at '/' and decodes nothing again. Everything is
+ * borrowed for the duration of the call. */
+typedef struct plugin_http_request {
+	const char *method;              /* "GET", … */
+	const char *path;                /* decoded, without the query */
+	const char *const *query_keys;   /* decoded; n_query of each, in request order */
+	const char *const *query_values;
+	size_t n_query;
+	const char *body;                /* may be NULL */
+	size_t body_len;
+} plugin_http_request;
+
+/* Serves an admin request when a plugin registered a route matching in->method and in->path.
+ * Returns 1 with *status and *json_body (a malloc'd JSON text, caller frees) when one matched, 0
+ * when none did (outputs untouched). h may be NULL (no plugins). Thread: the event loop. */
+int plugin_host_route(plugin_host *h, const plugin_http_request *in, int *status, char **json_body);
 
 /* The descriptor checks of the loader, on a descriptor found at symbol address sym, as a server
  * speaking ABI host_major.host_minor would make them. Copies min(our size, sym's struct_size) bytes
@@ -96,7 +112,6 @@ plugin_host *plugin_slot_acquire(plugin_slot *s);
  * service. */
 int plugin_slot_on_response(void *ctx, store *st, writer_job *job, char **err);
 /* plugin_host_route on the host in service. */
-int plugin_slot_route(plugin_slot *s, const char *method, const char *path, const char *query,
-                      const char *body, size_t body_len, int *status, char **json_body);
+int plugin_slot_route(plugin_slot *s, const plugin_http_request *in, int *status, char **json_body);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "build-config.h"
 #include "config.h"
+#include "plugin_glue.h"
 #include "plugin_host.h"
 #include "reply.h"
 #include "routes.h"
@@ -168,13 +169,15 @@ static json_t *plugin_warnings(server *srv)
 
 static void handle_healthz(request *r)
 {
-	char *err = NULL;
-	bool ok = writer_healthy(r->srv->writer) && store_ping(r->srv->reader, &err) == 0;
+	char *err = plugin_glue_stall(r->srv);
+	bool ok = !err && writer_healthy(r->srv->writer) && store_ping(r->srv->reader, &err) == 0;
 	json_t *body = json_pack("{s:s, s:s}", "status", ok ? "ok" : "degraded", "version", PACKAGE_VERSION);
 	if (!ok)
 		json_object_set_new(body, "reason", json_string(err ? err : "the database cannot take writes"));
 	free(err);
 	json_t *warnings = ok ? plugin_warnings(r->srv) : NULL;
+	if (ok)
+		plugin_glue_disabled_warnings(r->srv, &warnings);
 	if (warnings)
 		json_object_set_new(body, "warnings", warnings);
 	reply_json(r->req, ok ? 200 : 503, body);

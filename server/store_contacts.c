@@ -11,6 +11,12 @@
 #include "store_internal.h"
 #include "util.h"
 
+/* The name stored in contact_keys.kind (static). */
+const char *contact_kind_name(contact_kind kind)
+{
+	return kind == CONTACT_PHONE ? "phone" : "email";
+}
+
 /* Looks an identity key up: 1 with *id, 0 when unknown, -1 with *err. */
 int store_contact_find(store *st, contact_kind kind, const char *key, int64_t *id, char **err)
 {

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "contacts.h"
+#include "log.h"
 #include "spam.h"
 #include "util.h"
 #include "writer.h"
@@ -32,6 +33,7 @@ struct writer {
 	bool stopping;
 
 	atomic_bool healthy;
+	atomic_int_fast64_t busy_since_ms;  /* when the batch being stored began; 0 while idle */
 	atomic_uint_fast64_t answers;
 	atomic_uint_fast64_t batches;
 };
@@ -66,6 +68,7 @@ void writer_job_free(writer_job *job)
 	json_decref(job->meta);
 	json_decref(job->score);
 	json_decref(job->tags);
+	json_decref(job->tag_set);
 	json_decref(job->offers);
 	json_decref(job->reject);
 	json_decref(job->body);
@@ -150,6 +153,9 @@ static int job_store(writer *w, writer_job *job)
 	}
 	if (w->has_hooks && w->hooks.on_response) {
 		int rc = w->hooks.on_response(w->hooks.ctx, w->st, job, &err);
+		if (rc < 0)
+			log_line("answer to form %s not stored (503): %s", job->form->id,
+			         err ? err : "a plugin failed (no message given)");
 		free(err);
 		err = NULL;
 		if (rc != 0)
@@ -161,6 +167,7 @@ static int job_store(writer *w, writer_job *job)
 	snprintf(r.form, sizeof r.form, "%s", job->form->id);
 	if (store_response_insert(w->st, &r, job->client, &err) != 0 ||
 	    contacts_link_answer(w->st, job, &err) != 0) {
+		log_line("answer to form %s not stored (503): %s", job->form->id, err ? err : "unknown error");
 		free(err);
 		return -1;
 	}
@@ -223,6 +230,31 @@ static void job_process(writer *w, writer_job *job)
 	}
 }
 
+/* Logs a failed COMMIT once: how many answers it loses, the database's message, and the plugins whose
+ * on_response wrote into the transaction (a plugin's writes are one thing that can make it fail). */
+static void log_commit_failure(const writer_job *batch, const char *err)
+{
+	size_t n = 0;
+	char plugins[512] = "";
+	for (const writer_job *job = batch; job; job = job->next) {
+		n += job->status == 201;
+		const char *p = job->plugins_run;
+		while (*p) {
+			size_t len = strcspn(p, ",");
+			char name[128];
+			snprintf(name, sizeof name, "plugin %.*s (on_response)", (int)len, p);
+			if (!strstr(plugins, name) && strlen(plugins) + strlen(name) + 3 < sizeof plugins) {
+				if (plugins[0])
+					strcat(plugins, ", ");
+				strcat(plugins, name);
+			}
+			p += len + (p[len] == ',');
+		}
+	}
+	log_line("COMMIT failed: %zu answer(s) of the batch not stored (503): %s; ran in this transaction: %s",
+	         n, err ? err : "unknown error", plugins[0] ? plugins : "no plugin");
+}
+
 /* Stores a batch (a linked list of jobs) in one transaction and sets every job's final outcome. */
 static void batch_process(writer *w, writer_job *batch)
 {
@@ -237,6 +269,7 @@ static void batch_process(writer *w, writer_job *batch)
 	for (writer_job *job = batch; job; job = job->next)
 		job_process(w, job);
 	if (store_commit(w->st, &err) != 0) {
+		log_commit_failure(batch, err);
 		free(err);
 		store_rollback(w->st);
 		atomic_store(&w->healthy, false);
@@ -334,7 +367,9 @@ static void *writer_main(void *arg)
 		}
 		if (!batch)
 			break;
+		atomic_store(&w->busy_since_ms, now_ms());
 		batch_process(w, batch);
+		atomic_store(&w->busy_since_ms, 0);
 		batch_complete(w, batch);
 	}
 	return NULL;
@@ -462,4 +497,11 @@ void writer_stats(const writer *w, uint64_t *answers, uint64_t *batches)
 		*answers = atomic_load(&mw->answers);
 	if (batches)
 		*batches = atomic_load(&mw->batches);
+}
+
+/* How long the batch being stored has been running, in ms; 0 while the writer is idle. */
+int64_t writer_busy_ms(const writer *w)
+{
+	int64_t since = atomic_load(&((writer *)w)->busy_since_ms);
+	return since ? now_ms() - since : 0;
 }

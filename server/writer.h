@@ -38,6 +38,10 @@ struct writer_job {
 	json_t *tags;                /* array: plugins' tags */
 	json_t *offers;              /* array of {"text","code"}: plugins' offers */
 	json_t *reject;              /* object field -> message when a plugin refused the answer */
+	char plugins_run[128];       /* "nps,incentive": plugins whose on_response ran (for the log) */
+	json_t *tag_set;             /* object tag -> true: the tags already in `tags`, found in O(1) */
+	unsigned n_deliveries;       /* deliveries enqueued for this answer, and their document bytes */
+	size_t delivery_bytes;       /* (the outbox's per-answer caps) */
 
 	/* The outcome, valid in done(). */
 	int status;                  /* 201, 422 (refused by a plugin), or 503 (not stored) */
@@ -67,6 +71,10 @@ void writer_submit(writer *w, writer_job *job);
 /* Stores what is queued, stops the thread, runs the remaining done() callbacks on the calling
  * thread, checkpoints the WAL and closes the connection. */
 void writer_stop(writer *w);
+/* How long the batch being stored has been running (ms; 0 while idle): a batch running longer than
+ * WRITER_STALL_MS means the writer is stalled (a plugin hook that blocks, a lock held elsewhere). */
+int64_t writer_busy_ms(const writer *w);
+#define WRITER_STALL_MS 3000
 /* False after a commit failed (disk full, I/O error) until one succeeds again. */
 bool writer_healthy(const writer *w);
 /* Number of answers committed since start, and of batches (commits): for logs and benchmarks. */

@@ -8,20 +8,53 @@
  * ABI rules
  *   - EARSHOT_PLUGIN_ABI_MAJOR changes only for changes that break loading; the server refuses a
  *     plugin built for another major.
- *   - EARSHOT_PLUGIN_ABI_MINOR changes for additions; structs only grow at their end, hooks and host
- *     functions keep their meaning. A plugin built for an older minor keeps loading; one that
- *     requires a newer minor than the server speaks is refused. A plugin may require less than the
- *     header it is built with (define EARSHOT_PLUGIN_REQUIRES_MINOR before including this header)
- *     and probe for the newer host functions with EARSHOT_HOST_HAS() before calling them.
+ *   - Once a version is released it is frozen: any addition after its release bumps
+ *     EARSHOT_PLUGIN_ABI_MINOR and gets a dated line below. Structs only grow at their end; hooks
+ *     and host functions keep their meaning and their binary signature.
+ *   - A plugin built for an older minor keeps loading; one that requires a newer minor than the
+ *     server speaks is refused. Every function of the minor a plugin requires is always present.
+ *     A plugin may require less than the header it is built with (define
+ *     EARSHOT_PLUGIN_REQUIRES_MINOR before including this header) and probe for the functions of
+ *     later minors with EARSHOT_HOST_HAS() before calling them.
  *   - Enumeration values below are part of the ABI and are never renumbered.
  *
- * ABI changelog (newest first; add a dated line for every change)
- *   2026-12-02  1.0  (before release, no version change) declare_offers appended to the host table.
- *   2026-11-25  1.0  (before release, no version change) config_dir appended to the host table.
- *   2026-11-25  1.0  (before release, no version change) has_destination appended to the host table.
+ * ABI changelog (newest first; one dated line for every change)
+ *   2026-12-02  1.1  Added request_kv_get (on_route reads the key-value store), form_count,
+ *                    form_id, form_question_count, form_question_id, form_question_type (a form's
+ *                    questions from any hook), config_check_keys (unknown keys in a plugin's own
+ *                    config) and declare_offers (a plugin that makes offers says so; its forms
+ *                    then need a timing token on JSON submits). The handle argument of log,
+ *                    set_error, last_error, has_destination and config_dir is now honoured (1.0 servers used the hook call in progress on
+ *                    the calling thread, which is the same handle for every correct 1.0 plugin).
+ *                    log's level is declared as enum earshot_log_level (same binary signature).
+ *                    The key-value key "health" and the one-open-query rule, documented before,
+ *                    are now stated here. No 1.0 function changed its binary signature.
  *   2026-11-25  1.0  First release: descriptor (size, major, minor, name, version, init, on_response,
  *                    on_route, fini), host table with config, log, response, kv, delivery, route,
- *                    JSON builder and report query functions.
+ *                    JSON builder, report query functions, parse_time, has_destination and
+ *                    config_dir. tests/plugins/abi-v1/ holds this header as released.
+ *
+ * Which host functions each hook may call (others fail with EARSHOT_ERROR, or return NULL/0)
+ *   any hook     log, set_error, last_error, has_destination, config_dir, parse_time, the JSON
+ *                builder (new_*, object_set, array_append, json_free), form_count, form_id,
+ *                form_question_count, form_question_id, form_question_type, and the config_*
+ *                getters on config handles (valid until fini)
+ *   init         add_route, config_check_keys, declare_offers
+ *   on_response  response_*, question_*, answered_*, answer_*, meta_string, set_score, add_tag,
+ *                add_offer, reject, kv_get, kv_put, kv_incr, enqueue_delivery
+ *   on_route     request_method, request_path, path_param, query_param, request_body, reply,
+ *                reply_text, reply_error, query_* (one query open at a time), request_kv_get
+ *                (read only: writes happen only inside an answer's transaction)
+ *   fini         log
+ * The response and request functions take the handle of their hook, so the compiler holds a plugin
+ * to this table; add_route outside init is refused at run time.
+ *
+ * Contracts the server keeps with every plugin
+ *   - Key-value key "health": a one-line text a plugin stores under its own key "health" (from
+ *     on_response) is listed in GET /healthz as a "warnings" entry naming the plugin; the status
+ *     stays "ok". Store an empty value to clear it.
+ *   - One report query may be open per on_route call; query_open fails while another is open, and
+ *     the host closes any query still open when on_route returns.
  */
 #ifndef EARSHOT_PLUGIN_H
 #define EARSHOT_PLUGIN_H
@@ -36,7 +69,7 @@ extern "C" {
 /** Plugin ABI major version: bumped only for changes that are not load-compatible. */
 #define EARSHOT_PLUGIN_ABI_MAJOR 1
 /** Plugin ABI minor version: bumped for additions at the end of the structs. */
-#define EARSHOT_PLUGIN_ABI_MINOR 0
+#define EARSHOT_PLUGIN_ABI_MINOR 1
 
 /* The ABI minor version a plugin requires of the server: by default the header's. Define it lower
  * before including this header to load on older servers too (then check EARSHOT_HOST_HAS). */
@@ -176,8 +209,9 @@ struct earshot_plugin {
 	}
 
 /**
- * True when the running server's table has the member `fn`, a function added in a later minor than
- * the plugin requires. Functions of the minor it requires are always present.
+ * True when the running server's table has the member `fn`. Needed only for a function added in a
+ * later minor than the plugin requires (EARSHOT_PLUGIN_REQUIRES_MINOR): the functions of the minor
+ * it requires are always present.
  */
 #define EARSHOT_HOST_HAS(host, fn)                                                        \
 	((host)->size >= offsetof(struct earshot_host, fn) + sizeof((host)->fn) && (host)->fn != NULL)
@@ -200,27 +234,35 @@ struct earshot_host {
 	/** The server's version string; owned by the host. */
 	const char *server_version;
 
-	/* ---- Log and errors (any handle) ------------------------------------------------------- */
+	/* ---- Log and errors (any hook) ---------------------------------------------------------
+	 * `handle` is a config, response or request handle the plugin received (each names the plugin
+	 * it was handed to). A hook call has one error message: the one set_error or the last failing
+	 * host function left. The message lives in the host's record of that call, not in the handle,
+	 * which is why the handle is const. */
 
 	/**
-	 * Writes one line to the server log, prefixed with the plugin's name.
-	 * @param handle the config, response or request handle of the current hook (borrowed), or NULL.
+	 * Writes one line to the server log, prefixed with the name of the plugin the handle belongs to.
+	 * @param handle a handle of this plugin (borrowed), or NULL for the hook call in progress.
+	 * @param level  how serious the line is.
 	 * @param fmt    printf format (borrowed).
 	 */
-	void (*log)(const void *handle, int level, const char *fmt, ...) EARSHOT_PRINTF(3, 4);
+	void (*log)(const void *handle, enum earshot_log_level level, const char *fmt, ...) EARSHOT_PRINTF(3, 4);
 
 	/**
-	 * Sets the message explaining why the current hook returns EARSHOT_ERROR (init: why the
-	 * config is refused). The last call wins; passing last_error(handle) as an argument is fine.
-	 * @param handle the config, response or request handle of the current hook (borrowed).
+	 * Sets the message of the hook call handle belongs to, explaining why the hook returns
+	 * EARSHOT_ERROR (init: why the config is refused). The server logs it once, naming the plugin
+	 * and the hook. The last call wins; passing last_error(handle) as an argument is fine.
+	 * @param handle the response or request handle of the current hook, or a config handle (the
+	 *               hook call in progress for this plugin on this thread) (borrowed).
 	 * @param fmt    printf format (borrowed).
 	 */
 	void (*set_error)(const void *handle, const char *fmt, ...) EARSHOT_PRINTF(2, 3);
 
 	/**
-	 * The message of the last host function that failed on this handle (or of set_error), or NULL.
-	 * @param handle a config, response or request handle (borrowed).
-	 * @return a string owned by the host, valid until the next call on the handle.
+	 * The message of the last host function that failed in the hook call handle belongs to (or of
+	 * set_error), or NULL.
+	 * @param handle a config, response or request handle (borrowed), as for set_error.
+	 * @return a string owned by the host, valid until the next failing call in that hook call.
 	 */
 	const char *(*last_error)(const void *handle);
 
@@ -324,7 +366,8 @@ struct earshot_host {
 	 */
 	int (*reject)(earshot_response *response, const char *question_id, const char *message);
 
-	/** Reads key from the plugin's private key-value store, inside the answer's transaction: returns
+	/** Reads key from the plugin's private key-value store, inside the answer's transaction (see
+	 *  request_kv_get for on_route; the key "health" is shown by GET /healthz): returns
 	 *  1 with *value and *len (owned by the host, valid during this call; NUL-terminated for
 	 *  convenience), 0 when absent, -1 on error. key: borrowed. */
 	int (*kv_get)(earshot_response *response, const char *key, const void **value, size_t *len);
@@ -390,9 +433,10 @@ struct earshot_host {
 	/**
 	 * Opens a read-only query over the stored responses of form with since_ms <= created < until_ms
 	 * (INT64_MIN / INT64_MAX for no bound), oldest first, read from one snapshot without blocking
-	 * answers being stored. The plugin must be enabled for form. Returns NULL on error (last_error
-	 * on the request says why). request: borrowed; form: borrowed; the query: owned by the plugin
-	 * until query_close.
+	 * answers being stored. The plugin must be enabled for form. One query may be open at a time:
+	 * close it before opening the next (the host closes one left open when on_route returns).
+	 * Returns NULL on error (last_error on the request says why). request: borrowed; form:
+	 * borrowed; the query: owned by the plugin until query_close.
 	 */
 	earshot_query *(*query_open)(earshot_request *request, const char *form, int64_t since_ms,
 	                             int64_t until_ms);
@@ -422,13 +466,13 @@ struct earshot_host {
 	 *  EARSHOT_OK or EARSHOT_ERROR. */
 	int (*parse_time)(const char *text, int64_t *ms);
 
-	/* ---- Destinations (any hook; appended within 1.0 before its release) --------------------- */
+	/* ---- Destinations and paths (any hook) --------------------------------------------------- */
 
 	/**
-	 * Whether earshot.yaml defines a destination called name, the target of enqueue_delivery — so
-	 * that init can refuse a config naming an unknown one at start. A plugin that must also load on
-	 * a server without it checks EARSHOT_HOST_HAS(host, has_destination) first.
-	 * @param handle the config, response or request handle of the current hook (borrowed).
+	 * Whether the earshot.yaml the plugin (named by handle) was loaded with defines a destination
+	 * called name, the target of enqueue_delivery — so that init can refuse a config naming an
+	 * unknown one at start.
+	 * @param handle a config, response or request handle of this plugin (borrowed).
 	 * @param name   the destination's name (borrowed).
 	 * @return 1 when it exists, 0 when not (or name is NULL).
 	 */
@@ -436,13 +480,50 @@ struct earshot_host {
 	/**
 	 * The directory of the configuration file the plugin was loaded from ("." for the embedded
 	 * default), against which a plugin resolves relative paths in its config, as the server does
-	 * for its own. Check EARSHOT_HOST_HAS(host, config_dir) to run on servers without it.
-	 * @param handle the config, response or request handle of the current hook (borrowed).
+	 * for its own.
+	 * @param handle a config, response or request handle of this plugin (borrowed).
 	 * @return the directory (owned by the host, valid while the plugin is loaded).
 	 */
 	const char *(*config_dir)(const void *handle);
 
-	/* ---- Offers (init; appended within 1.0 before its release) -------------------------------- */
+	/* ---- Added in 1.1 -------------------------------------------------------------------------
+	 * A plugin requiring 1.1 calls these directly; one requiring 1.0 checks EARSHOT_HOST_HAS first. */
+
+	/**
+	 * Reads key from the plugin's key-value store from on_route (read only), as committed by the
+	 * answers stored so far. Same results as kv_get: 1 with *value and *len (owned by the host,
+	 * valid until on_route returns; NUL-terminated for convenience), 0 when absent, -1 on error
+	 * (last_error says why). key: borrowed.
+	 */
+	int (*request_kv_get)(earshot_request *request, const char *key, const void **value, size_t *len);
+
+	/**
+	 * Number of forms in service the plugin (named by handle) is enabled for (its `forms:` globs),
+	 * and the id of form number index of them (sorted by id), or NULL. In init these are the forms
+	 * loaded with the configuration being checked, so a plugin can refuse a config naming a question
+	 * that none of its forms has. handle: a config, response or request handle (borrowed); the id is
+	 * owned by the host and valid until the hook returns.
+	 */
+	size_t (*form_count)(const void *handle);
+	const char *(*form_id)(const void *handle, size_t index);
+	/** Number of questions of form (0 when the plugin does not see such a form). handle, form:
+	 *  borrowed. */
+	size_t (*form_question_count)(const void *handle, const char *form);
+	/** Id of question index of form, in form order, or NULL. handle, form: borrowed; the id is owned
+	 *  by the host and valid until the hook returns. */
+	const char *(*form_question_id)(const void *handle, const char *form, size_t index);
+	/** Type of question id of form as written in the form file ("nps", "email", …), or NULL. handle,
+	 *  form, id: borrowed; the type is a static string of the host. */
+	const char *(*form_question_type)(const void *handle, const char *form, const char *id);
+
+	/**
+	 * Checks that the mapping at path (NULL or "" for the node itself) has no key outside known, a
+	 * NULL-terminated list, so that a typo in the plugin's config is refused instead of ignored.
+	 * @return EARSHOT_OK (also when path is absent), or EARSHOT_ERROR with last_error set to
+	 *         `unknown setting "qestion" in rules.0 (known: question, lte, gte)`, ready for
+	 *         set_error; also when the value at path is not a mapping.
+	 */
+	int (*config_check_keys)(const earshot_conf *config, const char *path, const char *const *known);
 
 	/**
 	 * Declares, from init, that this plugin attaches offers (add_offer) to answers of the forms it
@@ -450,7 +531,7 @@ struct earshot_host {
 	 * valid timing token (GET /f/{form}/token) is answered 201 but nothing is stored and no offer is
 	 * made, and the widget fetches a token before it shows such a form. A plugin that calls
 	 * add_offer without declaring it still works, but bots can then collect its offers.
-	 * Check EARSHOT_HOST_HAS(host, declare_offers) to run on servers without it.
+	 * A plugin requiring 1.0 checks EARSHOT_HOST_HAS(host, declare_offers) first.
 	 * @param config the handle init received (borrowed).
 	 * @return EARSHOT_OK, or EARSHOT_ERROR when called outside init.
 	 */

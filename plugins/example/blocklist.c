@@ -13,6 +13,8 @@
  *           domains: [mailinator.com, example.net]
  *           message: Please use an address you read.      # optional
  *           question: email                                # optional; default: every email question
+ *
+ * It needs plugin ABI 1.1 (config_check_keys, form_count, form_id, form_question_type).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +30,27 @@ struct blocklist {
 	const char *question;            /* the host's (config), or NULL for every email question */
 };
 
+/* The settings this plugin knows: anything else is a typo, refused at start. */
+static const char *const known_settings[] = { "domains", "message", "question", NULL };
+
+/* True when question is an email question of at least one form the plugin is enabled for. */
+static int question_is_email(const struct earshot_host *host, const earshot_conf *config, const char *question)
+{
+	for (size_t i = 0; i < host->form_count(config); i++) {
+		const char *type = host->form_question_type(config, host->form_id(config, i), question);
+		if (type && strcmp(type, "email") == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Reads and checks the config; refuses it with a message the owner can act on. */
 static int blocklist_init(const struct earshot_host *host, const earshot_conf *config, void **state)
 {
+	if (host->config_check_keys(config, NULL, known_settings) != EARSHOT_OK) {
+		host->set_error(config, "%s", host->last_error(config));
+		return EARSHOT_ERROR;
+	}
 	if (host->config_type(config, "domains") != EARSHOT_TYPE_LIST) {
 		host->set_error(config, "\"domains\" must be a list of domain names");
 		return EARSHOT_ERROR;
@@ -63,6 +83,14 @@ static int blocklist_init(const struct earshot_host *host, const earshot_conf *c
 		free(b);
 		return EARSHOT_ERROR;
 	}
+	if (b->question && host->form_count(config) > 0 && !question_is_email(host, config, b->question)) {
+		host->set_error(config, "\"question\": none of this plugin's forms has an email question \"%s\"",
+		                b->question);
+		free(b->domains);
+		free(b);
+		return EARSHOT_ERROR;
+	}
+	host->log(config, EARSHOT_LOG_INFO, "blocking %zu domain(s)", b->n_domains);
 	*state = b;
 	return EARSHOT_OK;
 }

@@ -6,6 +6,8 @@ import io
 import os
 import shutil
 import signal
+import subprocess
+import threading
 import sys
 import time
 
@@ -103,6 +105,222 @@ def t_sighup_keeps_plugin_when_new_one_is_broken():
         s.cleanup()
 
 
+SRCDIR = os.environ.get("EARSHOT_SRCDIR", ".")
+VARIANT_C = r"""
+#include <earshot/plugin.h>
+static int variant_response(void *state, earshot_response *r)
+{
+	const struct earshot_host *h = state;
+	return h->add_tag(r, "variant:" VARIANT);
+}
+static int variant_init(const struct earshot_host *host, const earshot_conf *config, void **state)
+{
+	*state = (void *)host;
+	return EARSHOT_OK;
+}
+EARSHOT_PLUGIN_REGISTER(.name = "variant", .init = variant_init, .on_response = variant_response);
+"""
+
+
+def build_variant(dir, out, variant):
+    """Builds the small test plugin tagging answers "variant:VARIANT" into out, replacing the file."""
+    src = os.path.join(dir, "variant.c")
+    with open(src, "w") as f:
+        f.write(VARIANT_C)
+    tmp = out + ".new"
+    cc = os.environ.get("CC", "cc")
+    subprocess.run([cc, "-shared", "-fPIC", "-I", os.path.join(SRCDIR, "include"), f'-DVARIANT="{variant}"',
+                    src, "-o", tmp], check=True)
+    os.chmod(tmp, 0o755)
+    os.replace(tmp, out)
+
+
+def t_sighup_loads_rebuilt_plugin():
+    s = Server(forms={"nps": NPS_FORM}, extra_config="plugins:\n  - name: variant\n    path: variant.so\n")
+    try:
+        so = os.path.join(s.dir, "variant.so")
+        build_variant(s.dir, so, "A")
+        s.start()
+        st, h, body = s.submit("nps", {"score": 5})
+        expect_eq(st, 201, "stored")
+        st, h, listing = s.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        expect_eq(listing["responses"][0]["tags"], ["variant:A"], "first build's code")
+        # Rebuilt at the same path: the loader alone would hand back the copy it already has.
+        build_variant(s.dir, so, "B")
+        s.proc.send_signal(signal.SIGHUP)
+        for _ in range(50):
+            if "reloaded" in s.read_log():
+                break
+            time.sleep(0.1)
+        expect_eq(s.submit("nps", {"score": 6})[0], 201, "stored after reload")
+        st, h, listing = s.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        tags = sorted(t for r in listing["responses"] for t in r["tags"])
+        expect_eq(tags, ["variant:A", "variant:B"], f"the rebuilt plugin's code runs: {s.read_log()}")
+    finally:
+        s.cleanup()
+
+
+def t_double_encoded_form_is_not_decoded_twice():
+    s = nps_server()
+    try:
+        s.start()
+        expect_eq(s.submit("nps", {"score": 9})[0], 201, "stored")
+        st, h, rep = s.request("GET", "/api/v1/forms/nps/nps", admin=True)
+        expect_eq(st, 200, "the report of form nps")
+        st, h, rep = s.request("GET", "/api/v1/forms/np%2573/nps", admin=True)
+        expect_eq(st, 404, f"np%2573 is form \"np%73\", never \"nps\": {rep}")
+        st, h, rep = s.request("GET", "/api/v1/forms/nps/nps?interval=we%2565k", admin=True)
+        expect_eq(st, 400, "a query value is decoded once too")
+    finally:
+        s.cleanup()
+
+
+def behave_server(config, name="brittle", forms=None, extra=""):
+    """A server with the behave test fixture (tests/plugins/behave.c) loaded with config (YAML flow)."""
+    s = Server(forms=forms or {"nps": NPS_FORM},
+               extra_config=f"plugins:\n  - name: {name}\n    path: behave.so\n    config: {config}\n{extra}")
+    shutil.copyfile(os.path.join(BUILDDIR, "tests", "plugins", "behave.so"), os.path.join(s.dir, "behave.so"))
+    os.chmod(os.path.join(s.dir, "behave.so"), 0o755)
+    return s
+
+
+def t_plugin_error_logged_with_its_name():
+    s = behave_server("{fail: true}")
+    try:
+        s.start()
+        st, h, body = s.submit("nps", {"score": 5})
+        expect_eq(st, 503, "not stored")
+        log = s.read_log()
+        expect("plugin brittle: on_response: asked to fail" in log, f"the plugin's message in the log: {log}")
+        expect_eq(log.count("asked to fail"), 1, "logged once")
+    finally:
+        s.cleanup()
+
+
+FILE_DEST = "destinations:\n  log:\n    type: file\n    path: deliveries.ndjson\n"
+
+
+def t_per_answer_caps():
+    # 100,000 add_tag calls: the 257th is refused with a clear message, promptly (tags are found in a
+    # set, not by scanning), and the visitor gets 503.
+    s = behave_server("{tags: 100000}")
+    try:
+        s.start()
+        st, h, body = s.submit("nps", {"score": 5})
+        expect_eq(st, 503, "not stored")
+        expect("add_tag: this answer already has 256 tags, the most one answer may carry" in s.read_log(),
+               f"the cap named to the plugin: {s.read_log()}")
+    finally:
+        s.cleanup()
+    s = behave_server("{tags: 256}")
+    try:
+        s.start()
+        st, h, body = s.submit("nps", {"score": 5})
+        expect_eq(st, 201, "256 tags are fine")
+        st, h, listing = s.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        expect_eq(len(listing["responses"][0]["tags"]), 256, "every tag stored")
+    finally:
+        s.cleanup()
+    s = behave_server("{deliver: log, deliveries: 17}", extra=FILE_DEST)
+    try:
+        s.start()
+        expect_eq(s.submit("nps", {"score": 5})[0], 503, "17 deliveries refused")
+        expect("this answer already has 16 deliveries, the most one answer may queue" in s.read_log(),
+               f"count cap named: {s.read_log()}")
+    finally:
+        s.cleanup()
+    s = behave_server("{deliver: log, delivery_bytes: 300000}", extra=FILE_DEST)
+    try:
+        s.start()
+        expect_eq(s.submit("nps", {"score": 5})[0], 503, "an oversized delivery refused")
+        expect("more than the 262144 one delivery may hold" in s.read_log(), f"size cap named: {s.read_log()}")
+    finally:
+        s.cleanup()
+    s = behave_server("{deliver: log, deliveries: 5, delivery_bytes: 250000}", extra=FILE_DEST)
+    try:
+        s.start()
+        expect_eq(s.submit("nps", {"score": 5})[0], 503, "1.25 MB of deliveries for one answer refused")
+        expect("more than the 1048576 one answer may queue" in s.read_log(), f"total cap named: {s.read_log()}")
+    finally:
+        s.cleanup()
+
+
+def t_watchdog_names_stalled_plugin():
+    s = behave_server("{sleep_ms: 5000}", name="sleepy")
+    try:
+        s.start()
+        done = {}
+        t = threading.Thread(target=lambda: done.setdefault("r", s.submit("nps", {"score": 5})))
+        t.start()
+        time.sleep(3.6)
+        st, h, body = s.request("GET", "/healthz")
+        expect_eq(st, 503, f"a stalled writer is not healthy: {body}")
+        expect_eq(body.get("status"), "degraded", "degraded")
+        expect(str(body.get("reason", "")).startswith("writer stalled 3 s in plugin sleepy (on_response)"),
+               f"names the plugin and the hook: {body}")
+        t.join(30)
+        expect_eq(done["r"][0], 201, "the slow answer is stored in the end")
+        st, h, body = s.request("GET", "/healthz")
+        expect_eq(st, 200, "healthy again")
+        expect("writer stalled 3 s in plugin sleepy (on_response)" in s.read_log(), "the stall is logged")
+    finally:
+        s.cleanup()
+
+
+def t_crash_policy():
+    s = behave_server("{crash: true}", name="brittle")
+    try:
+        s.start()
+        try:
+            s.submit("nps", {"score": 5})
+        except Exception:
+            pass
+        s.proc.wait(30)
+        s.log.close()
+        expect(s.proc.returncode != 0, "the plugin took the process down")
+        # Next start: refused, naming the plugin and the hook.
+        rc = s.start(expect_fail=True)
+        expect_eq(rc, 1, "serve refuses after a crash inside a plugin")
+        s.log.close()
+        log = s.read_log()
+        expect("plugin brittle crashed in on_response at " in log and "on_crash: disable" in log,
+               f"the refusal names plugin, hook and the way out: {log}")
+        rc, out, err = run_earshot("check", "-c", s.config_path)
+        expect_eq(rc, 1, "check says it too")
+        expect("plugin brittle crashed in on_response" in out, f"check's problem line: {out}")
+        # on_crash: disable starts without it, and says so in the log, /healthz and check.
+        text = open(s.config_path).read().replace("    path: behave.so\n", "    path: behave.so\n    on_crash: disable\n")
+        open(s.config_path, "w").write(text)
+        rc, out, err = run_earshot("check", "-c", s.config_path)
+        expect_eq(rc, 0, f"check accepts it with on_crash: disable: {out}{err}")
+        expect("plugin brittle disabled: it crashed in on_response" in err, f"check says it is disabled: {err}")
+        s.start()
+        st, h, body = s.request("GET", "/healthz")
+        expect_eq(st, 200, "serving")
+        expect(any("plugin brittle disabled: it crashed in on_response" in w for w in body.get("warnings", [])),
+               f"/healthz says it: {body}")
+        expect_eq(s.submit("nps", {"score": 5})[0], 201, "answers stored without the plugin")
+        s.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        expect_eq(s.submit("nps", {"score": 6})[0], 201, "still disabled after a reload")
+        expect_eq(s.stop(), 0, "clean stop")
+        # A replaced plugin file runs again.
+        so = os.path.join(s.dir, "behave.so")
+        os.unlink(so)
+        shutil.copyfile(os.path.join(BUILDDIR, "tests", "plugins", "behave.so"), so)
+        os.chmod(so, 0o755)
+        text = open(s.config_path).read().replace("{crash: true}", "{tag: fixed}")
+        open(s.config_path, "w").write(text)
+        s.start()
+        expect_eq(s.submit("nps", {"score": 7})[0], 201, "stored")
+        st, h, listing = s.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        tags = [t for r in listing["responses"] for t in r["tags"]]
+        expect("fixed" in tags, f"the replaced plugin runs again: {listing}")
+        expect("its file has changed since, so it runs again" in s.read_log(), "the log says why")
+    finally:
+        s.cleanup()
+
+
 def t_incentive_pool_path_relative_to_config():
     incentive = os.path.join(BUILDDIR, "plugins", "incentive.so")
     form = "id: join\ntitle: Join\nkind: signup\nquestions:\n  - id: email\n    type: email\n    label: Email\n    required: true\n"
@@ -128,6 +346,12 @@ def main():
     tap.run("nps plugin: score in the 201, report, export columns", t_nps_score_and_report)
     tap.run("a broken plugin stops serve and check", t_broken_plugin_stops_startup)
     tap.run("SIGHUP with a broken plugin keeps the running one", t_sighup_keeps_plugin_when_new_one_is_broken)
+    tap.run("SIGHUP loads a plugin rebuilt at the same path", t_sighup_loads_rebuilt_plugin)
+    tap.run("GET /api/v1/forms/np%2573/nps is not form nps", t_double_encoded_form_is_not_decoded_twice)
+    tap.run("a plugin's error is logged once with its name and hook", t_plugin_error_logged_with_its_name)
+    tap.run("per-answer caps on tags, deliveries and their sizes", t_per_answer_caps)
+    tap.run("the writer watchdog names a stalled plugin in /healthz", t_watchdog_names_stalled_plugin)
+    tap.run("a crash inside a plugin: refuse, or start with it disabled (on_crash)", t_crash_policy)
     tap.run("incentive: a relative coupon file is found beside earshot.yaml", t_incentive_pool_path_relative_to_config)
     tap.finish()
 

@@ -28,6 +28,12 @@ static int v1_init(const struct earshot_host *host, const earshot_conf *config, 
 		return EARSHOT_ERROR;
 	s->host = host;
 	s->label = "none";
+	/* The last two functions of the released table must be there and answer. */
+	if (!host->config_dir(config) || host->has_destination(config, "nowhere") != 0) {
+		host->set_error(config, "config_dir or has_destination missing");
+		free(s);
+		return EARSHOT_ERROR;
+	}
 	if (host->config_string(config, "label", &s->label) < 0 ||
 	    host->add_route(config, "GET", "/v1/{form}") != EARSHOT_OK) {
 		host->set_error(config, "%s", host->last_error(config));

@@ -8,8 +8,20 @@
  *   reject: {question: Q, word: W, message: M}   reject Q when its answer contains W
  *   fail: true         fail on_response with a message
  *   deliver: DEST      enqueue_delivery(DEST, "test", {"x":1}); fail with the host's message
- *   route: PATTERN     register GET PATTERN; answers {"form","q","responses","ids","fixture_sum"}
+ *   route: PATTERN     register GET PATTERN; answers {"form","q","responses","ids","fixture_sum"},
+ *                      with count: true also "kv_count" (request_kv_get) and "questions" (the form's
+ *                      question ids, from form_question_*)
+ *   version: true      add tag "server:<server_version>"
+ *   forms: true        add tag "forms:<ids of the forms it sees, from form_count/form_id>"
+ *   sleep_ms: N        sleep N ms in on_response (a stalled plugin)
+ *   crash: true        segfault in on_response
+ *   tags: N            add N distinct tags "t0".."tN-1"; fail with the host's message when one is refused
+ *   deliveries: N      with deliver: DEST, enqueue N deliveries (default 1)
+ *   delivery_bytes: N  each delivery's extra_json carries a string of N bytes
+ * Any other key is refused (config_check_keys).
  */
+#include <signal.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +34,13 @@ struct behave {
 	const char *tag, *category, *offer;    /* owned by the host (config strings) */
 	const char *reject_question, *reject_word, *reject_message, *deliver;
 	double score;
-	int has_score, count, echo, fail;
+	int has_score, count, echo, fail, version, forms, crash;
+	int64_t sleep_ms, tags, deliveries, delivery_bytes;
 };
+
+static const char *const known_keys[] = { "tag", "score", "category", "offer", "count", "echo", "reject",
+	                                  "fail", "deliver", "route", "version", "forms", "sleep_ms", "crash",
+	                                  "tags", "deliveries", "delivery_bytes", NULL };
 
 static int behave_init(const struct earshot_host *host, const earshot_conf *config, void **state)
 {
@@ -31,6 +48,12 @@ static int behave_init(const struct earshot_host *host, const earshot_conf *conf
 	if (!b)
 		return EARSHOT_ERROR;
 	b->host = host;
+	b->deliveries = 1;
+	if (host->config_check_keys(config, NULL, known_keys) != EARSHOT_OK) {
+		host->set_error(config, "%s", host->last_error(config));
+		free(b);
+		return EARSHOT_ERROR;
+	}
 	const earshot_conf *reject = host->config_node(config, "reject");
 	int bad = host->config_string(config, "tag", &b->tag) < 0 ||
 	          host->config_string(config, "category", &b->category) < 0 ||
@@ -40,6 +63,13 @@ static int behave_init(const struct earshot_host *host, const earshot_conf *conf
 	          host->config_bool(config, "count", &b->count) < 0 ||
 	          host->config_bool(config, "echo", &b->echo) < 0 ||
 	          host->config_bool(config, "fail", &b->fail) < 0 ||
+	          host->config_bool(config, "version", &b->version) < 0 ||
+	          host->config_bool(config, "forms", &b->forms) < 0 ||
+	          host->config_bool(config, "crash", &b->crash) < 0 ||
+	          host->config_int(config, "sleep_ms", &b->sleep_ms) < 0 ||
+	          host->config_int(config, "tags", &b->tags) < 0 ||
+	          host->config_int(config, "deliveries", &b->deliveries) < 0 ||
+	          host->config_int(config, "delivery_bytes", &b->delivery_bytes) < 0 ||
 	          (reject && (host->config_string(reject, "question", &b->reject_question) != 1 ||
 	                      host->config_string(reject, "word", &b->reject_word) != 1 ||
 	                      host->config_string(reject, "message", &b->reject_message) != 1));
@@ -92,8 +122,32 @@ static int behave_response(void *state, earshot_response *r)
 		h->set_error(r, "asked to fail");
 		return EARSHOT_ERROR;
 	}
+	if (b->sleep_ms > 0) {
+		struct timespec ts = { (time_t)(b->sleep_ms / 1000), (long)(b->sleep_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (b->crash)
+		raise(SIGSEGV);
 	if (b->echo)
 		echo(b, r);
+	if (b->version)
+		tag2(b, r, "server", h->server_version);
+	if (b->forms) {
+		char buf[200] = "";
+		for (size_t i = 0; i < h->form_count(r); i++) {
+			strncat(buf, i ? "," : "", sizeof buf - strlen(buf) - 1);
+			strncat(buf, h->form_id(r, i), sizeof buf - strlen(buf) - 1);
+		}
+		tag2(b, r, "forms", buf);
+	}
+	for (int64_t i = 0; i < b->tags; i++) {
+		char t[32];
+		snprintf(t, sizeof t, "t%lld", (long long)i);
+		if (h->add_tag(r, t) != EARSHOT_OK) {
+			h->set_error(r, "%s", h->last_error(r));
+			return EARSHOT_ERROR;
+		}
+	}
 	if (b->tag && h->add_tag(r, b->tag) != EARSHOT_OK)
 		return EARSHOT_ERROR;
 	if (b->has_score && h->set_score(r, "fixture", b->score, b->category) != EARSHOT_OK)
@@ -120,9 +174,24 @@ static int behave_response(void *state, earshot_response *r)
 		if (text && strstr(text, b->reject_word))
 			h->reject(r, b->reject_question, b->reject_message);
 	}
-	if (b->deliver && h->enqueue_delivery(r, b->deliver, "test", "{\"x\":1}") != EARSHOT_OK) {
-		h->set_error(r, "%s", h->last_error(r));
-		return EARSHOT_ERROR;
+	if (b->deliver) {
+		char *extra = NULL;
+		if (b->delivery_bytes > 0) {
+			extra = malloc((size_t)b->delivery_bytes + 16);
+			if (!extra)
+				return EARSHOT_ERROR;
+			strcpy(extra, "{\"x\":\"");
+			memset(extra + 6, 'x', (size_t)b->delivery_bytes);
+			strcpy(extra + 6 + b->delivery_bytes, "\"}");
+		}
+		for (int64_t i = 0; i < b->deliveries; i++) {
+			if (h->enqueue_delivery(r, b->deliver, "test", extra ? extra : "{\"x\":1}") != EARSHOT_OK) {
+				h->set_error(r, "%s", h->last_error(r));
+				free(extra);
+				return EARSHOT_ERROR;
+			}
+		}
+		free(extra);
 	}
 	return EARSHOT_OK;
 }
@@ -156,6 +225,20 @@ static int behave_route(void *state, earshot_request *req)
 		h->object_set(o, "responses", h->new_int(n));
 		h->object_set(o, "ids", ids);
 		h->object_set(o, "fixture_sum", h->new_number(sum));
+		if (b->count) {
+			const void *value = NULL;
+			size_t len = 0;
+			int rc = h->request_kv_get(req, "count", &value, &len);
+			h->object_set(o, "kv_count", rc == 1 ? h->new_string(value) : h->new_null());
+			earshot_json *qs = h->new_array();
+			for (size_t i = 0; i < h->form_question_count(req, form); i++) {
+				const char *id = h->form_question_id(req, form, i);
+				char buf[128];
+				snprintf(buf, sizeof buf, "%s:%s", id, h->form_question_type(req, form, id));
+				h->array_append(qs, h->new_string(buf));
+			}
+			h->object_set(o, "questions", qs);
+		}
 	}
 	return h->reply(req, 200, o);
 }

@@ -37,7 +37,7 @@ static inline const char *fake_last_error(const void *h)
 	return last_err;
 }
 
-static inline void fake_log(const void *h, int level, const char *fmt, ...)
+static inline void fake_log(const void *h, enum earshot_log_level level, const char *fmt, ...)
 {
 	(void)h;
 	(void)level;

@@ -657,7 +657,7 @@ static void test_plugin_mistakes(void **state)
 	                NAME ":7:12: \"forms\" must be a sequence of strings, not \"exit\"\n"
 	                NAME ":8:5: missing required key \"path\"\n"
 	                NAME ":9:13: \"config\" must be a mapping, not a sequence\n"
-	                NAME ":10:5: unknown key \"option\", expected one of: name, path, forms, config\n"
+	                NAME ":10:5: unknown key \"option\", expected one of: name, path, forms, config, on_crash\n"
 	                NAME ":11:5: each item of \"plugins\" must be a mapping with name and path");
 	expect_problems("plugins: {name: nps}\n", NAME ":1:10: \"plugins\" must be a sequence, not a mapping");
 	expect_problems("plugins:\n  - name: a\n    path: a.so\n    config: {k: 1, k: 2}\n",

@@ -135,7 +135,7 @@ static int load_with(fx *f, const char *config, char **problems)
 		fail_msg("bad config JSON in test: %s", jerr.text);
 	s->where = xstrdup("earshot.yaml:9:5");
 	f->cfg.n_plugins = 1;
-	int rc = plugin_host_load(&f->cfg, f->db, &f->host, &f->diags);
+	int rc = plugin_host_load(&f->cfg, f->db, NULL, &f->host, &f->diags);
 	if (problems)
 		*problems = diag_join(&f->diags);
 	if (rc == 0)

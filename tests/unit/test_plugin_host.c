@@ -22,6 +22,7 @@
 #include <event2/thread.h>
 #include <jansson.h>
 
+#include "build-config.h"
 #include "earshot/plugin.h"
 #include "form.h"
 #include "plugin_host.h"
@@ -217,7 +218,7 @@ static void spec_add(fx *f, const char *name, const char *path, const char *cons
 /* Loads the config's plugins; returns plugin_host_load's result. */
 static int load(fx *f, const char *db_path)
 {
-	return plugin_host_load(&f->cfg, db_path, &f->host, &f->diags);
+	return plugin_host_load(&f->cfg, db_path, f->reg, &f->host, &f->diags);
 }
 
 /* Asserts that loading fails with exactly one problem, equal to expected. */
@@ -289,6 +290,22 @@ static void open_store(fx *f, bool on_file)
 
 /* ---- Loader: one test per way loading fails --------------------------------------------------------- */
 
+/* Calls plugin_host_route with method, path and the query pairs kv ("key", "value", …, NULL), all
+ * as the server's router hands them over: already decoded. */
+static int route(plugin_host *h, const char *method, const char *path, const char *const *kv, int *status,
+                 char **body)
+{
+	const char *keys[8] = { 0 }, *values[8] = { 0 };
+	size_t n = 0;
+	for (; kv && kv[2 * n] && n < 8; n++) {
+		keys[n] = kv[2 * n];
+		values[n] = kv[2 * n + 1];
+	}
+	plugin_http_request in = { .method = method, .path = path, .query_keys = keys, .query_values = values,
+	                           .n_query = n };
+	return plugin_host_route(h, &in, status, body);
+}
+
 static void test_missing_file(void **state)
 {
 	fx *f = *state;
@@ -308,7 +325,7 @@ static void test_not_a_shared_object(void **state)
 	test_write_file(text, "this is not a library\n");
 	/* An ELF object file that is not a shared library: a fixture's own compiled object. */
 	char src[512];
-	snprintf(src, sizeof src, "%s/behave_la-behave.o", FIXTURE_DIR);
+	snprintf(src, sizeof src, "%s/behave_so-behave.o", FIXTURE_DIR);
 	snprintf(obj, sizeof obj, "%s/behave.o", f->dir);
 	copy_file(src, obj, 0644);
 	spec_add(f, "text", text, NULL, NULL);
@@ -448,9 +465,9 @@ static void test_no_plugins(void **state)
 	assert_int_equal(plugin_host_on_response(f->host, NULL, job, &err), 0);
 	int status = 0;
 	char *body = NULL;
-	assert_int_equal(plugin_host_route(f->host, "GET", "/api/v1/forms/signup/nps", NULL, NULL, 0,
+	assert_int_equal(route(f->host, "GET", "/api/v1/forms/signup/nps", NULL,
 	                                   &status, &body), 0);
-	assert_int_equal(plugin_host_route(NULL, "GET", "/x", NULL, NULL, 0, &status, &body), 0);
+	assert_int_equal(route(NULL, "GET", "/x", NULL, &status, &body), 0);
 	assert_null(body);
 }
 
@@ -525,11 +542,77 @@ static void test_abi_v1_fixture(void **state)
 	free(tags);
 	int status = 0;
 	char *body = NULL;
-	assert_int_equal(plugin_host_route(f->host, "GET", "/v1/exit-survey", NULL, NULL, 0, &status, &body),
+	assert_int_equal(route(f->host, "GET", "/v1/exit-survey", NULL, &status, &body),
 	                 1);
 	assert_int_equal(status, 200);
 	assert_string_equal(body, "{\"form\":\"exit-survey\",\"label\":\"hello\"}");
 	free(body);
+}
+
+
+/* Runs a GET through the host; returns the status and stores the body in *body (caller frees). */
+static int get(fx *f, const char *path, const char *const *query, char **body)
+{
+	int status = 0;
+	*body = NULL;
+	if (route(f->host, "GET", path, query, &status, body) != 1)
+		return 0;
+	return status;
+}
+
+/* ---- ABI 1.1: handles, server version, forms, unknown keys, kv from on_route ------------------------- */
+
+static void test_server_version_and_forms(void **state)
+{
+	fx *f = *state;
+	const char *const exit_only[] = { "exit-*", NULL };
+	spec_add(f, "b", fixture(f, "behave", 0755), exit_only, "{\"version\": true, \"forms\": true}");
+	expect_loaded(f, NULL);
+	writer_job *job = job_new(f, "exit-survey", "{\"score\":9}", NULL);
+	char *err = NULL;
+	assert_int_equal(plugin_host_on_response(f->host, NULL, job, &err), 0);
+	char *tags = tags_of(job);
+	assert_string_equal(tags, "server:" PACKAGE_VERSION ",forms:exit-survey");
+	free(tags);
+}
+
+static void test_unknown_config_key_refused(void **state)
+{
+	fx *f = *state;
+	spec_add(f, "b", fixture(f, "behave", 0755), NULL, "{\"tga\": \"x\"}");
+	expect_refused(f, "earshot.yaml:20:5: plugin b: unknown setting \"tga\" (known: tag, score, category, "
+	                  "offer, count, echo, reject, fail, deliver, route, version, forms, sleep_ms, crash, "
+	                  "tags, deliveries, delivery_bytes)");
+}
+
+static void test_route_reads_kv_and_questions(void **state)
+{
+	fx *f = *state;
+	open_store(f, true);
+	char *err = NULL;
+	assert_int_equal(store_kv_put(f->st, "b", "count", "7", 1, &err), 0);
+	spec_add(f, "b", fixture(f, "behave", 0755), NULL,
+	         "{\"route\": \"/api/v1/forms/{form}/things\", \"count\": true}");
+	expect_loaded(f, f->db);
+	char *body = NULL;
+	assert_int_equal(get(f, "/api/v1/forms/signup/things", NULL, &body), 200);
+	assert_non_null(strstr(body, "\"kv_count\":\"7\",\"questions\":[\"email:email\"]"));
+	free(body);
+}
+
+/* The log line a plugin wrote with a handle names the plugin the handle belongs to, and set_error on a
+ * handle reaches the hook call it was handed to. */
+static void test_handles_name_their_plugin(void **state)
+{
+	fx *f = *state;
+	spec_add(f, "first", fixture(f, "behave", 0755), NULL, "{\"tag\": \"a\"}");
+	spec_add(f, "second", fixture(f, "behave", 0755), NULL, "{\"fail\": true}");
+	expect_loaded(f, NULL);
+	writer_job *job = job_new(f, "signup", "{\"email\":\"a@b.example\"}", NULL);
+	char *err = NULL;
+	assert_int_equal(plugin_host_on_response(f->host, NULL, job, &err), -1);
+	assert_string_equal(err, "plugin second: on_response: asked to fail");
+	free(err);
 }
 
 /* ---- on_response ------------------------------------------------------------------------------- */
@@ -568,7 +651,7 @@ static void test_plugin_failure_message(void **state)
 	writer_job *job = job_new(f, "signup", "{\"email\":\"a@b.example\"}", NULL);
 	char *err = NULL;
 	assert_int_equal(plugin_host_on_response(f->host, NULL, job, &err), -1);
-	assert_string_equal(err, "plugin broken: asked to fail");
+	assert_string_equal(err, "plugin broken: on_response: asked to fail");
 	free(err);
 }
 
@@ -692,7 +775,7 @@ static void test_kv_rolls_back_with_savepoint(void **state)
 /* Records what the outbox was asked to queue. */
 static char queued[256];
 
-static int fake_enqueue(void *arg, store *st, const writer_job *job, const char *plugin,
+static int fake_enqueue(void *arg, store *st, writer_job *job, const char *plugin,
                         const char *destination_name, const char *type, const char *extra_json,
                         char **err)
 {
@@ -715,7 +798,7 @@ static void test_enqueue_delivery(void **state)
 	writer_job *job = job_new(f, "signup", "{\"email\":\"a@b.example\"}", NULL);
 	char *err = NULL;
 	assert_int_equal(plugin_host_on_response(f->host, NULL, job, &err), -1);
-	assert_string_equal(err, "plugin router: outbox not available");
+	assert_string_equal(err, "plugin router: on_response: outbox not available");
 	free(err);
 	err = NULL;
 	plugin_host_set_outbox(f->host, fake_enqueue, "ctx");
@@ -734,7 +817,7 @@ static void test_enqueue_unknown_destination(void **state)
 	writer_job *job = job_new(f, "signup", "{\"email\":\"a@b.example\"}", NULL);
 	char *err = NULL;
 	assert_int_equal(plugin_host_on_response(f->host, NULL, job, &err), -1);
-	assert_string_equal(err, "plugin router: unknown destination \"nowhere\"");
+	assert_string_equal(err, "plugin router: on_response: unknown destination \"nowhere\"");
 	free(err);
 }
 
@@ -850,15 +933,6 @@ static void insert_response(fx *f, const char *form_id, const char *id, int64_t 
 	response_record_clear(&r);
 }
 
-/* Runs a GET through the host; returns the status and stores the body in *body (caller frees). */
-static int get(fx *f, const char *path, const char *query, char **body)
-{
-	int status = 0;
-	*body = NULL;
-	if (plugin_host_route(f->host, "GET", path, query, NULL, 0, &status, body) != 1)
-		return 0;
-	return status;
-}
 
 static void test_route_and_query(void **state)
 {
@@ -872,7 +946,8 @@ static void test_route_and_query(void **state)
 	         "{\"route\":\"/api/v1/forms/{form}/things\"}");
 	expect_loaded(f, f->db);
 	char *body = NULL;
-	assert_int_equal(get(f, "/api/v1/forms/exit-survey/things", "q=a%20b+c&q=second", &body), 200);
+	const char *const q[] = { "q", "a b c", "q", "second", NULL };
+	assert_int_equal(get(f, "/api/v1/forms/exit-survey/things", q, &body), 200);
 	assert_string_equal(body, "{\"form\":\"exit-survey\",\"q\":\"a b c\",\"responses\":2,"
 	                          "\"ids\":[\"r_1\",\"r_2\"],\"fixture_sum\":1.5}");
 	free(body);
@@ -888,15 +963,15 @@ static void test_route_and_query(void **state)
 	free(body);
 	/* Routes that do not match. */
 	int status = 0;
-	assert_int_equal(plugin_host_route(f->host, "POST", "/api/v1/forms/exit-survey/things", NULL, NULL, 0,
+	assert_int_equal(route(f->host, "POST", "/api/v1/forms/exit-survey/things", NULL,
 	                                   &status, &body), 0);
 	assert_int_equal(get(f, "/api/v1/forms/exit-survey/things/more", NULL, &body), 0);
 	assert_int_equal(get(f, "/api/v1/forms//things", NULL, &body), 0);
 	assert_int_equal(get(f, "api/v1/forms/exit-survey/things", NULL, &body), 0);
 	assert_null(body);
-	/* A percent-encoded segment is decoded. */
-	assert_int_equal(get(f, "/api/v1/forms/exit%2Dsurvey/things", NULL, &body), 200);
-	assert_non_null(strstr(body, "\"form\":\"exit-survey\""));
+	/* The path arrives decoded once: a '%' left in it is a character, never decoded again. */
+	assert_int_equal(get(f, "/api/v1/forms/exit%2Dsurvey/things", NULL, &body), 404);
+	assert_non_null(strstr(body, "\"unknown_form\""));
 	free(body);
 }
 
@@ -920,7 +995,7 @@ static void test_route_query_without_database(void **state)
 	assert_string_equal(body, "{\"error\":\"plugin_failed\",\"message\":\"plugin things: query_open: no "
 	                          "database\"}");
 	free(body);
-	assert_string_equal(logged, "0|things|GET /api/v1/forms/exit-survey/things: query_open: no database");
+	assert_string_equal(logged, "0|things|on_route: GET /api/v1/forms/exit-survey/things: query_open: no database");
 }
 
 static void test_route_clash_and_bad_pattern(void **state)
@@ -958,7 +1033,7 @@ static void test_slot_swap_keeps_old_host_until_released(void **state)
 	json_decref(f->cfg.plugins[0].config);
 	f->cfg.plugins[0].config = json_loads("{\"tag\":\"new\"}", 0, NULL);
 	plugin_host *next = NULL;
-	assert_int_equal(plugin_host_load(&f->cfg, NULL, &next, &f->diags), 0);
+	assert_int_equal(plugin_host_load(&f->cfg, NULL, NULL, &next, &f->diags), 0);
 	plugin_slot_swap(slot, next);
 
 	char *err = NULL;
@@ -977,7 +1052,8 @@ static void test_slot_swap_keeps_old_host_until_released(void **state)
 	assert_json(c->tags, "[]");
 	int status = 0;
 	char *body = NULL;
-	assert_int_equal(plugin_slot_route(slot, "GET", "/x", NULL, NULL, 0, &status, &body), 0);
+	plugin_http_request in = { .method = "GET", .path = "/x" };
+	assert_int_equal(plugin_slot_route(slot, &in, &status, &body), 0);
 	plugin_slot_free(slot);
 }
 
@@ -1021,13 +1097,13 @@ static void test_nps_plugin(void **state)
 	assert_null(none->score);
 
 	char *body = NULL;
-	assert_int_equal(get(f, "/api/v1/forms/exit-survey/nps", "interval=week", &body), 200);
+	assert_int_equal(get(f, "/api/v1/forms/exit-survey/nps", (const char *const[]){ "interval", "week", NULL }, &body), 200);
 	assert_string_equal(body, "{\"nps\":16.7,\"responses\":12,\"promoters\":6,\"passives\":2,"
 	                          "\"detractors\":4,\"margin_of_error\":50.8,\"series\":["
 	                          "{\"start\":\"2026-11-16\",\"nps\":33.3,\"responses\":6},"
 	                          "{\"start\":\"2026-11-23\",\"nps\":0.0,\"responses\":6}]}");
 	free(body);
-	assert_int_equal(get(f, "/api/v1/forms/exit-survey/nps", "interval=fortnight", &body), 400);
+	assert_int_equal(get(f, "/api/v1/forms/exit-survey/nps", (const char *const[]){ "interval", "fortnight", NULL }, &body), 400);
 	assert_string_equal(body, "{\"error\":\"invalid_parameter\",\"message\":\"interval must be day, week "
 	                          "or month\"}");
 	free(body);
@@ -1099,6 +1175,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_plugins, setup, teardown),
 		cmocka_unit_test(test_descriptor_older_minor_loads),
 		cmocka_unit_test_setup_teardown(test_abi_v1_fixture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_version_and_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_config_key_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_reads_kv_and_questions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handles_name_their_plugin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_stops_and_names_field, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plugin_failure_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listed_order, setup, teardown),

@@ -144,7 +144,7 @@ static int test_hook(void *ctx, store *st, writer_job *job, char **err)
 	} else if (strcmp(action, "error") == 0) {
 		if (store_kv_incr(st, "test", "count", 1, &res, err) != 0)
 			return -1;
-		*err = xstrdup("plugin failed");
+		*err = xstrdup("plugin failer: on_response: asked to fail");
 		return -1;
 	} else if (strcmp(action, "score") == 0) {
 		job->score = json_pack("{s:i, s:s}", "nps", 9, "category", "promoter");
@@ -154,9 +154,37 @@ static int test_hook(void *ctx, store *st, writer_job *job, char **err)
 		return store_kv_incr(st, "test", "count", 1, &res, err) == 0 ? 0 : -1;
 	} else if (strcmp(action, "poison") == 0) {
 		/* The test's trigger turns this write into a deferred constraint that fails COMMIT. */
+		snprintf(job->plugins_run, sizeof job->plugins_run, "poisoner");
 		return store_kv_put(st, "test", "poison", "x", 1, err) == 0 ? 0 : -1;
 	}
 	return 0;
+}
+
+/* Sends stderr to a temporary file until log_end, which returns what was written (caller frees). */
+static int saved_stderr = -1;
+static FILE *log_file;
+
+static void log_begin(void)
+{
+	fflush(stderr);
+	log_file = tmpfile();
+	assert_non_null(log_file);
+	saved_stderr = dup(2);
+	dup2(fileno(log_file), 2);
+}
+
+static char *log_end(void)
+{
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	long n = ftell(log_file);
+	rewind(log_file);
+	char *text = xcalloc(1, (size_t)(n > 0 ? n : 0) + 1);
+	if (n > 0 && fread(text, 1, (size_t)n, log_file) != (size_t)n)
+		text[0] = '\0';
+	fclose(log_file);
+	return text;
 }
 
 static writer *start(fixture *fx)
@@ -366,8 +394,16 @@ static void test_refusal_and_error_are_per_job(void **state)
 	writer_submit(w, make_job(fx, 3, "kv", NULL));
 	writer_submit(w, make_job(fx, 4, "error", "key-e"));
 	writer_submit(w, make_job(fx, 5, "kv", NULL));
+	log_begin();
 	sem_post(&fx->gate_open);
 	run_until(fx, 6);
+	char *logged = log_end();
+	/* The plugin's message is logged once, naming the plugin and the hook. */
+	const char *line = strstr(logged, "answer to form ");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "not stored (503): plugin failer: on_response: asked to fail\n"));
+	assert_null(strstr(strstr(line, "asked to fail") + 1, "asked to fail"));
+	free(logged);
 	assert_int_equal(job_n(fx, 1)->status, 201);
 	assert_int_equal(job_n(fx, 3)->status, 201);
 	assert_int_equal(job_n(fx, 5)->status, 201);
@@ -410,8 +446,16 @@ static void test_failed_commit_gives_no_201(void **state)
 	writer_submit(w, make_job(fx, 2, "poison", NULL));
 	writer_submit(w, make_job(fx, 3, "refuse", NULL));
 	writer_submit(w, make_job(fx, 4, "ok", "key-p")); /* replays job 1 inside the doomed batch */
+	log_begin();
 	sem_post(&fx->gate_open);
 	run_until(fx, 5);
+	char *logged = log_end();
+	/* The failed COMMIT is logged once with SQLite's message and the plugins that ran. */
+	assert_non_null(strstr(logged, "COMMIT failed: 3 answer(s) of the batch not stored (503): "));
+	assert_non_null(strstr(logged, "FOREIGN KEY constraint failed; ran in this transaction: plugin "
+	                               "poisoner (on_response)\n"));
+	assert_null(strstr(strstr(logged, "COMMIT failed") + 1, "COMMIT failed"));
+	free(logged);
 	assert_int_equal(job_n(fx, 0)->status, 201);
 	assert_unavailable(job_n(fx, 1));
 	assert_unavailable(job_n(fx, 2));

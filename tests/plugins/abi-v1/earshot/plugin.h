@@ -16,6 +16,7 @@
  *   - Enumeration values below are part of the ABI and are never renumbered.
  *
  * ABI changelog (newest first; add a dated line for every change)
+ *   2026-11-25  1.0  (before release, no version change) config_dir appended to the host table.
  *   2026-11-25  1.0  (before release, no version change) has_destination appended to the host table.
  *   2026-11-25  1.0  First release: descriptor (size, major, minor, name, version, init, on_response,
  *                    on_route, fini), host table with config, log, response, kv, delivery, route,
@@ -431,6 +432,14 @@ struct earshot_host {
 	 * @return 1 when it exists, 0 when not (or name is NULL).
 	 */
 	int (*has_destination)(const void *handle, const char *name);
+	/**
+	 * The directory of the configuration file the plugin was loaded from ("." for the embedded
+	 * default), against which a plugin resolves relative paths in its config, as the server does
+	 * for its own. Check EARSHOT_HOST_HAS(host, config_dir) to run on servers without it.
+	 * @param handle the config, response or request handle of the current hook (borrowed).
+	 * @return the directory (owned by the host, valid while the plugin is loaded).
+	 */
+	const char *(*config_dir)(const void *handle);
 };
 
 #ifdef __cplusplus
