@@ -325,6 +325,19 @@ static enum bufferevent_filter_result guard_input(struct evbuffer *src, struct e
 		/* The next request waits for the reply to this one; none is read at all during a drain. */
 		if (c->answered < c->forwarded || (c->g->draining && http_frame_between_requests(&c->frame)))
 			break;
+		if (http_frame_between_requests(&c->frame)) {
+			/* Empty lines before a request line are ignored (RFC 9112, 2.2); evhttp would not. */
+			unsigned char two[2];
+			ev_ssize_t have = evbuffer_copyout(src, two, 2);
+			if (have >= 1 && two[0] == '\r') {
+				if (have == 1)
+					break; /* wait for the LF */
+				if (two[1] == '\n') {
+					evbuffer_drain(src, 2);
+					continue;
+				}
+			}
+		}
 		struct evbuffer_iovec vec[16];
 		int n = evbuffer_peek(src, -1, NULL, vec, 16);
 		if (n > 16)

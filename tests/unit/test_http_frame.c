@@ -102,8 +102,11 @@ static void transfer_codings(void **state)
 {
 	valid(S("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"), 1);
 	valid(S("POST / HTTP/1.1\r\nTransfer-Encoding: CHUNKED\r\n\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n"), 2);
-	valid(S("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nA;name=value;flag;q=\"a b\\\"c\"\r\n"
+	valid(S("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nA\r\n"
 	        "0123456789\r\n0\r\nX-Trailer: yes\r\n\r\n"), 1);
+	/* libevent cannot read chunk extensions: refused rather than misread */
+	refused(S("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nA;name=value\r\n"
+	          "0123456789\r\n0\r\n\r\n"), 400);
 	refused(S("POST / HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n"), 400);
 	refused(S("POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n"), 400);
 	refused(S("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n"), 400);
