@@ -41,8 +41,9 @@
 #define ACCEPT_PAUSE_MS 100              /* accepting pauses this long when descriptors run out */
 #define LINGER_SECONDS 2                 /* a refused connection is read and discarded this long */
 #define FD_RESERVE 64                    /* descriptors kept for the database, plugins, deliveries */
+#define LIMIT_LOG_INTERVAL_MS 10000      /* the connection limit is logged at most this often */
 
-/* At most one log line a second for a recurring event; count says how often it happened. */
+/* At most one log line per interval for a recurring event; count says how often it happened. */
 typedef struct log_gate {
 	int64_t last_ms;
 	bool logged;
@@ -97,12 +98,12 @@ static http_guard *listener_guard;   /* the guard whose listener reports accept 
 static log_gate libevent_gate;
 
 /* Counts one occurrence; true (with *count, the occurrences since the last line) when a line may be
- * logged now. */
-static bool gate_open(log_gate *gt, unsigned long *count)
+ * logged now, at most once every interval_ms. */
+static bool gate_open(log_gate *gt, int64_t interval_ms, unsigned long *count)
 {
 	gt->count++;
 	int64_t now = monotonic_ms();
-	if (gt->logged && now - gt->last_ms < 1000)
+	if (gt->logged && now - gt->last_ms < interval_ms)
 		return false;
 	gt->logged = true;
 	gt->last_ms = now;
@@ -115,8 +116,8 @@ static bool gate_open(log_gate *gt, unsigned long *count)
 static void libevent_log(int severity, const char *msg)
 {
 	unsigned long count;
-	if (severity >= EVENT_LOG_WARN && gate_open(&libevent_gate, &count))
-		log_line("libevent: %s (%lu time(s) in the last second)", msg, count);
+	if (severity >= EVENT_LOG_WARN && gate_open(&libevent_gate, 1000, &count))
+		log_line("libevent: %s (%lu time(s) since the last such line)", msg, count);
 }
 
 long http_guard_raise_fd_limit(void)
@@ -520,9 +521,9 @@ static void make_room(http_guard *g, guard_conn *just)
 	}
 	conn_close(victim);
 	unsigned long count;
-	if (gate_open(&g->limit_gate, &count))
+	if (gate_open(&g->limit_gate, LIMIT_LOG_INTERVAL_MS, &count))
 		log_line("%d connections open (limits.max_connections or the open-files limit): closed %lu "
-		         "idle or slow connection(s) in the last second", g->max_connections, count);
+		         "idle or slow connection(s) since the last such line", g->max_connections, count);
 }
 
 /* evhttp's bufferevent callback: a new connection. Returns the filter evhttp will use. */
@@ -582,8 +583,8 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
 		event_add(g->resume, &pause);
 	}
 	unsigned long count;
-	if (gate_open(&g->accept_gate, &count))
-		log_line("accept failed: %s%s (%lu time(s) in the last second)", strerror(err),
+	if (gate_open(&g->accept_gate, 1000, &count))
+		log_line("accept failed: %s%s (%lu time(s) since the last such line)", strerror(err),
 		         out_of_resources ? "; accepting paused briefly" : "", count);
 }
 
