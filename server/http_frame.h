@@ -24,7 +24,7 @@ typedef struct http_frame {
 	int state;
 	size_t head_bytes;      /* bytes of the current head or trailer section so far */
 	size_t token_len;       /* length of the method, name or value being read */
-	char method[8];         /* the method, NUL-terminated (only the known ones fit) */
+	char method[8];         /* the method, NUL-terminated (only the ones served fit) */
 	char name[20];          /* the current field name, lower-cased, when it may be one we read */
 	char value[256];        /* the value of a Content-Length or Transfer-Encoding field */
 	size_t value_len;
