@@ -20,6 +20,7 @@ static verdict feed(const uint8_t *data, size_t size, size_t split, size_t step)
 {
 	http_frame f;
 	http_frame_init(&f);
+	f.max_length = 1000;
 	verdict v = { 0, 0, 0, true };
 	size_t off = 0;
 	while (off < size) {
@@ -33,7 +34,8 @@ static verdict feed(const uint8_t *data, size_t size, size_t split, size_t step)
 		FUZZ_CHECK(used <= n);
 		off += used;
 		if (r == HTTP_FRAME_INVALID) {
-			FUZZ_CHECK(f.status == 400 || f.status == 414 || f.status == 431 || f.status == 501);
+			FUZZ_CHECK(f.status == 400 || f.status == 413 || f.status == 414 || f.status == 431 ||
+			           f.status == 501);
 			FUZZ_CHECK(f.reason && f.reason[0]);
 			v.status = f.status;
 			/* the refusal is final */

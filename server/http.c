@@ -499,8 +499,10 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 		goto fail;
 	}
 	/* libevent answers bodies over its own limit with an HTML 413; keep its limit above ours so
-	 * that every ordinary oversized body gets the JSON 413 from dispatch(). */
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)(cfg->limits.max_body_bytes * 4 + 65536));
+	 * that every ordinary oversized body gets the JSON 413 from dispatch(), and a larger announced
+	 * length the JSON 413 from the guard. */
+	size_t libevent_max_body = cfg->limits.max_body_bytes * 4 + 65536;
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)libevent_max_body);
 	evhttp_set_max_headers_size(srv->http, MAX_HEADERS_BYTES);
 	evhttp_set_timeout(srv->http, cfg->limits.header_timeout_seconds);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
@@ -508,7 +510,8 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 	evhttp_set_gencb(srv->http, dispatch, srv);
 	long fd_limit = http_guard_raise_fd_limit();
 	int max_connections = http_guard_connection_cap(fd_limit, cfg->limits.max_connections);
-	srv->guard = http_guard_new(srv->base, srv->http, max_connections, cfg->limits.header_timeout_seconds);
+	srv->guard = http_guard_new(srv->base, srv->http, max_connections, cfg->limits.header_timeout_seconds,
+	                            libevent_max_body);
 	log_line("open files limit %ld: serving up to %d connections at once", fd_limit, max_connections);
 
 	store *st = NULL;

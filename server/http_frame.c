@@ -64,9 +64,10 @@ void http_frame_init(http_frame *f)
 /* Resets the per-request part of f for the next request. */
 static void next_request(http_frame *f)
 {
-	uint64_t requests = f->requests + 1;
+	uint64_t requests = f->requests + 1, max_length = f->max_length;
 	http_frame_init(f);
 	f->requests = requests;
+	f->max_length = max_length;
 }
 
 static http_frame_result invalid(http_frame *f, int status, const char *reason)
@@ -194,6 +195,8 @@ static http_frame_result end_head(http_frame *f)
 		f->remaining = 0;
 		return HTTP_FRAME_MORE;
 	}
+	if (f->max_length && f->length > f->max_length)
+		return invalid(f, 413, "The request is larger than this server accepts.");
 	if (f->length > 0) {
 		f->state = S_BODY;
 		f->remaining = f->length;
@@ -365,6 +368,9 @@ static http_frame_result step(http_frame *f, unsigned char c)
 	case S_CHUNK_SIZE_LF:
 		if (c != '\n')
 			return invalid(f, 400, bad_byte_reason('\r'));
+		if (f->max_length && f->remaining > f->max_length - f->chunked_total)
+			return invalid(f, 413, "The request is larger than this server accepts.");
+		f->chunked_total += f->remaining;
 		if (f->remaining == 0) {
 			/* the last chunk: a trailer section follows, read like a head */
 			f->in_trailer = true;

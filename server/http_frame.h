@@ -17,7 +17,8 @@
 typedef enum {
 	HTTP_FRAME_MORE,        /* every byte given was consumed; the request goes on */
 	HTTP_FRAME_END,         /* a request ended after *used bytes; the rest belongs to the next one */
-	HTTP_FRAME_INVALID,     /* the byte at *used breaks the framing; see status and reason */
+	HTTP_FRAME_INVALID,     /* the byte at *used breaks the framing (or announces too large a
+	                         * body); see status and reason */
 } http_frame_result;
 
 typedef struct http_frame {
@@ -34,11 +35,14 @@ typedef struct http_frame {
 	unsigned te_codings;    /* codings listed in Transfer-Encoding so far */
 	uint64_t length;        /* Content-Length */
 	uint64_t remaining;     /* body or chunk bytes still to come */
+	uint64_t chunked_total; /* chunk bytes announced so far */
 	unsigned hex_digits;    /* digits of the chunk size read so far */
 	bool in_trailer;
-	int status;             /* HTTP_FRAME_INVALID: 400, 414, 431 or 501 */
+	int status;             /* HTTP_FRAME_INVALID: 400, 413, 414, 431 or 501 */
 	const char *reason;     /* HTTP_FRAME_INVALID: a static sentence saying what was wrong */
 	uint64_t requests;      /* requests that ended so far */
+	uint64_t max_length;    /* a larger Content-Length or chunked body is refused with 413 (0: no
+	                         * limit); kept from request to request */
 } http_frame;
 
 /* Prepares f for the first request of a connection. */

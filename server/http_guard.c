@@ -80,6 +80,7 @@ typedef struct lingerer {
 struct http_guard {
 	struct event_base *base;
 	int max_connections;
+	uint64_t max_body;
 	struct timeval header_timeout;
 	TAILQ_HEAD(, guard_conn) conns;   /* oldest first */
 	LIST_HEAD(, lingerer) lingers;
@@ -239,6 +240,7 @@ static const char *refusal_code(int status, const char **phrase)
 {
 	switch (status) {
 	case 408: *phrase = "Request Timeout"; return "request_timeout";
+	case 413: *phrase = "Payload Too Large"; return "too_large";
 	case 414: *phrase = "URI Too Long"; return "uri_too_long";
 	case 431: *phrase = "Request Header Fields Too Large"; return "headers_too_large";
 	case 501: *phrase = "Not Implemented"; return "not_implemented";
@@ -534,6 +536,7 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
 	c->g = g;
 	c->fd = -1;
 	http_frame_init(&c->frame);
+	c->frame.max_length = g->max_body;
 	c->sock = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->sock) {
 		free(c);
@@ -591,10 +594,11 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
 /* ---- public ------------------------------------------------------------------------------------- */
 
 http_guard *http_guard_new(struct event_base *base, struct evhttp *http, int max_connections,
-                           int header_timeout)
+                           int header_timeout, size_t max_body)
 {
 	http_guard *g = xcalloc(1, sizeof *g);
 	g->base = base;
+	g->max_body = max_body;
 	g->max_connections = max_connections > 0 ? max_connections : 1;
 	g->header_timeout.tv_sec = header_timeout;
 	TAILQ_INIT(&g->conns);

@@ -23,9 +23,10 @@ int http_guard_connection_cap(long fd_limit, int wanted);
 
 /* Installs the guard on http (which must serve on base): from now on every accepted connection
  * passes through it. max_connections is the cap from http_guard_connection_cap, header_timeout the
- * whole-head deadline in seconds. Returns the guard (freed with http_guard_free after evhttp_free). */
+ * whole-head deadline in seconds, max_body the largest Content-Length let through to evhttp (larger
+ * ones get the JSON 413 from the guard). Returns the guard (freed with http_guard_free). */
 http_guard *http_guard_new(struct event_base *base, struct evhttp *http, int max_connections,
-                           int header_timeout);
+                           int header_timeout, size_t max_body);
 
 /* Watches lev (the evhttp listener) for accept errors: running out of descriptors pauses accepting
  * for a moment instead of spinning; errors are logged at most once a second with a count. */

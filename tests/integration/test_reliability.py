@@ -427,6 +427,28 @@ def oversized_headers():
         s.cleanup()
 
 
+def beyond_libevent_limit():
+    """Bodies beyond libevent's own limit (4 x max_body_bytes + 64 KiB) get the JSON 413 too: a
+    Content-Length announcing one, and a chunked body growing past it."""
+    limit = 4096
+    s = new_server(max_body_bytes=limit)
+    try:
+        announced = (f"POST {SUBMIT_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 1000000000\r\n\r\n").encode()
+        chunk = b"x" * 16384
+        grown = (f"POST {SUBMIT_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n").encode() + (b"4000\r\n" + chunk + b"\r\n") * 8
+        for name, data in (("announced", announced), ("chunked", grown)):
+            reply, closed = send_and_read(s.port, data)
+            head, _, body = reply.partition(b"\r\n\r\n")
+            expect_eq(status_of(reply), 413, f"{name}: status")
+            expect(b"application/json" in head, f"{name}: not JSON: {head!r}")
+            expect_eq(json.loads(body)["error"], "too_large", f"{name}: error code")
+        healthy(s)
+    finally:
+        s.cleanup()
+
+
 # ---- request smuggling ------------------------------------------------------------------------------
 
 FOLLOW = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"    # smuggled after the body: must not be answered
@@ -613,6 +635,7 @@ def main():
     tap.run("kill -9 three times under load: every acknowledged answer kept, integrity ok", short_crash_loop)
     tap.run("3 s of submits and exports: no 5xx, memory and WAL bounded", short_soak)
     tap.run("1000 oversized bodies: all 413, memory flat", oversized_bodies, 1000)
+    tap.run("bodies beyond libevent's own limit get the JSON 413", beyond_libevent_limit)
     tap.run("headers over 8 KiB get 431", oversized_headers)
     s = new_server()
     try:

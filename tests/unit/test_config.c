@@ -73,6 +73,7 @@ static void assert_default_settings(const earshot_config *c)
 	assert_int_equal(c->limits.submissions_per_minute, 30);
 	assert_int_equal(c->limits.min_fill_seconds, 2);
 	assert_int_equal(c->limits.header_timeout_seconds, 10);
+	assert_int_equal(c->limits.max_connections, 4096);
 	assert_int_equal(c->n_trusted_proxies, 0);
 	assert_int_equal(c->n_allowed_origins, 1);
 	assert_string_equal(c->allowed_origins[0], "*");
@@ -145,6 +146,7 @@ static void test_every_key(void **state)
 		"  submissions_per_minute: 5\n"
 		"  min_fill_seconds: 0\n"
 		"  header_timeout_seconds: 3\n"
+		"  max_connections: 50\n"
 		"trusted_proxies: [10.0.0.0/8, \"::1\", 192.168.1.7]\n"
 		"cors:\n"
 		"  allowed_origins: [https://shop.example.com, \"http://localhost:3000\"]\n"
@@ -166,6 +168,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->limits.submissions_per_minute, 5);
 	assert_int_equal(c->limits.min_fill_seconds, 0);
 	assert_int_equal(c->limits.header_timeout_seconds, 3);
+	assert_int_equal(c->limits.max_connections, 50);
 	assert_int_equal(c->n_trusted_proxies, 3);
 	assert_int_equal(c->trusted_proxies[0].family, AF_INET);
 	assert_int_equal(c->trusted_proxies[0].prefix, 8);

@@ -197,6 +197,27 @@ static void size_limits(void **state)
 	valid(ok, sizeof ok, 1);
 }
 
+/* A Content-Length over max_length is refused before any body byte; the limit outlives each request. */
+static void announced_length_limit(void **state)
+{
+	http_frame f;
+	http_frame_init(&f);
+	f.max_length = 10;
+	size_t used = 0;
+	const char *ok = "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789";
+	assert_int_equal(http_frame_feed(&f, (const unsigned char *)ok, strlen(ok), &used), HTTP_FRAME_END);
+	const char *big = "POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n";
+	assert_int_equal(http_frame_feed(&f, (const unsigned char *)big, strlen(big), &used), HTTP_FRAME_INVALID);
+	assert_int_equal(f.status, 413);
+	assert_int_equal(used, strlen(big) - 1);
+	http_frame_init(&f);
+	f.max_length = 10;
+	const char *chunks = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n5\r\n";
+	assert_int_equal(http_frame_feed(&f, (const unsigned char *)chunks, strlen(chunks), &used), HTTP_FRAME_INVALID);
+	assert_int_equal(f.status, 413);
+	assert_int_equal(used, strlen(chunks) - 1);
+}
+
 /* After a refusal nothing more is read, and the refusal stays. */
 static void refusal_is_final(void **state)
 {
@@ -241,6 +262,7 @@ int main(void)
 		cmocka_unit_test(transfer_codings), cmocka_unit_test(chunk_sizes), cmocka_unit_test(head_bytes),
 		cmocka_unit_test(request_lines), cmocka_unit_test(size_limits),
 		cmocka_unit_test(refusal_is_final), cmocka_unit_test(stops_at_request_end),
+		cmocka_unit_test(announced_length_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
