@@ -245,7 +245,7 @@ static void test_unknown_key(void **state)
 	                "forms_dir, static_dir, limits, trusted_proxies, cors, privacy, admin, destinations, plugins");
 	expect_problems("limits:\n  max_body_bytes: 100\n  max_bodybytes: 5\n",
 	                NAME ":3:3: unknown key \"max_bodybytes\", expected one of: max_body_bytes, submissions_per_minute, "
-	                "min_fill_seconds, header_timeout_seconds");
+	                "min_fill_seconds, header_timeout_seconds, max_connections");
 	expect_problems("cors: {origins: [\"*\"]}\n", NAME ":1:8: unknown key \"origins\", expected one of: allowed_origins");
 	expect_problems("privacy: {ip: none}\n", NAME ":1:11: unknown key \"ip\", expected one of: client_ip, retention_days");
 	expect_problems("admin: {token: []}\n", NAME ":1:9: unknown key \"token\", expected one of: tokens");
@@ -343,7 +343,7 @@ static void test_several_problems_all_reported(void **state)
 	                NAME ":2:13: invalid value \"fulll\" for \"durability\", it must be one of: full, normal\n"
 	                NAME ":4:19: invalid value \"0\" for \"max_body_bytes\", it must be an integer >= 1\n"
 	                NAME ":5:3: unknown key \"limts\", expected one of: max_body_bytes, submissions_per_minute, "
-	                "min_fill_seconds, header_timeout_seconds\n"
+	                "min_fill_seconds, header_timeout_seconds, max_connections\n"
 	                NAME ":6:22: invalid value \"clear\" for \"client_ip\", it must be one of: none, truncated, hashed\n"
 	                NAME ":6:45: invalid value \"x\" for \"retention_days\", it must be an integer >= 0\n"
 	                NAME ":7:1: unknown key \"colour\", expected one of: listen, public_url, database, durability, "
