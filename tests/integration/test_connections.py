@@ -8,6 +8,7 @@ The functions take their durations and counts as parameters: tests/slow/connecti
 for a minute (`make check-slow`)."""
 import json
 import os
+import re
 import resource
 import selectors
 import signal
@@ -208,10 +209,12 @@ def flood(total=2000, seconds=4.0, nofile=1024, p99_bound=1.0, cpu_bound=0.6, lo
                    "probes": len(lat), "p50_ms": round(statistics.median(lat) * 1000, 1),
                    "p99_ms": round(p99 * 1000, 1), "max_ms": round(lat[-1] * 1000, 1),
                    "server_cpu_share": round(cpu, 2), "log_lines": len(lines)}
-        expect(f"open files limit {nofile}" in log_text, "the open-files figure is not logged")
+        logged = re.search(r"open files limit (\d+)", log_text)
+        # valgrind keeps a few descriptors of the limit for itself
+        expect(logged and nofile - 64 <= int(logged.group(1)) <= nofile, "the open-files figure is not logged")
         expect(fl.closed_by_server > 0, "the server closed none of the flood's connections")
-        expect(p99 < p99_bound, f"p99 {p99 * 1000:.0f} ms")
-        if not VALGRIND:
+        if not VALGRIND:                           # timings under valgrind say nothing
+            expect(p99 < p99_bound, f"p99 {p99 * 1000:.0f} ms")
             expect(cpu < cpu_bound, f"server CPU share {cpu:.2f} of a core")
         expect(len(lines) <= log_lines_bound, f"{len(lines)} log lines:\n" + "\n".join(lines[:20]))
         rel.healthy(s)
