@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Connection handling: a flood of idle and trickling connections against a server limited to 1024
 open files (prlimit) while a normal client keeps being answered; the oldest idle connection closed
-first at limits.max_connections; and the SIGTERM drain with keep-alive clients (every request gets its
+first at limits.max_connections; accepting paused, not spinning, when descriptors run out; and the
+SIGTERM drain with keep-alive clients (every request gets its
 reply or a clean close before it was read, nothing acknowledged is lost, the WAL is checkpointed).
 
 The functions take their durations and counts as parameters: tests/slow/connections.py runs the flood
@@ -15,6 +16,7 @@ import signal
 import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -264,6 +266,42 @@ def oldest_idle_closed_first(limit=20):
         s.cleanup()
 
 
+def out_of_descriptors(seconds=3.0, nofile=64, extra=100):
+    """When accept() fails for want of descriptors (the limit lowered under a running server, below
+    what its connection cap expects), the server pauses accepting instead of spinning: its CPU stays
+    low, the failure is logged about once a second with a count, and once descriptors are free again
+    new clients are served."""
+    s = rel.new_server(header_timeout_seconds=60)
+    conns = []
+    try:
+        subprocess.run(["prlimit", "--pid", str(s.proc.pid), f"--nofile={nofile}:{nofile}"], check=True)
+        for _ in range(extra):
+            c = socket.socket()
+            c.setblocking(False)
+            c.connect_ex(("127.0.0.1", s.port))
+            conns.append(c)
+        time.sleep(0.5)
+        cpu0, t0 = cpu_seconds(s.proc.pid), time.monotonic()
+        time.sleep(seconds)
+        cpu = (cpu_seconds(s.proc.pid) - cpu0) / (time.monotonic() - t0)
+        text = s.read_log()
+        failures = [line for line in text.splitlines() if "accept failed: Too many open files" in line]
+        expect(failures, "no accept failure logged:\n" + text)
+        expect(len(failures) <= seconds + 2, f"{len(failures)} accept failure lines in {seconds + 0.5:.1f} s")
+        if not VALGRIND:
+            expect(cpu < 0.3, f"server CPU share {cpu:.2f} of a core while out of descriptors")
+        for c in conns:
+            c.close()
+        conns = []
+        time.sleep(0.5)
+        rel.healthy(s)
+        log(f"out of descriptors: {len(failures)} log line(s), CPU share {cpu:.2f}")
+    finally:
+        for c in conns:
+            c.close()
+        s.cleanup()
+
+
 # ---- drain ---------------------------------------------------------------------------------------
 
 class KeepAliveSubmitter:
@@ -384,6 +422,7 @@ def main():
 
     tap.run("2000 idle and trickling connections at 1024 open files: others answered, CPU and log bounded",
             short_flood)
+    tap.run("out of descriptors: accepting pauses, no spinning, a log line a second", out_of_descriptors)
     tap.run("SIGTERM drain with keep-alive clients: a reply or a clean close for each, WAL empty", drain)
     tap.finish()
 
