@@ -475,8 +475,13 @@ static void on_request_complete(struct evhttp_request *req, void *arg)
 {
 	(void)req;
 	guard_conn *c = arg;
-	c->answered++;
 	c->current = NULL;
+	if (c->answered >= c->forwarded) {
+		/* evhttp answered a request the guard never saw end: the two are out of step, stop here */
+		conn_close(c);
+		return;
+	}
+	c->answered++;
 	if (c->g->draining) {
 		conn_close(c);
 		return;
