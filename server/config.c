@@ -22,7 +22,7 @@
 static const char *const top_keys[] = { "listen", "public_url", "database", "durability", "forms_dir",
 	"static_dir", "limits", "trusted_proxies", "cors", "privacy", "admin", "destinations", "plugins", NULL };
 static const char *const limits_keys[] = { "max_body_bytes", "submissions_per_minute", "min_fill_seconds",
-	"header_timeout_seconds", NULL };
+	"header_timeout_seconds", "max_connections", NULL };
 static const char *const cors_keys[] = { "allowed_origins", NULL };
 static const char *const privacy_keys[] = { "client_ip", "retention_days", NULL };
 static const char *const admin_keys[] = { "tokens", NULL };
@@ -284,7 +284,8 @@ static void read_public_url(config_reader *r, const yaml_node_t *root)
 	r->c->public_url = text;
 }
 
-/* limits: { max_body_bytes, submissions_per_minute, min_fill_seconds, header_timeout_seconds }. */
+/* limits: { max_body_bytes, submissions_per_minute, min_fill_seconds, header_timeout_seconds,
+ * max_connections }. */
 static void read_limits(config_reader *r, const yaml_node_t *root)
 {
 	yaml_node_t *n = ydoc_get(r->doc, root, "limits");
@@ -297,6 +298,7 @@ static void read_limits(config_reader *r, const yaml_node_t *root)
 	ydoc_get_int(r->doc, n, "submissions_per_minute", 1, INT_MAX, &r->c->limits.submissions_per_minute);
 	ydoc_get_int(r->doc, n, "min_fill_seconds", 0, 3, &r->c->limits.min_fill_seconds);
 	ydoc_get_int(r->doc, n, "header_timeout_seconds", 1, INT_MAX, &r->c->limits.header_timeout_seconds);
+	ydoc_get_int(r->doc, n, "max_connections", 1, 10000000, &r->c->limits.max_connections);
 }
 
 /* trusted_proxies: a sequence of addresses or CIDR ranges. */
@@ -561,6 +563,7 @@ static earshot_config *config_new(const char *source, const char *base_dir)
 	c->limits.submissions_per_minute = 30;
 	c->limits.min_fill_seconds = 2;
 	c->limits.header_timeout_seconds = 10;
+	c->limits.max_connections = 4096;
 	c->allowed_origins = xcalloc(1, sizeof *c->allowed_origins);
 	c->allowed_origins[0] = xstrdup("*");
 	c->n_allowed_origins = 1;

@@ -56,7 +56,8 @@ typedef struct earshot_config {
 		size_t max_body_bytes;      /* 65536 */
 		int submissions_per_minute; /* 30 */
 		int min_fill_seconds;       /* 2 (0..3) */
-		int header_timeout_seconds; /* 10 */
+		int header_timeout_seconds; /* 10: the whole request head must arrive within this */
+		int max_connections;        /* 4096: open client connections (see http_guard.h) */
 	} limits;
 	cidr *trusted_proxies;   /* owned array */
 	size_t n_trusted_proxies;

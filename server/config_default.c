@@ -18,6 +18,7 @@ const char config_embedded_default[] =
 	"  submissions_per_minute: 30\n"
 	"  min_fill_seconds: 2\n"
 	"  header_timeout_seconds: 10\n"
+	"  max_connections: 4096\n"
 	"trusted_proxies: []\n"
 	"cors:\n"
 	"  allowed_origins: [\"*\"]\n"

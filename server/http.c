@@ -17,6 +17,7 @@
 
 #include "client_addr.h"
 #include "http.h"
+#include "http_guard.h"
 #include "maintenance.h"
 #include "origin.h"
 #include "outbox.h"
@@ -186,6 +187,7 @@ static bool ambiguous_framing(struct evhttp_request *req)
 static void dispatch(struct evhttp_request *req, void *arg)
 {
 	server *srv = arg;
+	http_guard_request_started(srv->guard, req);
 	if (!evhttp_request_get_uri(req)) {
 		/* libevent calls back without a URI when it refused the request itself. */
 		if (evhttp_request_get_response_code(req) == 413)
@@ -300,9 +302,11 @@ static struct event *drain_timer;
 static void drain_tick(evutil_socket_t fd, short what, void *arg)
 {
 	server *srv = arg;
-	if (srv->pending == 0 || monotonic_ms() >= drain_deadline) {
-		if (srv->pending)
-			log_line("drain limit reached with %u requests waiting", srv->pending);
+	size_t open = http_guard_connections(srv->guard);
+	if ((srv->pending == 0 && open == 0) || monotonic_ms() >= drain_deadline) {
+		if (srv->pending || open)
+			log_line("drain limit reached with %u requests waiting and %zu connection(s) open",
+			         srv->pending, open);
 		event_base_loopexit(srv->base, NULL);
 	}
 }
@@ -314,6 +318,7 @@ static void on_stop_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	srv->stopping = true;
 	log_line("%s received: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	http_guard_drain(srv->guard);
 	if (listener) {
 		evhttp_del_accept_socket(srv->http, listener);
 		listener = NULL;
@@ -416,13 +421,20 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 		goto fail;
 	}
 	/* libevent answers bodies over its own limit with an HTML 413; keep its limit above ours so
-	 * that every ordinary oversized body gets the JSON 413 from dispatch(). */
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)(cfg->limits.max_body_bytes * 4 + 65536));
+	 * that every ordinary oversized body gets the JSON 413 from dispatch(), and a larger announced
+	 * length the JSON 413 from the guard. */
+	size_t libevent_max_body = cfg->limits.max_body_bytes * 4 + 65536;
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)libevent_max_body);
 	evhttp_set_max_headers_size(srv->http, MAX_HEADERS_BYTES);
 	evhttp_set_timeout(srv->http, cfg->limits.header_timeout_seconds);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(srv->http, dispatch, srv);
+	long fd_limit = http_guard_raise_fd_limit();
+	int max_connections = http_guard_connection_cap(fd_limit, cfg->limits.max_connections);
+	srv->guard = http_guard_new(srv->base, srv->http, max_connections, cfg->limits.header_timeout_seconds,
+	                            libevent_max_body);
+	log_line("open files limit %ld: serving up to %d connections at once", fd_limit, max_connections);
 
 	store *st = NULL;
 	if (store_open(cfg->database, cfg->durability, false, &st, err) != 0)
@@ -450,6 +462,7 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 		                 strerror(errno));
 		goto fail;
 	}
+	http_guard_watch_listener(srv->guard, evhttp_bound_socket_get_listener(listener));
 	int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 	for (int i = 0; i < 3; i++) {
 		srv->signals[i] = evsignal_new(srv->base, sigs[i], sigs[i] == SIGHUP ? on_reload_signal :
@@ -475,13 +488,14 @@ int server_run(server *srv)
 	housekeeping(-1, 0, srv);
 	event_base_dispatch(srv->base);
 	uint64_t answers = 0, batches = 0;
+	/* The delivery worker stops first, so that the writer's final checkpoint leaves the WAL empty. */
+	outbox_stop(srv->outbox);
+	srv->outbox = NULL;
 	if (srv->writer) {
 		writer_stats(srv->writer, &answers, &batches);
 		writer_stop(srv->writer);
 		srv->writer = NULL;
 	}
-	outbox_stop(srv->outbox);
-	srv->outbox = NULL;
 	log_line("stopped cleanly: %llu answer(s) stored in %llu commit(s)", (unsigned long long)answers,
 	         (unsigned long long)batches);
 	return 0;
@@ -506,6 +520,12 @@ void server_free(server *srv)
 	if (srv->http)
 		evhttp_free(srv->http);
 	listener = NULL;
+	if (srv->guard) {
+		/* Let the connections evhttp just freed finish (their bufferevents are finalized on the loop). */
+		event_base_loop(srv->base, EVLOOP_NONBLOCK);
+		event_base_loop(srv->base, EVLOOP_NONBLOCK);
+		http_guard_free(srv->guard);
+	}
 	plugin_glue_free(srv);
 	if (srv->reader)
 		store_close(srv->reader);

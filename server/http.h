@@ -18,12 +18,14 @@
 
 struct plugin_slot;
 struct outbox;
+struct http_guard;
 
 typedef struct server {
 	earshot_config *cfg;         /* owned */
 	char *config_path;           /* owned, may be NULL: what -c named (for reloads) */
 	struct event_base *base;     /* owned */
 	struct evhttp *http;         /* owned */
+	struct http_guard *guard;    /* owned: framing, connection limits, deadlines, drain */
 	form_registry *forms;        /* a reference; replaced on SIGHUP */
 	writer *writer;              /* owned */
 	struct outbox *outbox;       /* owned: the delivery worker */

@@ -61,6 +61,7 @@ class Server:
                     "limits:\n" + "".join(f"  {k}: {v}\n" for k, v in lim.items()) +
                     f"admin:\n  tokens: [\"sha256:{digest}\"]\n" + extra_config)
         self.proc = None
+        self.prefix = []          # a command that runs the server, e.g. ["prlimit", "--nofile=1024"]
         self.log_path = os.path.join(self.dir, "server.log")
 
     def write_form(self, name, text):
@@ -72,6 +73,7 @@ class Server:
         if VALGRIND:
             cmd = ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite",
                    "--error-exitcode=99", "--quiet"] + cmd
+        cmd = self.prefix + cmd
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, cwd=cwd or self.dir)
         deadline = time.time() + (60 if VALGRIND else 15)

@@ -17,7 +17,7 @@ SRCDIR = os.environ.get("EARSHOT_SRCDIR", os.path.abspath(os.path.join(os.path.d
 BUILDDIR = os.environ.get("EARSHOT_BUILDDIR", os.getcwd())
 SECONDS = int(os.environ.get("EARSHOT_FUZZ_SECONDS", "60"))
 JOBS = int(os.environ.get("EARSHOT_FUZZ_JOBS", str(os.cpu_count() or 1)))
-TARGETS = ["json-submit", "urlencoded", "config", "form", "csv"]
+TARGETS = ["json-submit", "urlencoded", "config", "form", "csv", "http-frame"]
 
 
 def fuzz(name):

@@ -73,6 +73,7 @@ static void assert_default_settings(const earshot_config *c)
 	assert_int_equal(c->limits.submissions_per_minute, 30);
 	assert_int_equal(c->limits.min_fill_seconds, 2);
 	assert_int_equal(c->limits.header_timeout_seconds, 10);
+	assert_int_equal(c->limits.max_connections, 4096);
 	assert_int_equal(c->n_trusted_proxies, 0);
 	assert_int_equal(c->n_allowed_origins, 1);
 	assert_string_equal(c->allowed_origins[0], "*");
@@ -145,6 +146,7 @@ static void test_every_key(void **state)
 		"  submissions_per_minute: 5\n"
 		"  min_fill_seconds: 0\n"
 		"  header_timeout_seconds: 3\n"
+		"  max_connections: 50\n"
 		"trusted_proxies: [10.0.0.0/8, \"::1\", 192.168.1.7]\n"
 		"cors:\n"
 		"  allowed_origins: [https://shop.example.com, \"http://localhost:3000\"]\n"
@@ -166,6 +168,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->limits.submissions_per_minute, 5);
 	assert_int_equal(c->limits.min_fill_seconds, 0);
 	assert_int_equal(c->limits.header_timeout_seconds, 3);
+	assert_int_equal(c->limits.max_connections, 50);
 	assert_int_equal(c->n_trusted_proxies, 3);
 	assert_int_equal(c->trusted_proxies[0].family, AF_INET);
 	assert_int_equal(c->trusted_proxies[0].prefix, 8);
@@ -242,7 +245,7 @@ static void test_unknown_key(void **state)
 	                "forms_dir, static_dir, limits, trusted_proxies, cors, privacy, admin, destinations, plugins");
 	expect_problems("limits:\n  max_body_bytes: 100\n  max_bodybytes: 5\n",
 	                NAME ":3:3: unknown key \"max_bodybytes\", expected one of: max_body_bytes, submissions_per_minute, "
-	                "min_fill_seconds, header_timeout_seconds");
+	                "min_fill_seconds, header_timeout_seconds, max_connections");
 	expect_problems("cors: {origins: [\"*\"]}\n", NAME ":1:8: unknown key \"origins\", expected one of: allowed_origins");
 	expect_problems("privacy: {ip: none}\n", NAME ":1:11: unknown key \"ip\", expected one of: client_ip, retention_days");
 	expect_problems("admin: {token: []}\n", NAME ":1:9: unknown key \"token\", expected one of: tokens");
@@ -340,7 +343,7 @@ static void test_several_problems_all_reported(void **state)
 	                NAME ":2:13: invalid value \"fulll\" for \"durability\", it must be one of: full, normal\n"
 	                NAME ":4:19: invalid value \"0\" for \"max_body_bytes\", it must be an integer >= 1\n"
 	                NAME ":5:3: unknown key \"limts\", expected one of: max_body_bytes, submissions_per_minute, "
-	                "min_fill_seconds, header_timeout_seconds\n"
+	                "min_fill_seconds, header_timeout_seconds, max_connections\n"
 	                NAME ":6:22: invalid value \"clear\" for \"client_ip\", it must be one of: none, truncated, hashed\n"
 	                NAME ":6:45: invalid value \"x\" for \"retention_days\", it must be an integer >= 0\n"
 	                NAME ":7:1: unknown key \"colour\", expected one of: listen, public_url, database, durability, "
