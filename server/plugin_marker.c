@@ -55,7 +55,7 @@ void plugin_file_ident(const char *path, char ident[64])
 
 int plugin_marker_open(const char *path, char **err)
 {
-	int f = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (f < 0) {
 		*err = xasprintf("%s: cannot open the plugin marker file: %s", path, strerror(errno));
 		return -1;
@@ -63,6 +63,11 @@ int plugin_marker_open(const char *path, char **err)
 	/* Held while the server runs: `earshot check` then knows the records are live, not a crash. */
 	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
 		*err = xasprintf("%s: another earshot serve uses this database", path);
+		close(f);
+		return -1;
+	}
+	if (ftruncate(f, 0) != 0) {
+		*err = xasprintf("%s: cannot empty the plugin marker file: %s", path, strerror(errno));
 		close(f);
 		return -1;
 	}
