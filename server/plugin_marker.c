@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,9 +55,20 @@ void plugin_file_ident(const char *path, char ident[64])
 
 int plugin_marker_open(const char *path, char **err)
 {
-	int f = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (f < 0) {
 		*err = xasprintf("%s: cannot open the plugin marker file: %s", path, strerror(errno));
+		return -1;
+	}
+	/* Held while the server runs: `earshot check` then knows the records are live, not a crash. */
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		*err = xasprintf("%s: another earshot serve uses this database", path);
+		close(f);
+		return -1;
+	}
+	if (ftruncate(f, 0) != 0) {
+		*err = xasprintf("%s: cannot empty the plugin marker file: %s", path, strerror(errno));
+		close(f);
 		return -1;
 	}
 	pthread_mutex_lock(&lock);
@@ -169,6 +181,11 @@ size_t plugin_marker_read(const char *path, marker_record *out)
 	int f = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	if (f < 0)
 		return 0;
+	if (flock(f, LOCK_SH | LOCK_NB) != 0) {
+		/* A running server's own marker: hooks in progress, not a crash. */
+		close(f);
+		return 0;
+	}
 	size_t n = 0;
 	for (int slot = 0; slot < MARKER_SLOTS; slot++) {
 		char buf[RECORD_BYTES + 1];

@@ -34,8 +34,9 @@ char *plugin_marker_path(const char *database);
 /* The file a crash record is kept in once found: "<database>.plugin-crash"; malloc'd or NULL. */
 char *plugin_crash_path(const char *database);
 
-/* Opens (creating, emptying) the marker file for this process's hook calls. Returns 0, or -1 with
- * *err (caller frees). Without it, only the in-memory record is kept. */
+/* Opens (creating, emptying) the marker file for this process's hook calls and locks it (flock) for
+ * as long as it is open. Returns 0, or -1 with *err (caller frees; also when another server holds
+ * it). Without it, only the in-memory record is kept. */
 int plugin_marker_open(const char *path, char **err);
 /* Closes the marker file (at a clean shutdown, after the last hook); removes it. */
 void plugin_marker_close(void);
@@ -53,7 +54,8 @@ void plugin_marker_leave(marker_slot slot);
 bool plugin_marker_current(marker_slot slot, marker_record *out);
 
 /* Reads the records a previous process left in the file at path into out (up to MARKER_SLOTS).
- * Returns how many (0 when the file is absent or holds none). */
+ * Returns how many (0 when the file is absent, holds none, or is the marker of a server running now,
+ * which holds a lock on it). */
 size_t plugin_marker_read(const char *path, marker_record *out);
 
 /* When the crash policy is applied: at start the marker file a previous process left (a crash

@@ -16,6 +16,7 @@
  *   sleep_ms: N        sleep N ms in on_response (a stalled plugin)
  *   crash: true        segfault in on_response
  *   tags: N            add N distinct tags "t0".."tN-1"; fail with the host's message when one is refused
+ *   tag_calls: N       call add_tag N times over 200 distinct tags (for bench/plugin_tags.py)
  *   deliveries: N      with deliver: DEST, enqueue N deliveries (default 1)
  *   delivery_bytes: N  each delivery's extra_json carries a string of N bytes
  * Any other key is refused (config_check_keys).
@@ -35,12 +36,12 @@ struct behave {
 	const char *reject_question, *reject_word, *reject_message, *deliver;
 	double score;
 	int has_score, count, echo, fail, version, forms, crash;
-	int64_t sleep_ms, tags, deliveries, delivery_bytes;
+	int64_t sleep_ms, tags, tag_calls, deliveries, delivery_bytes;
 };
 
 static const char *const known_keys[] = { "tag", "score", "category", "offer", "count", "echo", "reject",
 	                                  "fail", "deliver", "route", "version", "forms", "sleep_ms", "crash",
-	                                  "tags", "deliveries", "delivery_bytes", NULL };
+	                                  "tags", "tag_calls", "deliveries", "delivery_bytes", NULL };
 
 static int behave_init(const struct earshot_host *host, const earshot_conf *config, void **state)
 {
@@ -68,6 +69,7 @@ static int behave_init(const struct earshot_host *host, const earshot_conf *conf
 	          host->config_bool(config, "crash", &b->crash) < 0 ||
 	          host->config_int(config, "sleep_ms", &b->sleep_ms) < 0 ||
 	          host->config_int(config, "tags", &b->tags) < 0 ||
+	          host->config_int(config, "tag_calls", &b->tag_calls) < 0 ||
 	          host->config_int(config, "deliveries", &b->deliveries) < 0 ||
 	          host->config_int(config, "delivery_bytes", &b->delivery_bytes) < 0 ||
 	          (reject && (host->config_string(reject, "question", &b->reject_question) != 1 ||
@@ -139,6 +141,14 @@ static int behave_response(void *state, earshot_response *r)
 			strncat(buf, h->form_id(r, i), sizeof buf - strlen(buf) - 1);
 		}
 		tag2(b, r, "forms", buf);
+	}
+	for (int64_t i = 0; i < b->tag_calls; i++) {
+		char t[32];
+		snprintf(t, sizeof t, "c%lld", (long long)(i % 200));
+		if (h->add_tag(r, t) != EARSHOT_OK) {
+			h->set_error(r, "%s", h->last_error(r));
+			return EARSHOT_ERROR;
+		}
 	}
 	for (int64_t i = 0; i < b->tags; i++) {
 		char t[32];

@@ -582,7 +582,7 @@ static void test_unknown_config_key_refused(void **state)
 	spec_add(f, "b", fixture(f, "behave", 0755), NULL, "{\"tga\": \"x\"}");
 	expect_refused(f, "earshot.yaml:20:5: plugin b: unknown setting \"tga\" (known: tag, score, category, "
 	                  "offer, count, echo, reject, fail, deliver, route, version, forms, sleep_ms, crash, "
-	                  "tags, deliveries, delivery_bytes)");
+	                  "tags, tag_calls, deliveries, delivery_bytes)");
 }
 
 static void test_route_reads_kv_and_questions(void **state)
