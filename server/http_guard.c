@@ -40,6 +40,7 @@
 #define READ_HIGH_WATERMARK (256 * 1024) /* bytes read ahead of the checker per connection */
 #define ACCEPT_PAUSE_MS 100              /* accepting pauses this long when descriptors run out */
 #define LINGER_SECONDS 2                 /* a refused connection is read and discarded this long */
+#define MAX_LINGERS 256                  /* at most this many at once; beyond, refusals close at once */
 #define FD_RESERVE 64                    /* descriptors kept for the database, plugins, deliveries */
 #define LIMIT_LOG_INTERVAL_MS 10000      /* the connection limit is logged at most this often */
 
@@ -72,6 +73,7 @@ struct guard_conn {
 };
 
 typedef struct lingerer {
+	http_guard *g;
 	struct event *ev;
 	evutil_socket_t fd;
 	LIST_ENTRY(lingerer) link;
@@ -84,6 +86,7 @@ struct http_guard {
 	struct timeval header_timeout;
 	TAILQ_HEAD(, guard_conn) conns;   /* oldest first */
 	LIST_HEAD(, lingerer) lingers;
+	size_t n_lingers;
 	size_t n_conns;
 	size_t n_closing;
 	guard_conn **by_fd;               /* connections by socket, for requests evhttp hands over */
@@ -190,8 +193,9 @@ static void conn_close(guard_conn *c)
 
 /* ---- lingering close of refused connections ---------------------------------------------------- */
 
-static void linger_end(lingerer *l)
+static void linger_end(http_guard *g, lingerer *l)
 {
+	g->n_lingers--;
 	LIST_REMOVE(l, link);
 	event_free(l->ev);
 	close(l->fd);
@@ -202,7 +206,7 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
 {
 	lingerer *l = arg;
 	if (what & EV_TIMEOUT) {
-		linger_end(l);
+		linger_end(l->g, l);
 		return;
 	}
 	char scratch[16384];
@@ -212,7 +216,7 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
-		linger_end(l);
+		linger_end(l->g, l);
 		return;
 	}
 }
@@ -221,13 +225,15 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
  * evhttp closes it, so that unread request bytes do not turn the close into a reset. */
 static void linger_start(guard_conn *c)
 {
-	if (c->fd < 0)
-		return;
+	if (c->fd < 0 || c->g->n_lingers >= MAX_LINGERS)
+		return; /* a flood of refusals may not pile up descriptors: close at once */
 	int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return; /* out of descriptors: close at once */
 	lingerer *l = xcalloc(1, sizeof *l);
+	l->g = c->g;
 	l->fd = fd;
+	c->g->n_lingers++;
 	l->ev = event_new(c->g->base, fd, EV_READ | EV_PERSIST, on_linger, l);
 	struct timeval limit = { LINGER_SECONDS, 0 };
 	event_add(l->ev, &limit);
@@ -680,7 +686,7 @@ void http_guard_free(http_guard *g)
 	if (listener_guard == g)
 		listener_guard = NULL;
 	while (!LIST_EMPTY(&g->lingers))
-		linger_end(LIST_FIRST(&g->lingers));
+		linger_end(g, LIST_FIRST(&g->lingers));
 	event_free(g->resume);
 	g->resume = NULL;
 	g->freeing = true;
