@@ -4,7 +4,8 @@
  * reads from and writes to:
  *   - input: the filter runs the framing checker over the raw bytes and moves (without copying)
  *     only checked bytes to evhttp, one request at a time: the next request's bytes wait until the
- *     reply to the previous one is complete. A violation is answered by the guard itself (JSON, with
+ *     reply to the previous one is complete. Chunk extensions are checked and dropped (evhttp
+ *     cannot read a chunk size followed by one). A violation is answered by the guard itself (JSON, with
  *     `Connection: close`), nothing more from that connection reaches evhttp, and the connection
  *     lingers briefly to read and discard what the client still sends, so that its close does not
  *     turn into a reset that could swallow the answer.
@@ -352,6 +353,7 @@ static enum bufferevent_filter_result guard_input(struct evbuffer *src, struct e
 		if (n > 16)
 			n = 16;
 		size_t take = 0;
+		bool dropping = http_frame_dropping(&c->frame); /* a chunk extension: checked, not passed on */
 		http_frame_result r = HTTP_FRAME_MORE;
 		for (int i = 0; i < n && r == HTTP_FRAME_MORE; i++) {
 			size_t used = 0;
@@ -363,7 +365,9 @@ static enum bufferevent_filter_result guard_input(struct evbuffer *src, struct e
 			refuse(c, c->frame.status, c->frame.reason);
 			return moved ? BEV_OK : BEV_NEED_MORE;
 		}
-		if (take > 0) {
+		if (dropping) {
+			evbuffer_drain(src, take);
+		} else if (take > 0) {
 			evbuffer_remove_buffer(src, dst, take);
 			moved = true;
 		}
