@@ -45,6 +45,7 @@ static bool is_tchar(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
+/* The value of a hexadecimal digit, or -1. */
 static int hex_value(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
@@ -77,6 +78,7 @@ static void next_request(http_frame *f)
 	f->max_length = max_length;
 }
 
+/* Marks the stream refused with status and reason (static). Returns HTTP_FRAME_INVALID. */
 static http_frame_result invalid(http_frame *f, int status, const char *reason)
 {
 	f->state = S_INVALID;

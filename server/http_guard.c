@@ -194,6 +194,7 @@ static void conn_close(guard_conn *c)
 
 /* ---- lingering close of refused connections ---------------------------------------------------- */
 
+/* Ends a linger: closes its descriptor and frees it. */
 static void linger_end(http_guard *g, lingerer *l)
 {
 	g->n_lingers--;
@@ -203,6 +204,7 @@ static void linger_end(http_guard *g, lingerer *l)
 	free(l);
 }
 
+/* Reads and discards what a refused client still sends; ends at its close, an error or the timeout. */
 static void on_linger(evutil_socket_t fd, short what, void *arg)
 {
 	lingerer *l = arg;
@@ -243,6 +245,7 @@ static void linger_start(guard_conn *c)
 
 /* ---- the guard's own replies ------------------------------------------------------------------- */
 
+/* The error code of a refusal with status, and its reason phrase in *phrase (both static). */
 static const char *refusal_code(int status, const char **phrase)
 {
 	switch (status) {
@@ -420,6 +423,7 @@ static void flush_output(guard_conn *c)
 	c->may_write = false;
 }
 
+/* The socket takes bytes again: continue the guard's own refusal or evhttp's reply. */
 static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -433,6 +437,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		flush_output(c);
 }
 
+/* Waits (once) for the socket to take bytes again. */
 static void arm_writable(guard_conn *c)
 {
 	if (!c->writable)
@@ -450,6 +455,8 @@ static void on_output_added(struct evbuffer *buf, const struct evbuffer_cb_info 
 		event_active(c->kick, EV_WRITE, 0);
 }
 
+/* Deferred work of a connection: asks evhttp to close it, or pushes queued output to the socket and
+ * lets held input in once the previous reply is complete. */
 static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -468,6 +475,7 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 		bufferevent_trigger(c->sock, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
 }
 
+/* The whole-head deadline passed: an idle connection is closed, a partial head gets 408. */
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -481,6 +489,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		refuse(c, 408, "The request head did not arrive within the header timeout.");
 }
 
+/* evhttp finished the reply to a request: the next request may come in (or, during a drain, the
+ * connection closes). */
 static void on_request_complete(struct evhttp_request *req, void *arg)
 {
 	(void)req;
@@ -578,6 +588,7 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
 
 /* ---- accepting ----------------------------------------------------------------------------------- */
 
+/* The pause after running out of descriptors is over: accept again (unless draining). */
 static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -587,6 +598,8 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 		evconnlistener_enable(g->listener);
 }
 
+/* accept() failed: out of descriptors (or memory) pauses accepting briefly instead of letting
+ * libevent retry at once; every failure is counted and logged at most once a second. */
 static void on_accept_error(struct evconnlistener *lev, void *arg)
 {
 	(void)arg;
@@ -675,6 +688,7 @@ size_t http_guard_connections(const http_guard *g)
 	return g ? g->n_conns : 0;
 }
 
+/* Frees the guard once http_guard_free ran and its last connection is gone. */
 static void guard_free_if_done(http_guard *g)
 {
 	if (!g->freeing || g->n_conns > 0)
