@@ -20,6 +20,13 @@ enum {
 	S_HEAD_LF,          /* after the CR of the empty line that ends the head (or trailer) */
 	S_BODY,             /* Content-Length bytes */
 	S_CHUNK_SIZE,
+	S_EXT_NAME_START,   /* after ';' in a chunk extension */
+	S_EXT_NAME,
+	S_EXT_VALUE_START,  /* after '=' */
+	S_EXT_TOKEN,
+	S_EXT_QUOTED,
+	S_EXT_QUOTED_ESCAPE,
+	S_EXT_AFTER_QUOTED,
 	S_CHUNK_SIZE_LF,
 	S_CHUNK_DATA,
 	S_CHUNK_DATA_CR,
@@ -38,6 +45,7 @@ static bool is_tchar(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
+/* The value of a hexadecimal digit, or -1. */
 static int hex_value(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
@@ -70,6 +78,7 @@ static void next_request(http_frame *f)
 	f->max_length = max_length;
 }
 
+/* Marks the stream refused with status and reason (static). Returns HTTP_FRAME_INVALID. */
 static http_frame_result invalid(http_frame *f, int status, const char *reason)
 {
 	f->state = S_INVALID;
@@ -356,15 +365,73 @@ static http_frame_result step(http_frame *f, unsigned char c)
 		}
 		if (f->hex_digits == 0)
 			return invalid(f, 400, "A chunk size is not plain hexadecimal.");
-		if (c == ';')
-			/* libevent cannot read a size followed by an extension; nothing sends them in practice */
-			return invalid(f, 400, "Chunk extensions are not accepted.");
+		if (c == ';') {
+			f->state = S_EXT_NAME_START;
+			return HTTP_FRAME_MORE;
+		}
 		if (c == '\r') {
 			f->state = S_CHUNK_SIZE_LF;
 			return HTTP_FRAME_MORE;
 		}
 		return invalid(f, 400, c == '\n' ? bad_byte_reason(c) : "A chunk size is not plain hexadecimal.");
 	}
+	/* chunk-ext = *( ";" token [ "=" ( token / quoted-string ) ] ), without the optional whitespace
+	 * RFC 9112 allows around ';' and '=' (llhttp refuses it too). */
+	case S_EXT_NAME_START:
+	case S_EXT_NAME:
+		if (is_tchar(c)) {
+			f->state = S_EXT_NAME;
+			return HTTP_FRAME_MORE;
+		}
+		if (f->state == S_EXT_NAME && c == '=') {
+			f->state = S_EXT_VALUE_START;
+			return HTTP_FRAME_MORE;
+		}
+		if (f->state == S_EXT_NAME && c == ';') {
+			f->state = S_EXT_NAME_START;
+			return HTTP_FRAME_MORE;
+		}
+		if (f->state == S_EXT_NAME && c == '\r') {
+			f->state = S_CHUNK_SIZE_LF;
+			return HTTP_FRAME_MORE;
+		}
+		return invalid(f, 400, "A chunk extension is not `;name` or `;name=value`.");
+	case S_EXT_VALUE_START:
+		if (c == '"') {
+			f->state = S_EXT_QUOTED;
+			return HTTP_FRAME_MORE;
+		}
+		if (is_tchar(c)) {
+			f->state = S_EXT_TOKEN;
+			return HTTP_FRAME_MORE;
+		}
+		return invalid(f, 400, "A chunk extension is not `;name` or `;name=value`.");
+	case S_EXT_TOKEN:
+	case S_EXT_AFTER_QUOTED:
+		if (f->state == S_EXT_TOKEN && is_tchar(c))
+			return HTTP_FRAME_MORE;
+		if (c == ';') {
+			f->state = S_EXT_NAME_START;
+			return HTTP_FRAME_MORE;
+		}
+		if (c == '\r') {
+			f->state = S_CHUNK_SIZE_LF;
+			return HTTP_FRAME_MORE;
+		}
+		return invalid(f, 400, "A chunk extension is not `;name` or `;name=value`.");
+	case S_EXT_QUOTED:
+		if (c == '"')
+			f->state = S_EXT_AFTER_QUOTED;
+		else if (c == '\\')
+			f->state = S_EXT_QUOTED_ESCAPE;
+		else if (!is_field_byte(c))
+			return invalid(f, 400, bad_byte_reason(c));
+		return HTTP_FRAME_MORE;
+	case S_EXT_QUOTED_ESCAPE:
+		if (!is_field_byte(c))
+			return invalid(f, 400, bad_byte_reason(c));
+		f->state = S_EXT_QUOTED;
+		return HTTP_FRAME_MORE;
 	case S_CHUNK_SIZE_LF:
 		if (c != '\n')
 			return invalid(f, 400, bad_byte_reason('\r'));
@@ -424,6 +491,19 @@ http_frame_result http_frame_feed(http_frame *f, const unsigned char *data, size
 			continue;
 		}
 		/* Chunk-size lines count against the head limit too, so that an endless extension ends. */
+		/* A chunk extension is checked but not passed on (libevent cannot read one): stop where it
+		 * starts (at ';') and where it ends (at the CR after it), so the caller can drop it. */
+		if (!f->dropping && f->state == S_CHUNK_SIZE && data[i] == ';' && f->hex_digits > 0) {
+			f->dropping = true;
+			*used = i;
+			return HTTP_FRAME_SWITCH;
+		}
+		if (f->dropping && data[i] == '\r' &&
+		    (f->state == S_EXT_NAME || f->state == S_EXT_TOKEN || f->state == S_EXT_AFTER_QUOTED)) {
+			f->dropping = false;
+			*used = i;
+			return HTTP_FRAME_SWITCH;
+		}
 		if (!count_head_byte(f)) {
 			*used = i;
 			return HTTP_FRAME_INVALID;
@@ -443,6 +523,11 @@ http_frame_result http_frame_feed(http_frame *f, const unsigned char *data, size
 	}
 	*used = i;
 	return HTTP_FRAME_MORE;
+}
+
+bool http_frame_dropping(const http_frame *f)
+{
+	return f->dropping;
 }
 
 bool http_frame_between_requests(const http_frame *f)

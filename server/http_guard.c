@@ -4,7 +4,8 @@
  * reads from and writes to:
  *   - input: the filter runs the framing checker over the raw bytes and moves (without copying)
  *     only checked bytes to evhttp, one request at a time: the next request's bytes wait until the
- *     reply to the previous one is complete. A violation is answered by the guard itself (JSON, with
+ *     reply to the previous one is complete. Chunk extensions are checked and dropped (evhttp
+ *     cannot read a chunk size followed by one). A violation is answered by the guard itself (JSON, with
  *     `Connection: close`), nothing more from that connection reaches evhttp, and the connection
  *     lingers briefly to read and discard what the client still sends, so that its close does not
  *     turn into a reset that could swallow the answer.
@@ -40,6 +41,7 @@
 #define READ_HIGH_WATERMARK (256 * 1024) /* bytes read ahead of the checker per connection */
 #define ACCEPT_PAUSE_MS 100              /* accepting pauses this long when descriptors run out */
 #define LINGER_SECONDS 2                 /* a refused connection is read and discarded this long */
+#define MAX_LINGERS 256                  /* at most this many at once; beyond, refusals close at once */
 #define FD_RESERVE 64                    /* descriptors kept for the database, plugins, deliveries */
 #define LIMIT_LOG_INTERVAL_MS 10000      /* the connection limit is logged at most this often */
 
@@ -72,6 +74,7 @@ struct guard_conn {
 };
 
 typedef struct lingerer {
+	http_guard *g;
 	struct event *ev;
 	evutil_socket_t fd;
 	LIST_ENTRY(lingerer) link;
@@ -84,6 +87,7 @@ struct http_guard {
 	struct timeval header_timeout;
 	TAILQ_HEAD(, guard_conn) conns;   /* oldest first */
 	LIST_HEAD(, lingerer) lingers;
+	size_t n_lingers;
 	size_t n_conns;
 	size_t n_closing;
 	guard_conn **by_fd;               /* connections by socket, for requests evhttp hands over */
@@ -190,19 +194,22 @@ static void conn_close(guard_conn *c)
 
 /* ---- lingering close of refused connections ---------------------------------------------------- */
 
-static void linger_end(lingerer *l)
+/* Ends a linger: closes its descriptor and frees it. */
+static void linger_end(http_guard *g, lingerer *l)
 {
+	g->n_lingers--;
 	LIST_REMOVE(l, link);
 	event_free(l->ev);
 	close(l->fd);
 	free(l);
 }
 
+/* Reads and discards what a refused client still sends; ends at its close, an error or the timeout. */
 static void on_linger(evutil_socket_t fd, short what, void *arg)
 {
 	lingerer *l = arg;
 	if (what & EV_TIMEOUT) {
-		linger_end(l);
+		linger_end(l->g, l);
 		return;
 	}
 	char scratch[16384];
@@ -212,7 +219,7 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
-		linger_end(l);
+		linger_end(l->g, l);
 		return;
 	}
 }
@@ -221,13 +228,15 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
  * evhttp closes it, so that unread request bytes do not turn the close into a reset. */
 static void linger_start(guard_conn *c)
 {
-	if (c->fd < 0)
-		return;
+	if (c->fd < 0 || c->g->n_lingers >= MAX_LINGERS)
+		return; /* a flood of refusals may not pile up descriptors: close at once */
 	int fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return; /* out of descriptors: close at once */
 	lingerer *l = xcalloc(1, sizeof *l);
+	l->g = c->g;
 	l->fd = fd;
+	c->g->n_lingers++;
 	l->ev = event_new(c->g->base, fd, EV_READ | EV_PERSIST, on_linger, l);
 	struct timeval limit = { LINGER_SECONDS, 0 };
 	event_add(l->ev, &limit);
@@ -236,6 +245,7 @@ static void linger_start(guard_conn *c)
 
 /* ---- the guard's own replies ------------------------------------------------------------------- */
 
+/* The error code of a refusal with status, and its reason phrase in *phrase (both static). */
 static const char *refusal_code(int status, const char **phrase)
 {
 	switch (status) {
@@ -346,6 +356,7 @@ static enum bufferevent_filter_result guard_input(struct evbuffer *src, struct e
 		if (n > 16)
 			n = 16;
 		size_t take = 0;
+		bool dropping = http_frame_dropping(&c->frame); /* a chunk extension: checked, not passed on */
 		http_frame_result r = HTTP_FRAME_MORE;
 		for (int i = 0; i < n && r == HTTP_FRAME_MORE; i++) {
 			size_t used = 0;
@@ -357,7 +368,9 @@ static enum bufferevent_filter_result guard_input(struct evbuffer *src, struct e
 			refuse(c, c->frame.status, c->frame.reason);
 			return moved ? BEV_OK : BEV_NEED_MORE;
 		}
-		if (take > 0) {
+		if (dropping) {
+			evbuffer_drain(src, take);
+		} else if (take > 0) {
 			evbuffer_remove_buffer(src, dst, take);
 			moved = true;
 		}
@@ -410,6 +423,7 @@ static void flush_output(guard_conn *c)
 	c->may_write = false;
 }
 
+/* The socket takes bytes again: continue the guard's own refusal or evhttp's reply. */
 static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -423,6 +437,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		flush_output(c);
 }
 
+/* Waits (once) for the socket to take bytes again. */
 static void arm_writable(guard_conn *c)
 {
 	if (!c->writable)
@@ -440,6 +455,8 @@ static void on_output_added(struct evbuffer *buf, const struct evbuffer_cb_info 
 		event_active(c->kick, EV_WRITE, 0);
 }
 
+/* Deferred work of a connection: asks evhttp to close it, or pushes queued output to the socket and
+ * lets held input in once the previous reply is complete. */
 static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -458,6 +475,7 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 		bufferevent_trigger(c->sock, EV_READ, BEV_TRIG_IGNORE_WATERMARKS);
 }
 
+/* The whole-head deadline passed: an idle connection is closed, a partial head gets 408. */
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -471,6 +489,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		refuse(c, 408, "The request head did not arrive within the header timeout.");
 }
 
+/* evhttp finished the reply to a request: the next request may come in (or, during a drain, the
+ * connection closes). */
 static void on_request_complete(struct evhttp_request *req, void *arg)
 {
 	(void)req;
@@ -568,6 +588,7 @@ static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
 
 /* ---- accepting ----------------------------------------------------------------------------------- */
 
+/* The pause after running out of descriptors is over: accept again (unless draining). */
 static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -577,6 +598,8 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 		evconnlistener_enable(g->listener);
 }
 
+/* accept() failed: out of descriptors (or memory) pauses accepting briefly instead of letting
+ * libevent retry at once; every failure is counted and logged at most once a second. */
 static void on_accept_error(struct evconnlistener *lev, void *arg)
 {
 	(void)arg;
@@ -665,6 +688,7 @@ size_t http_guard_connections(const http_guard *g)
 	return g ? g->n_conns : 0;
 }
 
+/* Frees the guard once http_guard_free ran and its last connection is gone. */
 static void guard_free_if_done(http_guard *g)
 {
 	if (!g->freeing || g->n_conns > 0)
@@ -680,7 +704,7 @@ void http_guard_free(http_guard *g)
 	if (listener_guard == g)
 		listener_guard = NULL;
 	while (!LIST_EMPTY(&g->lingers))
-		linger_end(LIST_FIRST(&g->lingers));
+		linger_end(g, LIST_FIRST(&g->lingers));
 	event_free(g->resume);
 	g->resume = NULL;
 	g->freeing = true;

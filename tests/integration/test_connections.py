@@ -413,6 +413,28 @@ def drain(clients=8, load_seconds=1.0, drain_bound=5.0):
         s.cleanup()
 
 
+def drain_limit(limit=10.0):
+    """A client that stalls in the middle of its body at SIGTERM holds the drain at most `limit`
+    seconds; the server then logs it and still exits 0."""
+    s = rel.new_server(header_timeout_seconds=60)
+    try:
+        stalled = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+        stalled.sendall(submit_bytes("stalled")[:-3])
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        rc = s.proc.wait(timeout=limit + 20)
+        took = time.monotonic() - t0
+        s.log.close()
+        stalled.close()
+        expect_eq(rc, 0, "exit status")
+        expect(limit - 1 <= took <= limit + 3, f"exit after {took:.1f} s")
+        expect("drain limit reached with 0 requests waiting and 1 connection(s) open" in s.read_log(),
+               s.read_log()[-300:])
+    finally:
+        s.cleanup()
+
+
 def main():
     tap = TAP()
     tap.run("at max_connections the oldest idle connection is closed first", oldest_idle_closed_first)

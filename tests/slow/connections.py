@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Slow connection run (make check-slow): a minute of 2000 idle and trickling connections against a
 server limited to 1024 open files while a normal client keeps being answered (p99 under a second,
-CPU and log bounded), then a SIGTERM drain after ten seconds of keep-alive submitters.
+CPU and log bounded), then a SIGTERM drain after ten seconds of keep-alive submitters, and a drain
+held by a client stalled in its body, which ends at the 10 s drain limit with exit 0.
 EARSHOT_FLOOD_SECONDS overrides the length of the flood."""
 import json
 import os
@@ -24,6 +25,7 @@ def main():
     tap.run(f"{SECONDS} s of 2000 idle and trickling connections at 1024 open files", run_flood)
     tap.run("SIGTERM drain after 10 s of 16 keep-alive submitters",
             lambda: conn.drain(clients=16, load_seconds=10.0))
+    tap.run("a body stalled at SIGTERM holds the drain 10 s at most, exit 0", conn.drain_limit)
     tap.finish()
 
 
