@@ -83,8 +83,9 @@ void config_adopt_default_plugins(earshot_config *c)
 {
 	diag_list diags;
 	diag_init(&diags);
+	/* Named as the embedded default, so a plugin's refusal points at the text it came from. */
 	earshot_config *d = config_parse_string(config_embedded_default, strlen(config_embedded_default),
-	                                        c->source, c->dir, &diags);
+	                                        "<embedded default>", c->dir, &diags);
 	diag_free(&diags);
 	if (!d)
 		return; /* cannot happen: test_config parses the embedded default */
