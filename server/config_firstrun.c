@@ -32,8 +32,9 @@ static char *join(const char *dir, const char *p)
 	return xasprintf("%s%s%s", dir, dir[dl - 1] == '/' ? "" : "/", p);
 }
 
-/* Returns the malloc'd plugins/NAME.so beside the running binary when that file exists, else NULL. */
-static char *plugin_beside_binary(const char *name)
+/* Returns the malloc'd path of NAME in the running binary's directory (a build tree keeps the plugins,
+ * forms and static files there) when it exists as a file (want_dir false) or directory, else NULL. */
+static char *beside_binary(const char *name, bool want_dir)
 {
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -44,8 +45,8 @@ static char *plugin_beside_binary(const char *name)
 	if (!dir_end)
 		return NULL;
 	*dir_end = '\0';
-	char *beside = xasprintf("%s/plugins/%s.so", exe, name);
-	if (is_file(beside))
+	char *beside = xasprintf("%s/%s", exe, name);
+	if (want_dir ? is_directory(beside) : is_file(beside))
 		return beside;
 	free(beside);
 	return NULL;
@@ -59,9 +60,11 @@ char *config_plugin_path(const char *dir, const char *written)
 	free(candidate);
 	size_t len = strlen(written);
 	char *name = len > 3 && strcmp(written + len - 3, ".so") == 0 ? xstrndup(written, len - 3) : xstrdup(written);
-	char *found = plugin_beside_binary(name);
+	char *file = xasprintf("plugins/%s.so", name);
+	char *found = beside_binary(file, false);
 	if (!found)
 		found = xasprintf("%s/%s.so", EARSHOT_PLUGINDIR, name);
+	free(file);
 	free(name);
 	return found;
 }
@@ -104,21 +107,25 @@ void config_adopt_default_plugins(earshot_config *c)
 	config_free(d);
 }
 
-/* Replaces *dir (written relative, see config_use_installed_dirs) by installed when it is missing. */
-static void use_installed_dir(earshot_config *c, const char *key, char **dir, const char *installed)
+/* Replaces *dir (written relative, see config_use_installed_dirs) when it is not a directory: by
+ * SUB beside the running binary (a build tree), else by the installed $(pkgdatadir)/SUB. */
+static void use_installed_dir(earshot_config *c, const char *key, char **dir, const char *sub)
 {
 	if (is_directory(*dir))
 		return;
-	diag_add(&c->notices, c->source, 0, 0, "%s %s is not a directory: using the installed %s", key, *dir,
-	         installed);
+	char *instead = beside_binary(sub, true);
+	if (!instead)
+		instead = xasprintf("%s/%s", EARSHOT_DATADIR, sub);
+	diag_add(&c->notices, c->source, 0, 0, "%s %s is not a directory: using %s instead", key, *dir,
+	         instead);
 	free(*dir);
-	*dir = xstrdup(installed);
+	*dir = instead;
 }
 
 void config_use_installed_dirs(earshot_config *c)
 {
 	if (c->forms_dir_relative)
-		use_installed_dir(c, "forms_dir", &c->forms_dir, EARSHOT_DATADIR "/forms");
+		use_installed_dir(c, "forms_dir", &c->forms_dir, "forms");
 	if (c->static_dir_relative)
-		use_installed_dir(c, "static_dir", &c->static_dir, EARSHOT_DATADIR "/static");
+		use_installed_dir(c, "static_dir", &c->static_dir, "static");
 }

@@ -20,7 +20,8 @@ char *config_public_url_for_listen(const char *host, int port);
  * complaints-log destination they write to unless c defines a destination of that name. */
 void config_adopt_default_plugins(earshot_config *c);
 
-/* Replaces a forms_dir or static_dir written as a relative path that is not a directory by the installed
+/* Replaces a forms_dir or static_dir written as a relative path that is not a directory by forms/ or
+ * static/ beside the running binary (a build tree links them to the sources), else by the installed
  * copy ($(pkgdatadir)/forms or /static), adding one line per replacement to c->notices. */
 void config_use_installed_dirs(earshot_config *c);
 

@@ -105,10 +105,14 @@ def t_missing_relative_dirs_use_installed():
     try:
         s.start()
         s.stop()
-        lines = [l for l in s.read_log().splitlines() if "is not a directory: using the installed" in l]
+        lines = [l for l in s.read_log().splitlines() if "is not a directory: using" in l]
         expect_eq(len(lines), 1, f"one line about static_dir: {s.read_log()}")
         expect("static_dir " + os.path.join(s.dir, "static") in lines[0], lines[0])
-        expect(lines[0].rstrip().endswith("/static"), lines[0])
+        expect(lines[0].rstrip().endswith("/static instead"), lines[0])
+        # the build tree's static/ beside the binary (an installed binary: $(pkgdatadir)/static)
+        s.start()
+        st, h, body = s.request("GET", "/static/earshot.js", raw=True)
+        expect_eq(st, 200, "the widget is served")
     finally:
         s.cleanup()
 
@@ -145,6 +149,8 @@ def t_init_checks_and_serves():
         expect_eq(st, 201, f"stored {body}")
         st, h, forms = s.request("GET", "/api/v1/forms", admin=True)
         expect_eq(st, 200, "the printed token opens the admin API")
+        for path in ("/static/earshot.js", "/admin", "/"):
+            expect_eq(s.request("GET", path, raw=True)[0], 200, f"{path} is served")
         rc, out4, err4 = run_earshot("init", "--bogus")
         expect_eq(rc, 2, "usage error")
     finally:

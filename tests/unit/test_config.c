@@ -823,8 +823,8 @@ static void test_load_file(void **state)
 	assert_string_equal(c->forms_dir, EARSHOT_DATADIR "/forms");
 	assert_string_equal(c->static_dir, EARSHOT_DATADIR "/static");
 	assert_int_equal(c->notices.n, 2);
-	assert_string_equal(c->notices.items[0], "earshot.yaml: forms_dir forms is not a directory: using the "
-	                                         "installed " EARSHOT_DATADIR "/forms");
+	assert_string_equal(c->notices.items[0], "earshot.yaml: forms_dir forms is not a directory: using "
+	                                         EARSHOT_DATADIR "/forms instead");
 	config_free(c);
 
 	/* else the embedded default; forms and static from the data directory unless ./forms, ./static exist */
