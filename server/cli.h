@@ -11,6 +11,11 @@ int cli_token(int argc, char **argv);
 int cli_version(int argc, char **argv);
 int cli_deliveries(int argc, char **argv);
 int cli_forget(int argc, char **argv);
+int cli_init(int argc, char **argv);
+
+/* Makes a new random admin token "es_" + 40 letters and digits, and the hex SHA-256 of it (the part of
+ * its admin.tokens line after "sha256:"). Returns 0, or -1 when no randomness is available. */
+int cli_new_admin_token(char token[44], char hex[65]);
 
 /* Prints "earshot: MESSAGE" and a hint to stderr and returns 2. */
 int cli_usage_error(const char *command, const char *message);

@@ -23,6 +23,8 @@ int cli_check(int argc, char **argv)
 	earshot_config *cfg = config_load(config_path, &diags);
 	size_t n_forms = 0, n_plugins = 0;
 	if (cfg) {
+		for (size_t i = 0; i < cfg->notices.n; i++)
+			fprintf(stderr, "note: %s\n", cfg->notices.items[i]);
 		/* Forms and plugins are checked even when the other has problems: report everything. */
 		form_registry *forms = form_registry_load_dir(cfg->forms_dir, &diags);
 		if (forms)

@@ -22,6 +22,8 @@ int cli_serve(int argc, char **argv)
 	earshot_config *cfg = cli_load_config(config_path);
 	if (!cfg)
 		return 1;
+	for (size_t i = 0; i < cfg->notices.n; i++)
+		log_line("%s", cfg->notices.items[i]);
 	diag_list diags;
 	diag_init(&diags);
 	form_registry *forms = form_registry_load_dir(cfg->forms_dir, &diags);

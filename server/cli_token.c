@@ -5,6 +5,22 @@
 #include "cli.h"
 #include "util.h"
 
+int cli_new_admin_token(char token[44], char hex[65])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char raw[40];
+	if (random_bytes(raw, sizeof raw) != 0)
+		return -1;
+	memcpy(token, "es_", 3);
+	/* 62 symbols: reject bytes >= 248 would be exact; the bias of % 62 over 256 is below 0.5 bit
+	 * over 40 characters (~238 bits), far beyond what guessing could use. */
+	for (int i = 0; i < 40; i++)
+		token[3 + i] = alphabet[raw[i] % 62];
+	token[43] = '\0';
+	sha256_hex(token, strlen(token), hex);
+	return 0;
+}
+
 int cli_token(int argc, char **argv)
 {
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -15,20 +31,11 @@ int cli_token(int argc, char **argv)
 	}
 	if (argc > 1)
 		return cli_usage_error("token", "unexpected argument");
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	unsigned char raw[40];
-	if (random_bytes(raw, sizeof raw) != 0) {
+	char token[44], hex[65];
+	if (cli_new_admin_token(token, hex) != 0) {
 		fputs("earshot token: no randomness available\n", stderr);
 		return 1;
 	}
-	char token[3 + 40 + 1] = "es_";
-	/* 62 symbols: reject bytes >= 248 would be exact; the bias of % 62 over 256 is below 0.5 bit
-	 * over 40 characters (~238 bits), far beyond what guessing could use. */
-	for (int i = 0; i < 40; i++)
-		token[3 + i] = alphabet[raw[i] % 62];
-	token[43] = '\0';
-	char hex[65];
-	sha256_hex(token, strlen(token), hex);
 	printf("token: %s\n", token);
 	printf("admin.tokens entry: \"sha256:%s\"\n", hex);
 	return 0;

@@ -10,12 +10,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_firstrun.h"
 #include "util.h"
 #include "yaml_doc.h"
-
-#ifndef EARSHOT_DATADIR
-#define EARSHOT_DATADIR "/usr/local/share/earshot"
-#endif
 
 #define EMBEDDED_NAME "<embedded default>"
 
@@ -40,6 +37,7 @@ typedef struct config_reader {
 	ydoc *doc;
 	earshot_config *c;
 	char *database, *forms_dir, *static_dir; /* as written, resolved at the end */
+	bool public_url_given, plugins_given;    /* else they follow listen / the embedded default */
 } config_reader;
 
 /* ---- addresses ------------------------------------------------------------------------------ */
@@ -270,6 +268,7 @@ static void read_public_url(config_reader *r, const yaml_node_t *root)
 {
 	yaml_node_t *n = ydoc_get(r->doc, root, "public_url");
 	char *text = NULL;
+	r->public_url_given = n != NULL;
 	if (!n || ydoc_read_string(r->doc, n, "public_url", &text) < 0)
 		return;
 	if (!is_http_url(text)) {
@@ -466,7 +465,7 @@ static void read_plugin(config_reader *r, const yaml_node_t *item, plugin_spec *
 	p->n_forms = 1;
 	p->config = json_object();
 	if (!ydoc_is_mapping(item)) {
-		ydoc_error(r->doc, item, "each item of \"plugins\" must be a mapping with name and path");
+		ydoc_error(r->doc, item, "each item of \"plugins\" must be a mapping such as {name: nps}");
 		return;
 	}
 	ydoc_check_keys(r->doc, item, plugin_keys);
@@ -483,11 +482,13 @@ static void read_plugin(config_reader *r, const yaml_node_t *item, plugin_spec *
 			}
 		}
 	}
-	yaml_node_t *path = ydoc_require(r->doc, item, "path");
+	yaml_node_t *path = ydoc_get(r->doc, item, "path");
 	char *raw = NULL;
 	if (path && ydoc_read_string(r->doc, path, "path", &raw) == 0) {
-		p->path = resolve_path(r->c->dir, raw);
+		p->path = config_plugin_path(r->c->dir, raw);
 		free(raw);
+	} else if (!path && p->name) {
+		p->path = config_plugin_path(r->c->dir, p->name);
 	}
 	ydoc_get_strings(r->doc, item, "forms", &p->forms, &p->n_forms);
 	int on_crash = 0;
@@ -507,6 +508,7 @@ static void read_plugin(config_reader *r, const yaml_node_t *item, plugin_spec *
 static void read_plugins(config_reader *r, const yaml_node_t *root)
 {
 	yaml_node_t *n = ydoc_get(r->doc, root, "plugins");
+	r->plugins_given = n != NULL;
 	if (!n || ydoc_is_null(n) || !ydoc_expect_sequence(r->doc, n, "plugins"))
 		return;
 	size_t count = ydoc_seq_size(n);
@@ -555,6 +557,7 @@ static earshot_config *config_new(const char *source, const char *base_dir)
 	earshot_config *c = xcalloc(1, sizeof *c);
 	c->source = xstrdup(source);
 	c->dir = xstrdup(base_dir && *base_dir ? base_dir : ".");
+	diag_init(&c->notices);
 	c->listen_host = xstrdup("127.0.0.1");
 	c->listen_port = 8080;
 	c->public_url = xstrdup("http://localhost:8080");
@@ -570,6 +573,21 @@ static earshot_config *config_new(const char *source, const char *base_dir)
 	c->privacy.client_ip = CLIENT_IP_HASHED;
 	c->privacy.retention_days = 0;
 	return c;
+}
+
+/* Gives c, written without a plugins: key, the embedded default's plugins and their destinations. */
+static void adopt_embedded_plugins(earshot_config *c)
+{
+	diag_list diags;
+	diag_init(&diags);
+	/* Named as the embedded default, so a plugin's refusal points at the text it came from. */
+	earshot_config *d = config_parse_string(config_embedded_default, strlen(config_embedded_default),
+	                                        "<embedded default>", c->dir, &diags);
+	diag_free(&diags);
+	if (!d)
+		return; /* cannot happen: test_config parses the embedded default */
+	config_adopt_default_plugins(c, d);
+	config_free(d);
 }
 
 /* Reads a configuration from YAML text; returns a new config, or NULL with every problem in diags. */
@@ -594,6 +612,8 @@ earshot_config *config_parse_string(const char *yaml, size_t len, const char *di
 	c->database = resolve_path(c->dir, r.database);
 	c->forms_dir = resolve_path(c->dir, r.forms_dir);
 	c->static_dir = resolve_path(c->dir, r.static_dir);
+	c->forms_dir_relative = r.forms_dir[0] != '/';
+	c->static_dir_relative = r.static_dir[0] != '/';
 	free(r.database);
 	free(r.forms_dir);
 	free(r.static_dir);
@@ -604,65 +624,20 @@ earshot_config *config_parse_string(const char *yaml, size_t len, const char *di
 		config_free(c);
 		return NULL;
 	}
+	if (!r.public_url_given) {
+		free(c->public_url);
+		c->public_url = config_public_url_for_listen(c->listen_host, c->listen_port);
+	}
+	if (!r.plugins_given)
+		adopt_embedded_plugins(c);
 	return c;
 }
 
-/* True when path names an existing directory. */
-static bool is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-#ifndef EARSHOT_PLUGINDIR
-#define EARSHOT_PLUGINDIR "/usr/local/lib/earshot/plugins"
-#endif
-
-/* Where a bundled plugin of the embedded default lives: plugins/NAME beside the running binary (a
- * build tree), else the installed plugin directory. Returns a malloc'd path (caller frees). */
-static char *bundled_plugin_path(const char *configured)
-{
-	const char *slash = strrchr(configured, '/');
-	const char *name = slash ? slash + 1 : configured;
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *dir_end = strrchr(exe, '/');
-		if (dir_end) {
-			*dir_end = '\0';
-			char *beside = xasprintf("%s/plugins/%s", exe, name);
-			struct stat st;
-			if (stat(beside, &st) == 0 && S_ISREG(st.st_mode))
-				return beside;
-			free(beside);
-		}
-	}
-	return xasprintf("%s/%s", EARSHOT_PLUGINDIR, name);
-}
-
-/* Parses the embedded default; bundled forms and static files are used when ./forms or ./static
- * do not exist, so an installed earshot serves its example forms from any directory. */
+/* Parses the embedded default (relative paths against the current directory). */
 static earshot_config *config_load_embedded(diag_list *diags)
 {
-	earshot_config *c = config_parse_string(config_embedded_default, strlen(config_embedded_default),
-	                                        EMBEDDED_NAME, ".", diags);
-	if (!c)
-		return NULL;
-	if (!is_dir(c->forms_dir)) {
-		free(c->forms_dir);
-		c->forms_dir = xstrdup(EARSHOT_DATADIR "/forms");
-	}
-	if (!is_dir(c->static_dir)) {
-		free(c->static_dir);
-		c->static_dir = xstrdup(EARSHOT_DATADIR "/static");
-	}
-	for (size_t i = 0; i < c->n_plugins; i++) {
-		char *found = bundled_plugin_path(c->plugins[i].path);
-		free(c->plugins[i].path);
-		c->plugins[i].path = found;
-	}
-	return c;
+	return config_parse_string(config_embedded_default, strlen(config_embedded_default), EMBEDDED_NAME, ".",
+	                           diags);
 }
 
 /* Reads the configuration file (or ./earshot.yaml, or the embedded default); NULL with problems in diags. */
@@ -670,8 +645,12 @@ earshot_config *config_load(const char *path, diag_list *diags)
 {
 	if (!path) {
 		struct stat st;
-		if (stat("earshot.yaml", &st) != 0)
-			return config_load_embedded(diags);
+		if (stat("earshot.yaml", &st) != 0) {
+			earshot_config *c = config_load_embedded(diags);
+			if (c)
+				config_use_installed_dirs(c);
+			return c;
+		}
 		path = "earshot.yaml";
 	}
 	size_t len = 0;
@@ -684,6 +663,8 @@ earshot_config *config_load(const char *path, diag_list *diags)
 	earshot_config *c = config_parse_string(text, len, path, dir, diags);
 	free(dir);
 	free(text);
+	if (c)
+		config_use_installed_dirs(c);
 	return c;
 }
 
@@ -728,5 +709,6 @@ void config_free(earshot_config *c)
 		free(p->where);
 	}
 	free(c->plugins);
+	diag_free(&c->notices);
 	free(c);
 }

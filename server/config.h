@@ -52,6 +52,8 @@ typedef struct earshot_config {
 	durability_mode durability;
 	char *forms_dir;         /* owned; resolved path */
 	char *static_dir;        /* owned; resolved path */
+	bool forms_dir_relative, static_dir_relative; /* written as relative paths (installed fallback) */
+	diag_list notices;       /* owned; lines to log at start, such as an installed directory used instead */
 	struct {
 		size_t max_body_bytes;      /* 65536 */
 		int submissions_per_minute; /* 30 */
@@ -76,6 +78,7 @@ typedef struct earshot_config {
 } earshot_config;
 
 /* Loads the configuration. path NULL means ./earshot.yaml when it exists, else the embedded default.
+ * Relative forms_dir/static_dir that do not exist are replaced by the installed ones (see notices).
  * Returns a new config (caller frees with config_free), or NULL with every problem in diags. */
 earshot_config *config_load(const char *path, diag_list *diags);
 /* Parses YAML text; display_name is used in messages, base_dir for relative paths. */

@@ -2,9 +2,9 @@
 #include "config.h"
 
 /* Every key at its documented default (config.md); no admin tokens (admin routes closed). The bundled
- * plugins: nps on every form, complaint-router writing detractors and complaint words to
+ * plugins, found by name (see config_firstrun.h): nps on every form, complaint-router writing detractors and complaint words to
  * complaints.ndjson, incentive on the newsletter signup. Relative paths resolve against the current
- * directory; plugin file names are looked up beside the binary, then in the installed plugin dir. */
+ * directory. A config file without `plugins:` gets these plugins and the complaints-log destination. */
 const char config_embedded_default[] =
 	"# earshot embedded default configuration\n"
 	"listen: 127.0.0.1:8080\n"
@@ -33,10 +33,8 @@ const char config_embedded_default[] =
 	"    path: complaints.ndjson\n"
 	"plugins:\n"
 	"  - name: nps\n"
-	"    path: nps.so\n"
 	"    forms: [\"*\"]\n"
 	"  - name: complaint-router\n"
-	"    path: complaint-router.so\n"
 	"    forms: [\"*\"]\n"
 	"    config:\n"
 	"      rules:\n"
@@ -47,7 +45,6 @@ const char config_embedded_default[] =
 	"          route: complaints-log\n"
 	"          priority: high\n"
 	"  - name: incentive\n"
-	"    path: incentive.so\n"
 	"    forms: [newsletter]\n"
 	"    config:\n"
 	"      offer: \"10% off your next order\"\n"

@@ -9,6 +9,7 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	{ "init", cli_init, "write a commented earshot.yaml, example forms and an admin token" },
 	{ "serve", cli_serve, "run the server in the foreground" },
 	{ "check", cli_check, "validate the config, every form and every plugin" },
 	{ "export", cli_export, "write a form's answers as CSV, NDJSON or XLSX" },

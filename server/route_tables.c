@@ -6,6 +6,7 @@
 extern const route hosted_routes[]; /* routes_hosted.c: the hosted form pages */
 extern const route contacts_routes[]; /* routes_contacts.c: erasure by contact */
 extern const route dashboard_routes[]; /* routes_dashboard.c: GET /admin */
+extern const route home_routes[]; /* routes_home.c: GET /, the landing page */
 
 const route *const route_tables[] = {
 	public_routes,
@@ -14,5 +15,6 @@ const route *const route_tables[] = {
 	deliveries_routes,
 	contacts_routes,
 	dashboard_routes,
+	home_routes,
 	NULL,
 };

@@ -94,6 +94,8 @@ export class Earshot {
       'admin:',
       `  tokens: ["sha256:${tokenSha}"]`,
       ...extra,
+      // without plugins: the shipped ones would load; a runner names the plugins it wants
+      ...(extra.some(line => line.startsWith('plugins:')) ? [] : ['plugins: []']),
       ''].join('\n'));
   }
 

@@ -59,7 +59,9 @@ class Server:
                     f"forms_dir: forms\n"
                     f"static_dir: {yaml_quote(os.path.join(SRCDIR, 'static'))}\n"
                     "limits:\n" + "".join(f"  {k}: {v}\n" for k, v in lim.items()) +
-                    f"admin:\n  tokens: [\"sha256:{digest}\"]\n" + extra_config)
+                    f"admin:\n  tokens: [\"sha256:{digest}\"]\n" + extra_config +
+                    # without plugins: the shipped ones would load; a test names the plugins it wants
+                    ("" if "\nplugins:" in "\n" + extra_config else "plugins: []\n"))
         self.proc = None
         self.prefix = []          # a command that runs the server, e.g. ["prlimit", "--nofile=1024"]
         self.log_path = os.path.join(self.dir, "server.log")

@@ -389,8 +389,10 @@ def t_pool_under_concurrency():
     codes = [f"POOL-{i:02d}" for i in range(10)]
     with open(pool, "w") as f:
         f.write("\n".join(codes) + "\n")
-    with open(s.config_path, "a") as f:
-        f.write(incentive_config(pool))
+    with open(s.config_path) as f:
+        text = f.read().replace("plugins: []\n", "")  # the harness's "no plugins", replaced by these
+    with open(s.config_path, "w") as f:
+        f.write(text + incentive_config(pool))
     try:
         s.start()
         tokens = [token_of(page(s, "newsletter")[2]) for _ in range(50)]

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "paths.h"
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -82,12 +83,17 @@ static void assert_default_settings(const earshot_config *c)
 	assert_int_equal(c->n_admin_tokens, 0);
 }
 
-/* Checks that c holds the documented default of every key. */
+/* Checks that c holds the documented default of every key: without `plugins:`, the shipped plugins and
+ * the destination they write to. */
 static void assert_defaults(const earshot_config *c)
 {
 	assert_default_settings(c);
-	assert_int_equal(c->n_destinations, 0);
-	assert_int_equal(c->n_plugins, 0);
+	assert_int_equal(c->n_destinations, 1);
+	assert_string_equal(c->destinations[0].name, "complaints-log");
+	assert_int_equal(c->n_plugins, 3);
+	assert_string_equal(c->plugins[0].name, "nps");
+	assert_string_equal(c->plugins[0].path, EARSHOT_PLUGINDIR "/nps.so");
+	assert_string_equal(c->plugins[2].name, "incentive");
 }
 
 /* ---- defaults ------------------------------------------------------------------------------- */
@@ -526,7 +532,7 @@ static void test_destinations(void **state)
 	assert_null(config_find_destination(c, "nope"));
 	config_free(c);
 
-	c = parse_ok("destinations:\n");
+	c = parse_ok("destinations:\nplugins: []\n");
 	assert_int_equal(c->n_destinations, 0);
 	config_free(c);
 }
@@ -641,6 +647,79 @@ static void test_plugins(void **state)
 	config_free(c);
 }
 
+/* The first-run rules: plugins by name, the shipped plugins unless `plugins:` is given, public_url
+ * following listen. */
+static void test_first_run_rules(void **state)
+{
+	(void)state;
+	earshot_config *c = parse_ok_in("plugins:\n  - name: nps\n  - name: router\n    path: complaint-router\n"
+	                                "  - name: inc\n    path: incentive.so\n  - name: mine\n    path: lib/mine.so\n",
+	                                "/etc/earshot");
+	assert_int_equal(c->n_plugins, 4);
+	assert_string_equal(c->plugins[0].path, EARSHOT_PLUGINDIR "/nps.so");
+	assert_string_equal(c->plugins[1].path, EARSHOT_PLUGINDIR "/complaint-router.so");
+	assert_string_equal(c->plugins[2].path, EARSHOT_PLUGINDIR "/incentive.so");
+	assert_string_equal(c->plugins[3].path, "/etc/earshot/lib/mine.so");
+	assert_int_equal(c->n_destinations, 0);
+	config_free(c);
+
+	/* a bare name that is a file in the config directory is that file */
+	char *dir = xstrdup("/tmp/earshot-test-firstrun-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	test_write_file_in(dir, "nps.so", "not really a plugin");
+	c = parse_ok_in("plugins:\n  - {name: nps, path: nps.so}\n  - {name: other, path: nps}\n", dir);
+	char *want = xasprintf("%s/nps.so", dir);
+	assert_string_equal(c->plugins[0].path, want);
+	assert_string_equal(c->plugins[1].path, EARSHOT_PLUGINDIR "/nps.so");
+	free(want);
+	config_free(c);
+
+	/* plugins: [] (or an empty plugins:) turns the shipped plugins off */
+	c = parse_ok("plugins: []\n");
+	assert_int_equal(c->n_plugins, 0);
+	assert_int_equal(c->n_destinations, 0);
+	config_free(c);
+	c = parse_ok("plugins:\n");
+	assert_int_equal(c->n_plugins, 0);
+	config_free(c);
+
+	/* omitted: the shipped plugins; complaints-log added beside the file's own destinations, resolved
+	 * against the config directory, unless the file defines one of that name */
+	c = parse_ok_in("destinations:\n  hook: {type: webhook, url: \"http://127.0.0.1:9/x\"}\n", dir);
+	assert_int_equal(c->n_plugins, 3);
+	assert_string_equal(c->plugins[1].name, "complaint-router");
+	assert_int_equal(c->n_destinations, 2);
+	want = xasprintf("%s/complaints.ndjson", dir);
+	assert_string_equal(config_find_destination(c, "complaints-log")->path, want);
+	free(want);
+	config_free(c);
+	c = parse_ok("destinations:\n  complaints-log: {type: webhook, url: \"http://127.0.0.1:9/x\"}\n");
+	assert_int_equal(c->n_destinations, 1);
+	assert_int_equal(c->destinations[0].type, DEST_WEBHOOK);
+	config_free(c);
+
+	/* public_url follows listen unless given */
+	static const char *const cases[][2] = {
+		{ "listen: 127.0.0.1:9090\n", "http://localhost:9090" },
+		{ "listen: 0.0.0.0:80\n", "http://localhost" },
+		{ "listen: \"[::1]:8081\"\n", "http://localhost:8081" },
+		{ "listen: 192.0.2.7:8080\n", "http://192.0.2.7:8080" },
+		{ "listen: \"[2001:db8::1]:8080\"\n", "http://[2001:db8::1]:8080" },
+		{ "listen: feedback.example.com:80\n", "http://feedback.example.com" },
+		{ "listen: 0.0.0.0:80\npublic_url: https://f.example.com/\n", "https://f.example.com" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		c = parse_ok(cases[i][0]);
+		assert_string_equal(c->public_url, cases[i][1]);
+		config_free(c);
+	}
+	char *file = xasprintf("%s/nps.so", dir);
+	unlink(file);
+	free(file);
+	rmdir(dir);
+	free(dir);
+}
+
 static void test_plugin_mistakes(void **state)
 {
 	(void)state;
@@ -658,10 +737,9 @@ static void test_plugin_mistakes(void **state)
 	                NAME ":4:11: duplicate plugin name \"nps\", first given at line 2\n"
 	                NAME ":6:5: missing required key \"name\"\n"
 	                NAME ":7:12: \"forms\" must be a sequence of strings, not \"exit\"\n"
-	                NAME ":8:5: missing required key \"path\"\n"
 	                NAME ":9:13: \"config\" must be a mapping, not a sequence\n"
 	                NAME ":10:5: unknown key \"option\", expected one of: name, path, forms, config, on_crash\n"
-	                NAME ":11:5: each item of \"plugins\" must be a mapping with name and path");
+	                NAME ":11:5: each item of \"plugins\" must be a mapping such as {name: nps}");
 	expect_problems("plugins: {name: nps}\n", NAME ":1:10: \"plugins\" must be a sequence, not a mapping");
 	expect_problems("plugins:\n  - name: a\n    path: a.so\n    config: {k: 1, k: 2}\n",
 	                NAME ":4:20: duplicate key \"k\"");
@@ -703,6 +781,8 @@ static void test_load_file(void **state)
 	assert_non_null(mkdtemp(dir));
 	test_write_file_in(dir, "earshot.yaml", "database: data.db\nforms_dir: my-forms\n");
 	char *path = xasprintf("%s/earshot.yaml", dir);
+	char *my_forms = xasprintf("%s/my-forms", dir);
+	assert_int_equal(mkdir(my_forms, 0700), 0);
 	diag_list d;
 	diag_init(&d);
 	earshot_config *c = config_load(path, &d);
@@ -712,9 +792,10 @@ static void test_load_file(void **state)
 	char *want = xasprintf("%s/data.db", dir);
 	assert_string_equal(c->database, want);
 	free(want);
-	want = xasprintf("%s/my-forms", dir);
-	assert_string_equal(c->forms_dir, want);
-	free(want);
+	assert_string_equal(c->forms_dir, my_forms);
+	assert_int_equal(c->notices.n, 1); /* static: the installed copy */
+	rmdir(my_forms);
+	free(my_forms);
 	config_free(c);
 
 	/* problems name the file as it was given */
@@ -741,7 +822,12 @@ static void test_load_file(void **state)
 	assert_string_equal(c->source, "earshot.yaml");
 	assert_int_equal(c->listen_port, 9999);
 	assert_string_equal(c->database, "earshot.db");
-	assert_string_equal(c->forms_dir, "forms"); /* only the embedded default falls back */
+	/* relative forms_dir and static_dir that do not exist: the installed copies, one notice each */
+	assert_string_equal(c->forms_dir, EARSHOT_DATADIR "/forms");
+	assert_string_equal(c->static_dir, EARSHOT_DATADIR "/static");
+	assert_int_equal(c->notices.n, 2);
+	assert_string_equal(c->notices.items[0], "earshot.yaml: forms_dir forms is not a directory: using "
+	                                         EARSHOT_DATADIR "/forms instead");
 	config_free(c);
 
 	/* else the embedded default; forms and static from the data directory unless ./forms, ./static exist */
@@ -897,6 +983,7 @@ int main(void)
 		cmocka_unit_test(test_destination_mistakes),
 		cmocka_unit_test(test_plugins),
 		cmocka_unit_test(test_plugin_mistakes),
+		cmocka_unit_test(test_first_run_rules),
 		cmocka_unit_test(test_alias_bomb_is_refused),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_scalar_kinds),
