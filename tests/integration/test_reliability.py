@@ -575,7 +575,9 @@ def slow_connections(n, header_timeout=2, probes=30):
             lat.append(time.monotonic() - t)
         log(f"{n} slow connections: healthz p50 {statistics.median(lat) * 1000:.1f} ms, "
             f"max {max(lat) * 1000:.1f} ms")
-        expect(max(lat) < 0.5, f"a normal request took {max(lat) * 1000:.0f} ms")
+        # Starving would show as a probe waiting for a stalled connection's header timeout; below that,
+        # a single slow probe is the machine's scheduling or a retransmitted SYN, not the server.
+        expect(max(lat) < header_timeout, f"a normal request took {max(lat) * 1000:.0f} ms")
         expect(statistics.median(lat) < 0.1, f"median latency {statistics.median(lat) * 1000:.0f} ms")
         deadline = opened + header_timeout + 3
         still_open = 0
