@@ -15,10 +15,11 @@
 
 #include "export.h"
 #include "util.h"
+#include "xlsx_text.h"
 
 #define EXPORT_FLUSH_AT 16384       /* CSV / NDJSON: bytes buffered before the sink is called */
 #define XLSX_PIECE 65536            /* XLSX: bytes per sink call when streaming the finished file */
-#define XLSX_STRING_MAX 32767       /* Excel's limit on the text of one cell */
+#define XLSX_STRING_MAX 32767       /* Excel's limit on the text of one cell (bytes kept, at most) */
 #define XLSX_SHEET_NAME "Responses"
 
 /* Columns before and after the question columns. */
@@ -373,19 +374,6 @@ static int xlsx_new_sheet(export_writer *w, char **err)
 	return 0;
 }
 
-/* Cuts s (malloc'd, NUL-terminated) to at most XLSX_STRING_MAX bytes on a UTF-8 character boundary:
- * longer text cannot be stored in one Excel cell. */
-static void xlsx_clip(char *s)
-{
-	size_t n = strlen(s);
-	if (n <= XLSX_STRING_MAX)
-		return;
-	n = XLSX_STRING_MAX;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	s[n] = '\0';
-}
-
 /* Writes one cell: numbers as numbers, booleans as booleans, everything else as a string (never as
  * a formula). Returns the libxlsxwriter status. */
 static lxw_error xlsx_cell(export_writer *w, lxw_col_t col, const json_t *v)
@@ -398,8 +386,9 @@ static lxw_error xlsx_cell(export_writer *w, lxw_col_t col, const json_t *v)
 	}
 	if (json_is_boolean(v))
 		return worksheet_write_boolean(w->ws, w->row, col, json_is_true(v), NULL);
-	char *text = export_value_text(v);
-	xlsx_clip(text);
+	char *raw = export_value_text(v);
+	char *text = xlsx_cell_text(raw, XLSX_STRING_MAX);
+	free(raw);
 	lxw_error e = text[0] ? worksheet_write_string(w->ws, w->row, col, text, NULL) : LXW_NO_ERROR;
 	free(text);
 	return e;

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "export.h"
+#include "xlsx_text.h"
 #include "util.h"
 
 /* ---- fixtures ----------------------------------------------------------------------------------- */
@@ -504,6 +505,38 @@ static void test_xlsx(void **state)
 	response_record_clear(&r[1]);
 }
 
+/* Cleans s with a generous limit, compares with want and frees. */
+static void expect_cell_text(const char *s, const char *want)
+{
+	char *got = xlsx_cell_text(s, 32767);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_xlsx_cell_text(void **state)
+{
+	(void)state;
+	expect_cell_text("plain, text & <tags>", "plain, text & <tags>");
+	expect_cell_text("tab\tnl\ncr\r", "tab\tnl\ncr\r");
+	/* characters XML 1.0 forbids become U+FFFD */
+	expect_cell_text("a\xEF\xBF\xBE" "b\xEF\xBF\xBF" "c", "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c");
+	expect_cell_text("bell\x07" "esc\x1B", "bell\xEF\xBF\xBD" "esc\xEF\xBF\xBD");
+	/* bytes that are not UTF-8 (a stray continuation byte, a surrogate, a truncated sequence) too */
+	expect_cell_text("x\x80y", "x\xEF\xBF\xBDy");
+	expect_cell_text("\xED\xA0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+	expect_cell_text("end\xE2\x82", "end\xEF\xBF\xBD\xEF\xBF\xBD");
+	/* allowed non-ASCII stays */
+	expect_cell_text("caf\xC3\xA9 \xF0\x9F\x98\x80 \xEF\xBF\xBD", "caf\xC3\xA9 \xF0\x9F\x98\x80 \xEF\xBF\xBD");
+	/* an escape look-alike stays literal; near misses are left alone */
+	expect_cell_text("_x003D_", "_x005F_x003D_");
+	expect_cell_text("a_x00aF_b_X003D__x003D", "a_x005F_x00aF_b_X003D__x003D");
+	expect_cell_text("_x005F_x0041_", "_x005F_x005F_x005F_x0041_");
+	/* the limit cuts on a character boundary */
+	char *cut = xlsx_cell_text("ab\xC3\xA9" "cd", 3);
+	assert_string_equal(cut, "ab");
+	free(cut);
+}
+
 static void test_xlsx_large_streams_in_pieces(void **state)
 {
 	(void)state;
@@ -615,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_csv_streams_in_bounded_pieces),
 		cmocka_unit_test(test_ndjson),
 		cmocka_unit_test(test_xlsx),
+		cmocka_unit_test(test_xlsx_cell_text),
 		cmocka_unit_test(test_xlsx_large_streams_in_pieces),
 		cmocka_unit_test(test_xlsx_free_without_finish_cleans_up),
 		cmocka_unit_test(test_sink_refusal_during_rows),
