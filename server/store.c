@@ -75,6 +75,12 @@ struct store {
 	sqlite3 *db;
 	bool read_only;
 	sqlite3_stmt *stmts[ST_N]; /* prepared on first use, finalized by store_close */
+	/* store_cached's statements, keyed by the address of their SQL text (a string literal). */
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;  /* owned */
+	} cached[STORE_CACHED_MAX];
+	size_t n_cached;
 };
 
 struct store_cursor {
@@ -108,6 +114,48 @@ sqlite3_stmt *store_prepare(store *st, const char *sql, const char *op, char **e
 		return NULL;
 	}
 	return s;
+}
+
+sqlite3_stmt *store_cached(store *st, const char *sql, const char *op, char **err)
+{
+	for (size_t i = 0; i < st->n_cached; i++) {
+		if (st->cached[i].sql == sql) {
+			sqlite3_stmt *s = st->cached[i].stmt;
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return s;
+		}
+	}
+	if (st->n_cached == STORE_CACHED_MAX) {
+		store_set_err(err, xasprintf("%s: the statement cache is full", op));
+		return NULL;
+	}
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+		store_fail(st, op, err);
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	st->cached[st->n_cached].sql = sql;
+	st->cached[st->n_cached].stmt = s;
+	st->n_cached++;
+	return s;
+}
+
+void store_done(sqlite3_stmt *s)
+{
+	if (s) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+}
+
+int store_run_cached(store *st, sqlite3_stmt *s, const char *op, char **err)
+{
+	int rc = sqlite3_step(s);
+	int ret = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : store_fail(st, op, err);
+	store_done(s);
+	return ret;
 }
 
 int store_run_once(store *st, sqlite3_stmt *s, const char *op, char **err)
@@ -387,6 +435,8 @@ void store_close(store *st)
 		return;
 	for (size_t i = 0; i < ST_N; i++)
 		sqlite3_finalize(st->stmts[i]);
+	for (size_t i = 0; i < st->n_cached; i++)
+		sqlite3_finalize(st->cached[i].stmt);
 	sqlite3_close_v2(st->db);
 	free(st);
 }

@@ -34,6 +34,13 @@ def submit_many(s, n, comment="It never arrived"):
     return ids
 
 
+def recorded_delivered(s, n):
+    """The delivered rows once there are n of them (outcomes are recorded after each batch), else None."""
+    st, _, body = s.request("GET", f"/api/v1/deliveries?state=delivered&limit={n + 10}", admin=True)
+    expect_eq(st, 200, "listing")
+    return body["deliveries"] if len(body["deliveries"]) == n else None
+
+
 def acknowledged(rv, fail_first):
     """Requests the receiver answered 204 (it refuses the first fail_first in arrival order)."""
     return rv.seen()[fail_first:]
@@ -61,10 +68,8 @@ def t_refused_then_delivered_same_ids():
             expect_eq(r["body"], by_id[wid], "the retry sends the same bytes")
         for doc_id, doc in docs.items():
             expect_eq(doc["id"], doc_id, "document id is the webhook-id")
-        st, _, body = s.request("GET", f"/api/v1/deliveries?state=delivered&limit={N + 10}", admin=True)
-        expect_eq(st, 200, "listing")
-        expect_eq(len(body["deliveries"]), N, "every row is recorded as delivered")
-        retried = [d for d in body["deliveries"] if d["attempts"] > 1]
+        delivered = wait_for(lambda: recorded_delivered(s, N), 30, "every row recorded as delivered")
+        retried = [d for d in delivered if d["attempts"] > 1]
         expect_eq(len(retried), len({r["headers"]["webhook-id"] for r in refused}), "refused rows retried")
         expect(all(d["last_error"] == "HTTP 503" for d in retried), "their last error")
     finally:
@@ -112,8 +117,7 @@ def t_kill9_busy_outbox_redelivers():
         for r in rv.seen():
             by_answer.setdefault(json.loads(r["body"])["response"]["id"], set()).add(r["headers"]["webhook-id"])
         expect(all(len(ids) == 1 for ids in by_answer.values()), "a resent delivery keeps its webhook-id")
-        st, _, body = s.request("GET", f"/api/v1/deliveries?state=delivered&limit={N + 10}", admin=True)
-        expect_eq(len(body["deliveries"]), N, "every row ends delivered")
+        wait_for(lambda: recorded_delivered(s, N), 30, "every row recorded as delivered")
     finally:
         s.cleanup()
         rv.close()
