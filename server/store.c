@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,10 +391,19 @@ int store_schema_version(void)
 	return (int)store_n_migrations;
 }
 
+/* Process-wide SQLite settings, before the library is first used: no memory statistics (they take a
+ * global mutex on every allocation). */
+static void sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /* Opens and configures one connection; migrates (writable) or checks the version (read-only).
  * Returns 0 and *out (caller closes), or -1 and *err naming the database (caller frees). */
 int store_open(const char *path, durability_mode durability, bool read_only, store **out, char **err)
 {
+	static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+	pthread_once(&setup_once, sqlite_setup);
 	*out = NULL;
 	int flags = SQLITE_OPEN_NOMUTEX |
 	            (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
