@@ -18,6 +18,7 @@
 #include "reply.h"
 #include "routes.h"
 #include "spam.h"
+#include "surveys_cache.h"
 #include "util.h"
 #include "validate.h"
 
@@ -201,33 +202,18 @@ static void handle_surveys(request *r)
 			return;
 		}
 	}
-	json_t *list = json_array();
-	const form_registry *reg = r->srv->forms;
-	for (size_t i = 0; i < reg->n; i++) {
-		const form *f = reg->forms[i];
-		if (f->kind != FORM_SURVEY || !f->active)
-			continue;
-		if (path ? form_matches_page(f, path) : true)
-			json_array_append(list, form_public_json(f));
-	}
+	const surveys_body *b = surveys_cache_body(r->srv->forms, path);
 	free(path);
-	json_t *body = json_pack("{s:o}", "surveys", list);
-	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-	char hex[65], etag[24];
-	sha256_hex(text, strlen(text), hex);
-	free(text);
-	snprintf(etag, sizeof etag, "\"%.16s\"", hex);
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
-	evhttp_add_header(out, "ETag", etag);
+	evhttp_add_header(out, "ETag", b->etag);
 	evhttp_add_header(out, "Cache-Control", "public, max-age=60");
 	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->req), "If-None-Match");
-	if (inm && strstr(inm, etag)) {
-		json_decref(body);
+	if (inm && strstr(inm, b->etag)) {
 		reply_common_headers(r->req);
 		evhttp_send_reply(r->req, 304, "Not Modified", NULL);
 		return;
 	}
-	reply_json(r->req, 200, body);
+	reply_json_text(r->req, 200, b->text, b->len);
 }
 
 /* ---- POST /api/v1/forms/{form}/responses ----------------------------------------------------- */
