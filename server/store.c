@@ -68,9 +68,15 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_PING] = "SELECT 1 FROM responses LIMIT 1",
 };
 
-/* The export cursor's query: prepared per cursor, since it lives as long as the cursor does. */
+/* The export cursor's queries: prepared per cursor, since it lives as long as the cursor does. With a
+ * time range the (form, created_ms) index finds the rows and they are sorted; without one, walking
+ * the (form, seq) index needs no sort at all (the unary + keeps the planner off the other index),
+ * which halves the time of a whole-form export. */
 static const char cursor_sql[] =
 	"SELECT " RESPONSE_COLUMNS " FROM responses WHERE " RESPONSE_RANGE " ORDER BY seq";
+static const char cursor_all_sql[] =
+	"SELECT " RESPONSE_COLUMNS " FROM responses WHERE form = ?1 AND +created_ms >= ?2 AND +created_ms <= ?3 "
+	"ORDER BY seq";
 
 struct store {
 	sqlite3 *db;
@@ -736,7 +742,8 @@ int store_cursor_open(store *st, const char *form, int64_t since, int64_t until,
 			goto fail;
 		cur->own_txn = true;
 	}
-	cur->stmt = store_prepare(st, cursor_sql, op, err);
+	bool all = since <= STORE_TIME_MIN && until >= STORE_TIME_MAX;
+	cur->stmt = store_prepare(st, all ? cursor_all_sql : cursor_sql, op, err);
 	if (!cur->stmt)
 		goto fail;
 	bind_range(cur->stmt, form, since, until);
@@ -777,6 +784,50 @@ int store_cursor_next(store_cursor *cur, response_record *r, char **err)
 		return store_fail(cur->st, "read responses", err);
 	}
 	return row_to_record(cur->stmt, r, err) == 0 ? 1 : -1;
+}
+
+/* Steps the cursor: SQLITE_ROW, SQLITE_DONE, or an error code (cursor done either way at the end). */
+static int cursor_step(store_cursor *cur)
+{
+	if (cur->done)
+		return SQLITE_DONE;
+	int rc = SQLITE_ROW;
+	if (cur->primed)
+		cur->primed = false;
+	else
+		rc = sqlite3_step(cur->stmt);
+	if (rc != SQLITE_ROW)
+		cur->done = true;
+	return rc;
+}
+
+/* Points *r at the texts of the next row (borrowed): 1, 0 at the end, -1 with *err. */
+int store_cursor_next_raw(store_cursor *cur, response_raw *r, char **err)
+{
+	memset(r, 0, sizeof *r);
+	int rc = cursor_step(cur);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return store_fail(cur->st, "read responses", err);
+	sqlite3_stmt *s = cur->stmt;
+	r->id = (const char *)sqlite3_column_text(s, 1);
+	r->form = (const char *)sqlite3_column_text(s, 2);
+	r->created_ms = sqlite3_column_int64(s, 3);
+	r->answers = (const char *)sqlite3_column_text(s, 4);
+	r->answers_len = (size_t)sqlite3_column_bytes(s, 4);
+	r->meta = (const char *)sqlite3_column_text(s, 5);
+	r->meta_len = (size_t)sqlite3_column_bytes(s, 5);
+	r->score = (const char *)sqlite3_column_text(s, 6);
+	r->score_len = (size_t)sqlite3_column_bytes(s, 6);
+	r->tags = (const char *)sqlite3_column_text(s, 7);
+	r->tags_len = (size_t)sqlite3_column_bytes(s, 7);
+	if (!r->id || !r->form || !r->answers || !r->meta || !r->tags) {
+		store_set_err(err, xasprintf("read response: row %lld has a missing column",
+		                             (long long)sqlite3_column_int64(s, 0)));
+		return -1;
+	}
+	return 1;
 }
 
 /* Frees the cursor and ends the read transaction it began. */

@@ -59,6 +59,9 @@ int store_response_list(store *st, const char *form, int64_t since, int64_t unti
 int store_cursor_open(store *st, const char *form, int64_t since, int64_t until, store_cursor **out,
                       char **err);
 int store_cursor_next(store_cursor *cur, response_record *r, char **err);
+/* Like store_cursor_next, without parsing: *r borrows the row's texts until the next call or close.
+ * Returns 1, 0 at the end, or -1 with *err (a row with a missing column). */
+int store_cursor_next_raw(store_cursor *cur, response_raw *r, char **err);
 void store_cursor_close(store_cursor *cur);
 
 /* A plugin's private key-value space, inside the current transaction. get returns 1 with *value and

@@ -472,6 +472,107 @@ static void test_ndjson(void **state)
 		response_record_clear(&r[i]);
 }
 
+/* ---- rows from stored texts ------------------------------------------------------------------ */
+
+/* Exports r[0..n) through export_writer_row_raw, each record first written as the store writes it
+ * (compact jansson dumps), and returns the output (caller frees). */
+static char *export_raw(export_format fmt, const response_record *r, size_t n)
+{
+	sink_buf s = { 0 };
+	char *err = NULL;
+	export_writer *w = export_writer_new(fmt, &test_form, false, collect, &s, &err);
+	assert_non_null(w);
+	for (size_t i = 0; i < n; i++) {
+		char *answers = json_dumps(r[i].answers, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *meta = json_dumps(r[i].meta, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *tags = json_dumps(r[i].tags, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *score = r[i].score ? json_dumps(r[i].score, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		response_raw raw = { .id = r[i].id, .form = r[i].form, .created_ms = r[i].created_ms,
+		                     .answers = answers, .answers_len = strlen(answers),
+		                     .meta = meta, .meta_len = strlen(meta), .tags = tags, .tags_len = strlen(tags),
+		                     .score = score, .score_len = score ? strlen(score) : 0 };
+		assert_int_equal(export_writer_row_raw(w, &raw, &err), 0);
+		free(answers);
+		free(meta);
+		free(tags);
+		free(score);
+	}
+	assert_int_equal(export_writer_finish(w, &err), 0);
+	export_writer_free(w);
+	return s.data;
+}
+
+/* Exports r[0..n) through export_writer_row; returns the output (caller frees). */
+static char *export_records(export_format fmt, response_record *r, size_t n)
+{
+	sink_buf s = { 0 };
+	export_all(fmt, false, r, n, &s);
+	return s.data;
+}
+
+static void test_raw_rows_match_records(void **state)
+{
+	(void)state;
+	static const char *const cases[][4] = {
+		/* answers, meta, score, tags */
+		{ "{\"reason\":\"plain\",\"colours\":[\"Red\",\"Blue\"],\"qty\":3,\"likely\":10}", "{\"page\":\"/cart\"}",
+		  "{\"nps\":10,\"category\":\"promoter\"}", "[\"promoter\",\"vip\"]" },
+		{ "{\"reason\":\"=1+1, \\\"quoted\\\"\\nnew line\\t\\u00e9\\u20ac\\ud83d\\ude00 \\/ \\\\\"}", "{}", NULL, NULL },
+		{ "{\"qty\":-5,\"likely\":0,\"reason\":\"-starts with minus\"}", "{\"page\":\"https://x.example/a?b=1\"}",
+		  "7", "[]" },
+		{ "{\"qty\":2.5,\"reason\":\"x\"}", "{\"page\":\"/p\",\"visitor\":\"v\"}", "{\"nps\":\"nope\",\"other\":4.25}", "[]" },
+		{ "{\"qty\":1e300,\"reason\":null,\"colours\":[]}", "{\"page\":null}", "{\"category\":\"detractor\"}", "[1,true,null]" },
+		{ "{\"qty\":0.1,\"reason\":true,\"likely\":false}", "{}", "null", "[[\"a\",\"b\"],{\"z\":1,\"a\":[2]}]" },
+		{ "{\"reason\":{\"b\":1,\"a\":\"x\"},\"qty\":-0,\"unknown\":\"ignored\",\"reason\":\"last wins\"}", "{}", "\"text\"", "[]" },
+		{ "{\"reason\":\"a\\u001fb\",\"qty\":9007199254740993}", "{}", "{\"nps\":-3}", "[\"\\u0001\"]" },
+		{ "{}", "{}", NULL, "[]" },
+	};
+	size_t n = sizeof cases / sizeof cases[0];
+	response_record r[sizeof cases / sizeof cases[0]];
+	for (size_t i = 0; i < n; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "r_%zu", i);
+		make_record(&r[i], id, 1764000000000LL + (int64_t)i * 86400123LL, cases[i][0], cases[i][1], cases[i][2],
+		            cases[i][3]);
+	}
+	export_format fmts[] = { EXPORT_CSV, EXPORT_NDJSON };
+	for (size_t f = 0; f < 2; f++) {
+		char *want = export_records(fmts[f], r, n);
+		char *got = export_raw(fmts[f], r, n);
+		assert_string_equal(got, want);
+		free(want);
+		free(got);
+	}
+	for (size_t i = 0; i < n; i++)
+		response_record_clear(&r[i]);
+}
+
+static void test_raw_rows_refuse_malformed_json(void **state)
+{
+	(void)state;
+	static const char *const bad[] = { "{\"reason\":}", "{\"reason\":\"x\"", "[1,2]", "{\"a\":tru}",
+	                                   "{\"a\":\"\\x\"}", "{\"a\":01}", "", "{\"a\":1}}" };
+	export_format fmts[] = { EXPORT_CSV, EXPORT_NDJSON };
+	for (size_t f = 0; f < 2; f++) {
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			sink_buf s = { 0 };
+			char *err = NULL;
+			export_writer *w = export_writer_new(fmts[f], &test_form, false, collect, &s, &err);
+			response_raw raw = { .id = "r_1", .form = "shop", .answers = bad[i], .answers_len = strlen(bad[i]),
+			                     .meta = "{}", .meta_len = 2, .tags = "[]", .tags_len = 2 };
+			/* "[1,2]" is well-formed JSON: NDJSON copies it, CSV needs an object */
+			int want = (fmts[f] == EXPORT_NDJSON && strcmp(bad[i], "[1,2]") == 0) ? 0 : -1;
+			assert_int_equal(export_writer_row_raw(w, &raw, &err), want);
+			if (want != 0) {
+				assert_non_null(err);
+				free(err);
+			}
+			export_writer_free(w);
+			free(s.data);
+		}
+	}
+}
+
 /* ---- XLSX --------------------------------------------------------------------------------------- */
 
 /* True when the bytes of needle occur in hay[0..len). */
@@ -647,6 +748,8 @@ int main(void)
 		cmocka_unit_test(test_csv_round_trip),
 		cmocka_unit_test(test_csv_streams_in_bounded_pieces),
 		cmocka_unit_test(test_ndjson),
+		cmocka_unit_test(test_raw_rows_match_records),
+		cmocka_unit_test(test_raw_rows_refuse_malformed_json),
 		cmocka_unit_test(test_xlsx),
 		cmocka_unit_test(test_xlsx_cell_text),
 		cmocka_unit_test(test_xlsx_large_streams_in_pieces),
