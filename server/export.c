@@ -794,22 +794,62 @@ static int ndjson_row_raw(export_writer *w, const response_raw *r, char **err)
 	return 0;
 }
 
-/* Parses r's texts into a record (caller clears) for the XLSX writer. 0, or -1 with *err. */
-static int raw_to_record(export_writer *w, const response_raw *r, response_record *rec, char **err)
+/* Writes one string cell of XLSX text (cleaned by xlsx_cell_text; nothing for empty text). */
+static lxw_error xlsx_text_cell(export_writer *w, lxw_col_t col, const char *raw)
 {
-	memset(rec, 0, sizeof *rec);
-	snprintf(rec->id, sizeof rec->id, "%s", r->id);
-	snprintf(rec->form, sizeof rec->form, "%s", r->form);
-	rec->created_ms = r->created_ms;
-	rec->answers = json_loadb(r->answers, r->answers_len, JSON_ALLOW_NUL, NULL);
-	rec->meta = json_loadb(r->meta, r->meta_len, JSON_ALLOW_NUL, NULL);
-	rec->tags = json_loadb(r->tags, r->tags_len, JSON_ALLOW_NUL, NULL);
-	rec->score = r->score ? json_loadb(r->score, r->score_len, JSON_ALLOW_NUL | JSON_DECODE_ANY, NULL) : NULL;
-	if (!rec->answers || !rec->meta || !rec->tags || (r->score && !rec->score)) {
-		response_record_clear(rec);
-		return fail(w, err, "a stored answer is not valid JSON");
+	if (!raw[0])
+		return LXW_NO_ERROR;
+	char *text = xlsx_cell_text(raw, XLSX_STRING_MAX);
+	lxw_error e = text[0] ? worksheet_write_string(w->ws, w->row, col, text, NULL) : LXW_NO_ERROR;
+	free(text);
+	return e;
+}
+
+/* Writes r as the next XLSX row from the stored texts, cell for cell as xlsx_row would. */
+static int xlsx_row_raw(export_writer *w, const response_raw *r, char **err)
+{
+	if (w->row >= LXW_ROW_MAX && xlsx_new_sheet(w, err) != 0)
+		return -1;
+	size_t n = column_count(w->form);
+	json_span cols_small[64];
+	json_span *cols = n <= 64 ? cols_small : xmalloc(n * sizeof *cols);
+	raw_row row = { w->form, cols, n };
+	int rc = raw_columns(w, r, &row, err);
+	char when[32];
+	iso8601_format_ms(r->created_ms, when);
+	for (size_t col = 0; rc == 0 && col < n; col++) {
+		lxw_error e = LXW_NO_ERROR;
+		json_span v = cols[col];
+		if (col == COL_ID || col == COL_CREATED_AT) {
+			e = xlsx_text_cell(w, (lxw_col_t)col, col == COL_ID ? r->id : when);
+		} else if (!v.p || v.p[0] == 'n') {
+			continue;
+		} else if (span_is_number(v)) {
+			char tmp[64];
+			size_t len = v.len < sizeof tmp - 1 ? v.len : sizeof tmp - 1;
+			memcpy(tmp, v.p, len);
+			tmp[len] = '\0';
+			double d = strtod(tmp, NULL);
+			if (isfinite(d))
+				e = worksheet_write_number(w->ws, w->row, (lxw_col_t)col, d, NULL);
+		} else if (v.p[0] == 't' || v.p[0] == 'f') {
+			e = worksheet_write_boolean(w->ws, w->row, (lxw_col_t)col, v.p[0] == 't', NULL);
+		} else {
+			w->scratch_len = 0;
+			append(&w->scratch, &w->scratch_len, &w->scratch_cap, "", 0);
+			if (span_text(v, &w->scratch, &w->scratch_len, &w->scratch_cap) != 0)
+				rc = fail(w, err, "a stored answer is not valid JSON");
+			else
+				e = xlsx_text_cell(w, (lxw_col_t)col, w->scratch);
+		}
+		if (rc == 0 && e != LXW_NO_ERROR)
+			rc = xlsx_fail(w, err, "cannot write a spreadsheet row", e);
 	}
-	return 0;
+	if (cols != cols_small)
+		free(cols);
+	if (rc == 0)
+		w->row++;
+	return rc;
 }
 
 /* Adds one response from the store's texts (see export.h). */
@@ -829,14 +869,8 @@ int export_writer_row_raw(export_writer *w, const response_raw *r, char **err)
 		if (ndjson_row_raw(w, r, err) != 0)
 			return -1;
 		return maybe_flush(w, err);
-	case EXPORT_XLSX: {
-		response_record rec;
-		if (raw_to_record(w, r, &rec, err) != 0)
-			return -1;
-		int rc = xlsx_row(w, &rec, err);
-		response_record_clear(&rec);
-		return rc;
-	}
+	case EXPORT_XLSX:
+		return xlsx_row_raw(w, r, err);
 	}
 	return fail(w, err, "unknown export format");
 }

@@ -474,9 +474,35 @@ static void test_ndjson(void **state)
 
 /* ---- rows from stored texts ------------------------------------------------------------------ */
 
+/* The text of xl/worksheets/sheet1.xml in the zip data[0..len), read with Python's zipfile (the
+ * tests already need python3). Caller frees. */
+static char *sheet_xml(const char *data, size_t len)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/book.xlsx", tmp_dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "python3 -c 'import sys,zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1])"
+	         ".read(\"xl/worksheets/sheet1.xml\"))' %s", path);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	sink_buf out = { 0 };
+	char piece[4096];
+	size_t got;
+	while ((got = fread(piece, 1, sizeof piece, p)) > 0)
+		collect(&out, piece, got);
+	assert_int_equal(pclose(p), 0);
+	unlink(path);
+	return out.data;
+}
+
 /* Exports r[0..n) through export_writer_row_raw, each record first written as the store writes it
- * (compact jansson dumps), and returns the output (caller frees). */
-static char *export_raw(export_format fmt, const response_record *r, size_t n)
+ * (compact jansson dumps), and returns the output (caller frees) with its length in *len (may be
+ * NULL). */
+static char *export_raw(export_format fmt, const response_record *r, size_t n, size_t *len)
 {
 	sink_buf s = { 0 };
 	char *err = NULL;
@@ -499,6 +525,8 @@ static char *export_raw(export_format fmt, const response_record *r, size_t n)
 	}
 	assert_int_equal(export_writer_finish(w, &err), 0);
 	export_writer_free(w);
+	if (len)
+		*len = s.len;
 	return s.data;
 }
 
@@ -538,11 +566,23 @@ static void test_raw_rows_match_records(void **state)
 	export_format fmts[] = { EXPORT_CSV, EXPORT_NDJSON };
 	for (size_t f = 0; f < 2; f++) {
 		char *want = export_records(fmts[f], r, n);
-		char *got = export_raw(fmts[f], r, n);
+		char *got = export_raw(fmts[f], r, n, NULL);
 		assert_string_equal(got, want);
 		free(want);
 		free(got);
 	}
+	/* XLSX: the worksheets (the workbook's other parts carry creation times) */
+	sink_buf xs = { 0 };
+	export_all(EXPORT_XLSX, false, r, n, &xs);
+	char *want = sheet_xml(xs.data, xs.len);
+	free(xs.data);
+	xs.data = export_raw(EXPORT_XLSX, r, n, &xs.len);
+	char *got = sheet_xml(xs.data, xs.len);
+	assert_non_null(strstr(want, "<sheetData>"));
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	free(xs.data);
 	for (size_t i = 0; i < n; i++)
 		response_record_clear(&r[i]);
 }
