@@ -88,6 +88,8 @@ struct store {
 		sqlite3_stmt *stmt;  /* owned */
 	} cached[STORE_CACHED_MAX];
 	size_t n_cached;
+	void (*wal_fn)(void *arg, int wal_pages); /* store_on_wal_commit's callback, or NULL */
+	void *wal_arg;
 };
 
 struct store_cursor {
@@ -1020,6 +1022,34 @@ int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **er
 int store_checkpoint(store *st, char **err)
 {
 	return exec_sql(st, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint", err);
+}
+
+/* Copies pages from the WAL into the database without waiting for anyone (PASSIVE). */
+int store_checkpoint_passive(store *st, char **err)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_fail(st, "checkpoint", err);
+}
+
+/* sqlite3_wal_hook adapter: hands the WAL's size in pages to the handle's callback. */
+static int wal_grew(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	(void)db;
+	(void)name;
+	store *st = arg;
+	st->wal_fn(st->wal_arg, pages);
+	return SQLITE_OK;
+}
+
+/* Replaces the automatic checkpoint after each commit by fn (NULL restores it). */
+void store_on_wal_commit(store *st, void (*fn)(void *arg, int wal_pages), void *arg)
+{
+	st->wal_fn = fn;
+	st->wal_arg = arg;
+	if (fn)
+		sqlite3_wal_hook(st->db, wal_grew, st);
+	else
+		sqlite3_wal_autocheckpoint(st->db, 1000);
 }
 
 /* Reads from a real table: 0 when the database answers, -1 with *err. */

@@ -77,6 +77,13 @@ int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta,
 int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
 /* Checkpoints the WAL (TRUNCATE) so it stays bounded. */
 int store_checkpoint(store *st, char **err);
+/* A PASSIVE checkpoint: copies what it can from the WAL without blocking writers or readers.
+ * 0 (also when it could not copy everything), or -1 with *err. */
+int store_checkpoint_passive(store *st, char **err);
+/* After each commit on st, calls fn with the WAL's size in pages instead of checkpointing on the
+ * committing thread (SQLite's default, every 1000 pages); fn runs on that thread and must be quick.
+ * NULL restores the default. */
+void store_on_wal_commit(store *st, void (*fn)(void *arg, int wal_pages), void *arg);
 /* Quick health probe: 0 when the database answers queries, -1 with *err. */
 int store_ping(store *st, char **err);
 
