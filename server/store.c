@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -399,6 +400,19 @@ int store_schema_version(void)
 	return (int)store_n_migrations;
 }
 
+/* Busy handler: retries every millisecond for up to BUSY_TIMEOUT_MS. SQLite's own busy timeout
+ * backs off to 100 ms sleeps, so a connection waiting for the write lock (the delivery worker
+ * recording outcomes) kept missing the short gaps between the writer's back-to-back batches. */
+static int busy_wait(void *arg, int tries)
+{
+	(void)arg;
+	if (tries >= BUSY_TIMEOUT_MS)
+		return 0;
+	struct timespec ms = { 0, 1000000L };
+	nanosleep(&ms, NULL);
+	return 1;
+}
+
 /* Process-wide SQLite settings, before the library is first used: no memory statistics (they take a
  * global mutex on every allocation). */
 static void sqlite_setup(void)
@@ -426,7 +440,7 @@ int store_open(const char *path, durability_mode durability, bool read_only, sto
 	st->db = db;
 	st->read_only = read_only;
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(db, busy_wait, NULL);
 	char *sub = NULL;
 	if (configure(st, path, durability, &sub) != 0 ||
 	    (read_only ? check_version_read_only(st, path, &sub) : migrate(st, path, &sub)) != 0) {
