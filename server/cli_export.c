@@ -122,16 +122,13 @@ int cli_export(int argc, char **argv)
 	bool show_progress = isatty(STDERR_FILENO);
 	int64_t done = 0;
 	for (;;) {
-		response_record rec;
-		memset(&rec, 0, sizeof rec);
-		int step = store_cursor_next(cursor, &rec, &err);
+		response_raw rec;
+		int step = store_cursor_next_raw(cursor, &rec, &err);
 		if (step < 0)
 			goto fail;
 		if (step == 0)
 			break;
-		int wrc = export_writer_row(w, &rec, &err);
-		response_record_clear(&rec);
-		if (wrc != 0)
+		if (export_writer_row_raw(w, &rec, &err) != 0)
 			goto fail;
 		if (show_progress && ++done % 1000 == 0)
 			progress(done, total);

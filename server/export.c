@@ -14,11 +14,13 @@
 #include <xlsxwriter.h>
 
 #include "export.h"
+#include "json_scan.h"
 #include "util.h"
+#include "xlsx_text.h"
 
 #define EXPORT_FLUSH_AT 16384       /* CSV / NDJSON: bytes buffered before the sink is called */
 #define XLSX_PIECE 65536            /* XLSX: bytes per sink call when streaming the finished file */
-#define XLSX_STRING_MAX 32767       /* Excel's limit on the text of one cell */
+#define XLSX_STRING_MAX 32767       /* Excel's limit on the text of one cell (bytes kept, at most) */
 #define XLSX_SHEET_NAME "Responses"
 
 /* Columns before and after the question columns. */
@@ -36,6 +38,8 @@ struct export_writer {
 	/* CSV / NDJSON output waiting for the sink */
 	char *buf;
 	size_t len, cap;
+	char *scratch;               /* one cell's text (export_writer_row_raw) */
+	size_t scratch_len, scratch_cap;
 	/* XLSX */
 	char *tmp_path;              /* owned; the workbook file, removed by finish or free */
 	lxw_workbook *wb;
@@ -373,19 +377,6 @@ static int xlsx_new_sheet(export_writer *w, char **err)
 	return 0;
 }
 
-/* Cuts s (malloc'd, NUL-terminated) to at most XLSX_STRING_MAX bytes on a UTF-8 character boundary:
- * longer text cannot be stored in one Excel cell. */
-static void xlsx_clip(char *s)
-{
-	size_t n = strlen(s);
-	if (n <= XLSX_STRING_MAX)
-		return;
-	n = XLSX_STRING_MAX;
-	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--;
-	s[n] = '\0';
-}
-
 /* Writes one cell: numbers as numbers, booleans as booleans, everything else as a string (never as
  * a formula). Returns the libxlsxwriter status. */
 static lxw_error xlsx_cell(export_writer *w, lxw_col_t col, const json_t *v)
@@ -398,8 +389,9 @@ static lxw_error xlsx_cell(export_writer *w, lxw_col_t col, const json_t *v)
 	}
 	if (json_is_boolean(v))
 		return worksheet_write_boolean(w->ws, w->row, col, json_is_true(v), NULL);
-	char *text = export_value_text(v);
-	xlsx_clip(text);
+	char *raw = export_value_text(v);
+	char *text = xlsx_cell_text(raw, XLSX_STRING_MAX);
+	free(raw);
 	lxw_error e = text[0] ? worksheet_write_string(w->ws, w->row, col, text, NULL) : LXW_NO_ERROR;
 	free(text);
 	return e;
@@ -535,6 +527,354 @@ int export_writer_row(export_writer *w, const response_record *r, char **err)
 	return fail(w, err, "unknown export format");
 }
 
+/* ---- rows from stored texts ---------------------------------------------------------------------
+ * export_writer_row_raw reads the store's JSON texts with json_scan instead of building jansson
+ * trees: the same cell texts as export_value_text, the same NDJSON bytes as response_record_to_json
+ * dumped compact (the store writes its JSON compact with jansson, and a compact jansson dump of a
+ * parsed compact dump is the same text). tests/unit/test_export.c checks both paths give the same
+ * bytes. */
+
+/* Appends the cell text of the JSON value v (export_value_text's rules) to the growing buffer.
+ * Returns 0, or -1 for malformed text. */
+static int span_text(json_span v, char **buf, size_t *len, size_t *cap);
+
+/* Walk state for joining an array's elements with "; ". */
+typedef struct join_ctx {
+	char **buf;
+	size_t *len, *cap;
+	bool first;
+} join_ctx;
+
+static int join_element(json_span v, void *arg)
+{
+	join_ctx *j = arg;
+	if (!j->first)
+		append(j->buf, j->len, j->cap, "; ", 2);
+	j->first = false;
+	return span_text(v, j->buf, j->len, j->cap) == 0 ? 0 : -2;
+}
+
+/* Appends the decimal text of integer v. */
+static void append_int(char **buf, size_t *len, size_t *cap, long long v)
+{
+	char tmp[24], *p = tmp + sizeof tmp;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	append(buf, len, cap, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* A number's cell text: integers as jansson reads them, reals by real_text. -1 when out of range. */
+static int number_text(json_span v, char **buf, size_t *len, size_t *cap)
+{
+	char tmp[64];
+	if (v.len >= sizeof tmp)
+		return -1;
+	memcpy(tmp, v.p, v.len);
+	tmp[v.len] = '\0';
+	if (!memchr(v.p, '.', v.len) && !memchr(v.p, 'e', v.len) && !memchr(v.p, 'E', v.len)) {
+		errno = 0;
+		long long n = strtoll(tmp, NULL, 10);
+		if (errno == ERANGE)
+			return -1;  /* jansson refuses such an integer */
+		append_int(buf, len, cap, n);
+		return 0;
+	}
+	errno = 0;
+	double d = strtod(tmp, NULL);
+	if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+		return -1;
+	char *t = real_text(d);
+	append(buf, len, cap, t, strlen(t));
+	free(t);
+	return 0;
+}
+
+static int span_text(json_span v, char **buf, size_t *len, size_t *cap)
+{
+	switch (v.p[0]) {
+	case '"':
+		return json_scan_string(v, buf, len, cap);
+	case 't':
+		append(buf, len, cap, "true", 4);
+		return 0;
+	case 'f':
+		append(buf, len, cap, "false", 5);
+		return 0;
+	case 'n':
+		return 0;
+	case '[': {
+		join_ctx j = { buf, len, cap, true };
+		return json_scan_array(v.p, v.len, join_element, &j) == 0 ? 0 : -1;
+	}
+	case '{': {
+		json_t *o = json_loadb(v.p, v.len, JSON_ALLOW_NUL, NULL);
+		char *dump = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(o);
+		if (!dump)
+			return -1;
+		append(buf, len, cap, dump, strlen(dump));
+		free(dump);
+		return 0;
+	}
+	default:
+		return number_text(v, buf, len, cap);
+	}
+}
+
+/* Per-row scratch: the value of each column found in the row's texts. */
+typedef struct raw_row {
+	const form *form;
+	json_span *cols;             /* one per column; p == NULL: empty cell */
+	size_t n_cols;
+} raw_row;
+
+/* json_scan_object callback over answers: puts each question's value in its column (the last
+ * occurrence of a key wins, as with jansson). */
+static int answer_member(const char *key, size_t key_len, json_span v, void *arg)
+{
+	raw_row *row = arg;
+	const form *f = row->form;
+	for (size_t q = 0; q < f->n_questions; q++) {
+		const char *id = f->questions[q].id;
+		if (strlen(id) == key_len && memcmp(id, key, key_len) == 0) {
+			row->cols[N_LEADING + q] = v;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Finds member "name" (written without escapes) of an object: the last occurrence. */
+typedef struct member_find {
+	const char *name;
+	json_span found;
+	json_span first_number;      /* the first member whose value is a number */
+} member_find;
+
+static int find_member(const char *key, size_t key_len, json_span v, void *arg)
+{
+	member_find *m = arg;
+	if (strlen(m->name) == key_len && memcmp(m->name, key, key_len) == 0)
+		m->found = v;
+	if (!m->first_number.p && (v.p[0] == '-' || (v.p[0] >= '0' && v.p[0] <= '9')))
+		m->first_number = v;
+	return 0;
+}
+
+/* True when v is a JSON number. */
+static bool span_is_number(json_span v)
+{
+	return v.p && (v.p[0] == '-' || (v.p[0] >= '0' && v.p[0] <= '9'));
+}
+
+/* Fills row->cols from r's texts. Returns 0, or -1 with *err for malformed JSON. */
+static int raw_columns(export_writer *w, const response_raw *r, raw_row *row, char **err)
+{
+	const form *f = w->form;
+	size_t q0 = N_LEADING + f->n_questions;
+	memset(row->cols, 0, row->n_cols * sizeof *row->cols);
+	if (json_scan_object(r->answers, r->answers_len, answer_member, row) != 0)
+		return fail(w, err, "a stored answer is not valid JSON");
+	member_find page = { .name = "page" };
+	if (json_scan_object(r->meta, r->meta_len, find_member, &page) != 0)
+		return fail(w, err, "a stored answer's meta is not valid JSON");
+	row->cols[q0 + TRAIL_PAGE] = page.found;
+	if (r->score) {
+		size_t i = 0;
+		json_span score;
+		if (json_scan_value(r->score, r->score_len, &i, &score) != 0)
+			return fail(w, err, "a stored score is not valid JSON");
+		if (span_is_number(score)) {
+			row->cols[q0 + TRAIL_SCORE] = score;
+		} else if (score.p[0] == '{') {
+			member_find nps = { .name = "nps" }, cat = { .name = "category" };
+			json_scan_object(score.p, score.len, find_member, &nps);
+			json_scan_object(score.p, score.len, find_member, &cat);
+			row->cols[q0 + TRAIL_SCORE] = span_is_number(nps.found) ? nps.found : nps.first_number;
+			row->cols[q0 + TRAIL_CATEGORY] = cat.found;
+		}
+	}
+	size_t i = 0;
+	json_span tags;
+	if (json_scan_value(r->tags, r->tags_len, &i, &tags) != 0)
+		return fail(w, err, "stored tags are not valid JSON");
+	row->cols[q0 + TRAIL_TAGS] = tags;
+	return 0;
+}
+
+/* Appends the CSV row of r. Returns 0, or -1 with *err. */
+static int csv_row_raw(export_writer *w, const response_raw *r, char **err)
+{
+	size_t n = column_count(w->form);
+	json_span cols_small[64];
+	json_span *cols = n <= 64 ? cols_small : xmalloc(n * sizeof *cols);
+	raw_row row = { w->form, cols, n };
+	int rc = raw_columns(w, r, &row, err);
+	char when[32];
+	iso8601_format_ms(r->created_ms, when);
+	for (size_t col = 0; rc == 0 && col < n; col++) {
+		if (col > 0)
+			append(&w->buf, &w->len, &w->cap, ",", 1);
+		const char *text = col == COL_ID ? r->id : col == COL_CREATED_AT ? when : NULL;
+		if (!text) {
+			w->scratch_len = 0;
+			append(&w->scratch, &w->scratch_len, &w->scratch_cap, "", 0);
+			if (cols[col].p && span_text(cols[col], &w->scratch, &w->scratch_len, &w->scratch_cap) != 0)
+				rc = fail(w, err, "a stored answer is not valid JSON");
+			text = w->scratch;
+		}
+		csv_append_cell(&w->buf, &w->len, &w->cap, text);
+	}
+	append(&w->buf, &w->len, &w->cap, "\r\n", 2);
+	if (cols != cols_small)
+		free(cols);
+	return rc;
+}
+
+/* Appends s as a JSON string the way jansson's compact dump writes it. */
+static void append_json_string(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	append(buf, len, cap, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		const char *esc = NULL;
+		char tmp[8];
+		switch (c) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		default:
+			if (c < 0x20) {
+				snprintf(tmp, sizeof tmp, "\\u%04X", c);
+				esc = tmp;
+			}
+		}
+		if (esc)
+			append(buf, len, cap, esc, strlen(esc));
+		else
+			append(buf, len, cap, p, 1);
+	}
+	append(buf, len, cap, "\"", 1);
+}
+
+/* Appends r as one NDJSON line, the stored JSON texts copied as they are. 0, or -1 with *err. */
+static int ndjson_row_raw(export_writer *w, const response_raw *r, char **err)
+{
+	if (!json_scan_valid(r->answers, r->answers_len) || !json_scan_valid(r->meta, r->meta_len) ||
+	    !json_scan_valid(r->tags, r->tags_len) || (r->score && !json_scan_valid(r->score, r->score_len)))
+		return fail(w, err, "a stored answer is not valid JSON");
+	char when[32];
+	iso8601_format_ms(r->created_ms, when);
+	append(&w->buf, &w->len, &w->cap, "{\"id\":", 6);
+	append_json_string(&w->buf, &w->len, &w->cap, r->id);
+	append(&w->buf, &w->len, &w->cap, ",\"form\":", 8);
+	append_json_string(&w->buf, &w->len, &w->cap, r->form);
+	append(&w->buf, &w->len, &w->cap, ",\"created_at\":\"", 15);
+	append(&w->buf, &w->len, &w->cap, when, strlen(when));
+	append(&w->buf, &w->len, &w->cap, "\",\"answers\":", 12);
+	append(&w->buf, &w->len, &w->cap, r->answers, r->answers_len);
+	append(&w->buf, &w->len, &w->cap, ",\"meta\":", 8);
+	append(&w->buf, &w->len, &w->cap, r->meta, r->meta_len);
+	append(&w->buf, &w->len, &w->cap, ",\"tags\":", 8);
+	append(&w->buf, &w->len, &w->cap, r->tags, r->tags_len);
+	if (r->score) {
+		append(&w->buf, &w->len, &w->cap, ",\"score\":", 9);
+		append(&w->buf, &w->len, &w->cap, r->score, r->score_len);
+	}
+	append(&w->buf, &w->len, &w->cap, "}\n", 2);
+	return 0;
+}
+
+/* Writes one string cell of XLSX text (cleaned by xlsx_cell_text; nothing for empty text). */
+static lxw_error xlsx_text_cell(export_writer *w, lxw_col_t col, const char *raw)
+{
+	if (!raw[0])
+		return LXW_NO_ERROR;
+	char *text = xlsx_cell_text(raw, XLSX_STRING_MAX);
+	lxw_error e = text[0] ? worksheet_write_string(w->ws, w->row, col, text, NULL) : LXW_NO_ERROR;
+	free(text);
+	return e;
+}
+
+/* Writes r as the next XLSX row from the stored texts, cell for cell as xlsx_row would. */
+static int xlsx_row_raw(export_writer *w, const response_raw *r, char **err)
+{
+	if (w->row >= LXW_ROW_MAX && xlsx_new_sheet(w, err) != 0)
+		return -1;
+	size_t n = column_count(w->form);
+	json_span cols_small[64];
+	json_span *cols = n <= 64 ? cols_small : xmalloc(n * sizeof *cols);
+	raw_row row = { w->form, cols, n };
+	int rc = raw_columns(w, r, &row, err);
+	char when[32];
+	iso8601_format_ms(r->created_ms, when);
+	for (size_t col = 0; rc == 0 && col < n; col++) {
+		lxw_error e = LXW_NO_ERROR;
+		json_span v = cols[col];
+		if (col == COL_ID || col == COL_CREATED_AT) {
+			e = xlsx_text_cell(w, (lxw_col_t)col, col == COL_ID ? r->id : when);
+		} else if (!v.p || v.p[0] == 'n') {
+			continue;
+		} else if (span_is_number(v)) {
+			char tmp[64];
+			size_t len = v.len < sizeof tmp - 1 ? v.len : sizeof tmp - 1;
+			memcpy(tmp, v.p, len);
+			tmp[len] = '\0';
+			double d = strtod(tmp, NULL);
+			if (isfinite(d))
+				e = worksheet_write_number(w->ws, w->row, (lxw_col_t)col, d, NULL);
+		} else if (v.p[0] == 't' || v.p[0] == 'f') {
+			e = worksheet_write_boolean(w->ws, w->row, (lxw_col_t)col, v.p[0] == 't', NULL);
+		} else {
+			w->scratch_len = 0;
+			append(&w->scratch, &w->scratch_len, &w->scratch_cap, "", 0);
+			if (span_text(v, &w->scratch, &w->scratch_len, &w->scratch_cap) != 0)
+				rc = fail(w, err, "a stored answer is not valid JSON");
+			else
+				e = xlsx_text_cell(w, (lxw_col_t)col, w->scratch);
+		}
+		if (rc == 0 && e != LXW_NO_ERROR)
+			rc = xlsx_fail(w, err, "cannot write a spreadsheet row", e);
+	}
+	if (cols != cols_small)
+		free(cols);
+	if (rc == 0)
+		w->row++;
+	return rc;
+}
+
+/* Adds one response from the store's texts (see export.h). */
+int export_writer_row_raw(export_writer *w, const response_raw *r, char **err)
+{
+	if (w->failed || w->finished) {
+		if (err)
+			*err = xstrdup(w->failed ? "the export has already failed" : "the export is finished");
+		return -1;
+	}
+	switch (w->fmt) {
+	case EXPORT_CSV:
+		if (csv_row_raw(w, r, err) != 0)
+			return -1;
+		return maybe_flush(w, err);
+	case EXPORT_NDJSON:
+		if (ndjson_row_raw(w, r, err) != 0)
+			return -1;
+		return maybe_flush(w, err);
+	case EXPORT_XLSX:
+		return xlsx_row_raw(w, r, err);
+	}
+	return fail(w, err, "unknown export format");
+}
+
 /* Sends what is left (the header of an empty CSV, the whole XLSX file). Returns 0 or -1 with *err. */
 int export_writer_finish(export_writer *w, char **err)
 {
@@ -561,5 +901,6 @@ void export_writer_free(export_writer *w)
 		free(w->tmp_path);
 	}
 	free(w->buf);
+	free(w->scratch);
 	free(w);
 }

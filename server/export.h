@@ -31,6 +31,10 @@ export_writer *export_writer_new(export_format fmt, const form *f, bool bom, exp
                                  void *sink_ctx, char **err);
 /* Writes one response. Returns 0, or -1 with *err (a sink refusal included). */
 int export_writer_row(export_writer *w, const response_record *r, char **err);
+/* Writes one response given as the store's texts (store_cursor_next_raw): the same bytes as
+ * export_writer_row for the same answer, without building JSON trees for CSV and NDJSON. Returns 0,
+ * or -1 with *err (a column that is not well-formed JSON included). */
+int export_writer_row_raw(export_writer *w, const response_raw *r, char **err);
 /* Ends the export (writes the header for an empty CSV, flushes XLSX). Returns 0 or -1 with *err. */
 int export_writer_finish(export_writer *w, char **err);
 void export_writer_free(export_writer *w);

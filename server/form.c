@@ -690,6 +690,8 @@ static char **list_form_files(const char *dir, size_t *count)
 /* Frees a registry and every form in it. */
 static void registry_destroy(form_registry *reg)
 {
+	if (reg->cache && reg->cache_free)
+		reg->cache_free(reg->cache);
 	for (size_t i = 0; i < reg->n; i++)
 		form_free(reg->forms[i]);
 	free(reg->forms);

@@ -77,6 +77,10 @@ typedef struct form_registry {
 	form **forms;            /* owned array of owned forms, sorted by id */
 	size_t n;
 	int refs;                /* atomic reference count; starts at 1 */
+	/* What the event loop derives from this form set and keeps as long as it lives (the serialized
+	 * surveys bodies, surveys_cache.h); freed with the registry by cache_free. Loop thread only. */
+	void *cache;
+	void (*cache_free)(void *cache);
 } form_registry;
 
 /* Reads and validates one form file. On success returns a new form (caller frees with form_free).

@@ -1,6 +1,8 @@
 /* outbox: queueing deliveries inside the answer's transaction, the retry schedule, and the delivery
- * worker — one thread with its own SQLite connection and one libcurl easy handle, woken by
- * outbox_notify() when the writer queues rows and otherwise by the next due time. */
+ * worker — one thread with its own SQLite connection, woken by outbox_notify() when the writer queues
+ * rows and otherwise by the next due time. The worker takes due rows a batch at a time, sends the
+ * batch's webhooks in parallel over one libcurl multi handle (other kinds one after another through
+ * send_once) and records the batch's outcomes in one transaction. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -31,8 +33,10 @@
  * when the writer commits, a few milliseconds after they were queued. */
 #define FAST_POLL_MS INT64_C(15)
 #define FAST_WINDOW_MS INT64_C(2000)
-/* Due rows taken per query. */
-#define DUE_BATCH 32
+/* Due rows taken per query; their outcomes are recorded in one transaction. */
+#define DUE_BATCH 64
+/* Webhook requests in flight at once (the multi handle keeps a connection per slot alive). */
+#define PARALLEL_SENDS 16
 /* Delivered rows are kept this long for the admin listing, then purged (they may hold contacts). */
 #define DELIVERED_KEEP_MS (INT64_C(30) * 86400000)
 #define PURGE_EVERY_MS INT64_C(3600000)
@@ -325,7 +329,9 @@ int outbox_append_file(const char *path, const char *body, size_t len, char **er
 
 struct outbox {
 	store *st;                   /* owned; the worker thread's connection */
-	CURL *curl;                  /* owned; used by the worker thread only */
+	CURL *curl;                  /* owned; blocking sends (send_once), worker thread only */
+	CURLM *multi;                /* owned; parallel webhook sends, worker thread only */
+	CURL *slots[PARALLEL_SENDS]; /* owned; the easy handles the multi handle runs */
 	pthread_t thread;
 	pthread_mutex_t dest_mu;     /* guards dests */
 	destination *dests;          /* owned copies */
@@ -484,17 +490,25 @@ static struct curl_slist *webhook_headers(const destination *dst, const delivery
 	return h;
 }
 
-/* POSTs the document to a webhook destination. A 2xx is delivered; anything else fails with
- * *error ("HTTP 503" or libcurl's reason); a transfer cut short by stop is abandoned. */
-static enum attempt_result send_webhook(outbox *ob, const destination *dst, const delivery_record *d,
-                                        char **error)
+/* A webhook request being prepared, in flight or finished: its handle and what libcurl fills in. */
+typedef struct webhook_transfer {
+	CURL *c;                     /* borrowed: ob->curl or one of ob->slots */
+	struct curl_slist *headers;  /* owned */
+	char errbuf[CURL_ERROR_SIZE];
+	size_t seen;                 /* answer bytes read */
+	size_t row;                  /* index of the row in its batch (parallel sends) */
+} webhook_transfer;
+
+/* Sets up t->c to POST the document of d to dst. Returns 0, or -1 with *error (secret unusable). */
+static int webhook_prepare(outbox *ob, webhook_transfer *t, const destination *dst,
+                           const delivery_record *d, char **error)
 {
-	struct curl_slist *headers = webhook_headers(dst, d, error);
-	if (!headers)
-		return ATTEMPT_FAILED;
-	CURL *c = ob->curl;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	size_t seen = 0;
+	t->headers = webhook_headers(dst, d, error);
+	if (!t->headers)
+		return -1;
+	CURL *c = t->c;
+	t->errbuf[0] = '\0';
+	t->seen = 0;
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, dst->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -505,26 +519,34 @@ static enum attempt_result send_webhook(outbox *ob, const destination *dst, cons
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, d->body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(d->body));
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)(dst->timeout_seconds > 0 ? dst->timeout_seconds : 5));
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_answer);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &seen);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t->seen);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, transfer_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, ob);
-	CURLcode rc = curl_easy_perform(c);
-	curl_slist_free_all(headers);
+	return 0;
+}
+
+/* The outcome of a finished transfer whose libcurl result is rc: a 2xx is delivered; anything else
+ * fails with *error ("HTTP 503" or libcurl's reason); a transfer cut short by stop is abandoned.
+ * Frees the transfer's headers. */
+static enum attempt_result webhook_result(outbox *ob, webhook_transfer *t, CURLcode rc, char **error)
+{
+	curl_slist_free_all(t->headers);
+	t->headers = NULL;
 	long code = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(t->c, CURLINFO_RESPONSE_CODE, &code);
 	if (rc == CURLE_ABORTED_BY_CALLBACK && atomic_load(&ob->stopping))
 		return ATTEMPT_ABANDONED;
 	/* An answer larger than we read still carries its status. */
 	if (rc == CURLE_WRITE_ERROR && code >= 200 && code < 300)
 		rc = CURLE_OK;
 	if (rc != CURLE_OK) {
-		*error = xstrdup(errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		*error = xstrdup(t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
 		return ATTEMPT_FAILED;
 	}
 	if (code < 200 || code > 299) {
@@ -532,6 +554,16 @@ static enum attempt_result send_webhook(outbox *ob, const destination *dst, cons
 		return ATTEMPT_FAILED;
 	}
 	return ATTEMPT_DELIVERED;
+}
+
+/* POSTs the document to a webhook destination and waits for the answer (see webhook_result). */
+static enum attempt_result send_webhook(outbox *ob, const destination *dst, const delivery_record *d,
+                                        char **error)
+{
+	webhook_transfer t = { .c = ob->curl };
+	if (webhook_prepare(ob, &t, dst, d, error) != 0)
+		return ATTEMPT_FAILED;
+	return webhook_result(ob, &t, curl_easy_perform(t.c), error);
 }
 
 /* Makes one attempt at d. Sets *retry_hours to the destination's retry window (24 h for a
@@ -594,23 +626,148 @@ static void record_failed(outbox *ob, const delivery_record *d, int attempts, do
 	free(err);
 }
 
-/* Sends one due row to its destination and records the outcome (an abandoned attempt leaves the
- * row as it was). */
-static void attempt(outbox *ob, const delivery_record *d)
+/* The outcome of one attempt in a batch, recorded after the batch is sent. */
+typedef struct attempt_outcome {
+	bool tried;                  /* false: not attempted (a stop began), the row stays as it was */
+	enum attempt_result res;
+	double retry_hours;          /* the destination's retry window */
+	char *error;                 /* owned; set on failure */
+} attempt_outcome;
+
+/* Records one outcome (delivered, failed with its next time or dead; an abandoned or untried row is
+ * left as it was) and logs it. */
+static void record_outcome(outbox *ob, const delivery_record *d, const attempt_outcome *o)
 {
-	char *error = NULL;
-	double retry_hours = 24.0;
-	enum attempt_result res = send_once(ob, d, &retry_hours, &error);
-	if (res == ATTEMPT_ABANDONED)
+	if (!o->tried)
+		return;
+	if (o->res == ATTEMPT_ABANDONED)
 		outbox_log(ob, "delivery %s to %s abandoned at shutdown; it stays due", d->id, d->destination);
-	else if (res == ATTEMPT_DELIVERED)
+	else if (o->res == ATTEMPT_DELIVERED)
 		record_delivered(ob, d, d->attempts + 1);
 	else
-		record_failed(ob, d, d->attempts + 1, retry_hours, error ? error : "unknown error");
-	free(error);
+		record_failed(ob, d, d->attempts + 1, o->retry_hours, o->error ? o->error : "unknown error");
 }
 
-/* Sends the rows due now, one at a time, until none is left or a stop begins. */
+/* Starts the next webhook rows of the batch on free slots. *next walks the batch; rows whose
+ * destination is not a webhook are skipped here (send_batch sends them through send_once). */
+static void start_webhooks(outbox *ob, const delivery_record *rows, size_t n, attempt_outcome *out,
+                           const bool *is_webhook, size_t *next, webhook_transfer *t, bool *busy)
+{
+	for (int k = 0; k < PARALLEL_SENDS && *next < n && !atomic_load(&ob->stopping); k++) {
+		if (busy[k])
+			continue;
+		while (*next < n && !is_webhook[*next])
+			(*next)++;
+		if (*next >= n)
+			return;
+		size_t i = (*next)++;
+		dest_view v;
+		dest_lookup(ob, rows[i].destination, &v);
+		out[i].tried = true;
+		out[i].retry_hours = v.found ? v.d.retry_for_hours : 24.0;
+		t[k].c = ob->slots[k];
+		t[k].row = i;
+		if (!v.found || v.d.type != DEST_WEBHOOK) {
+			/* The table was swapped by a reload meanwhile: send it the ordinary way. */
+			destination_clear(&v.d);
+			out[i].res = send_once(ob, &rows[i], &out[i].retry_hours, &out[i].error);
+			continue;
+		}
+		if (webhook_prepare(ob, &t[k], &v.d, &rows[i], &out[i].error) != 0) {
+			out[i].res = ATTEMPT_FAILED;
+		} else if (curl_multi_add_handle(ob->multi, t[k].c) != CURLM_OK) {
+			curl_slist_free_all(t[k].headers);
+			t[k].headers = NULL;
+			out[i].res = ATTEMPT_FAILED;
+			out[i].error = xstrdup("libcurl cannot start the request");
+		} else {
+			busy[k] = true;
+		}
+		destination_clear(&v.d);
+	}
+}
+
+/* Sends the webhook rows of a batch, PARALLEL_SENDS at a time, filling out[] for each. */
+static void send_webhooks_parallel(outbox *ob, const delivery_record *rows, size_t n, attempt_outcome *out,
+                                   const bool *is_webhook)
+{
+	webhook_transfer t[PARALLEL_SENDS];
+	bool busy[PARALLEL_SENDS] = { false };
+	int running = 0;
+	size_t next = 0;
+	memset(t, 0, sizeof t);
+	for (;;) {
+		start_webhooks(ob, rows, n, out, is_webhook, &next, t, busy);
+		bool any = false;
+		for (int k = 0; k < PARALLEL_SENDS; k++)
+			any = any || busy[k];
+		if (!any)
+			return;
+		curl_multi_perform(ob->multi, &running);
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(ob->multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			for (int k = 0; k < PARALLEL_SENDS; k++) {
+				if (busy[k] && t[k].c == msg->easy_handle) {
+					CURLcode rc = msg->data.result;
+					curl_multi_remove_handle(ob->multi, t[k].c);
+					attempt_outcome *o = &out[t[k].row];
+					o->res = webhook_result(ob, &t[k], rc, &o->error);
+					busy[k] = false;
+					break;
+				}
+			}
+		}
+		if (running > 0)
+			curl_multi_poll(ob->multi, NULL, 0, 100, NULL);
+	}
+}
+
+/* Sends a batch of due rows: webhooks in parallel, every other kind one after another through
+ * send_once. Fills out[i] for each row attempted before a stop began. */
+static void send_batch(outbox *ob, const delivery_record *rows, size_t n, attempt_outcome *out)
+{
+	bool *is_webhook = xcalloc(n ? n : 1, sizeof *is_webhook);
+	for (size_t i = 0; i < n; i++) {
+		dest_view v;
+		dest_lookup(ob, rows[i].destination, &v);
+		is_webhook[i] = v.found && v.d.type == DEST_WEBHOOK;
+		destination_clear(&v.d);
+	}
+	for (size_t i = 0; i < n && !atomic_load(&ob->stopping); i++) {
+		if (is_webhook[i])
+			continue;
+		out[i].tried = true;
+		out[i].res = send_once(ob, &rows[i], &out[i].retry_hours, &out[i].error);
+	}
+	send_webhooks_parallel(ob, rows, n, out, is_webhook);
+	free(is_webhook);
+}
+
+/* Records a batch's outcomes in one transaction (or row by row when none can be opened). A commit
+ * that fails leaves the rows due: they are sent again with the same id (at least once). */
+static void record_batch(outbox *ob, const delivery_record *rows, size_t n, const attempt_outcome *out)
+{
+	char *err = NULL;
+	bool txn = store_begin(ob->st, &err) == 0;
+	if (!txn) {
+		outbox_log(ob, "outbox: %s; recording the outcomes one by one", err);
+		free(err);
+		err = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		record_outcome(ob, &rows[i], &out[i]);
+	if (txn && store_commit(ob->st, &err) != 0) {
+		store_rollback(ob->st);
+		outbox_log(ob, "outbox: recording %zu outcome(s) failed (the deliveries stay due and are sent "
+		           "again with the same ids): %s", n, err);
+		free(err);
+	}
+}
+
+/* Sends the rows due now, a batch at a time, until none is left or a stop begins. */
 static void send_due(outbox *ob)
 {
 	for (;;) {
@@ -622,11 +779,14 @@ static void send_due(outbox *ob)
 			free(err);
 			return;
 		}
-		size_t i = 0;
-		for (; i < n && !atomic_load(&ob->stopping); i++)
-			attempt(ob, &rows[i]);
-		for (size_t j = 0; j < n; j++)
+		attempt_outcome *out = xcalloc(n ? n : 1, sizeof *out);
+		send_batch(ob, rows, n, out);
+		record_batch(ob, rows, n, out);
+		for (size_t j = 0; j < n; j++) {
+			free(out[j].error);
 			delivery_record_clear(&rows[j]);
+		}
+		free(out);
 		free(rows);
 		if (n < DUE_BATCH || atomic_load(&ob->stopping))
 			return;
@@ -711,6 +871,9 @@ static void curl_init_once(void)
 /* Frees a worker whose thread has ended or never started: its handles, destinations and itself. */
 static void outbox_free(outbox *ob)
 {
+	for (int k = 0; k < PARALLEL_SENDS; k++)
+		curl_easy_cleanup(ob->slots[k]);
+	curl_multi_cleanup(ob->multi);
 	curl_easy_cleanup(ob->curl);
 	store_close(ob->st);
 	for (size_t i = 0; i < ob->n_dests; i++)
@@ -732,12 +895,17 @@ outbox *outbox_start(const earshot_config *cfg, const outbox_options *opt, char 
 		return NULL;
 	}
 	ob->curl = curl_easy_init();
-	if (!ob->curl) {
+	ob->multi = curl_multi_init();
+	bool handles = ob->curl && ob->multi;
+	for (int k = 0; k < PARALLEL_SENDS; k++)
+		handles = (ob->slots[k] = curl_easy_init()) != NULL && handles;
+	if (!handles) {
 		set_err(err, xstrdup("start delivery worker: libcurl cannot create a handle"));
-		store_close(ob->st);
-		free(ob);
+		pthread_mutex_init(&ob->dest_mu, NULL);
+		outbox_free(ob);
 		return NULL;
 	}
+	curl_multi_setopt(ob->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)PARALLEL_SENDS);
 	ob->log = opt ? opt->log : NULL;
 	ob->log_arg = opt ? opt->log_arg : NULL;
 	ob->backoff_base_ms = opt && opt->backoff_base_ms > 0 ? opt->backoff_base_ms : outbox_default_backoff_ms();

@@ -54,25 +54,29 @@ void reply_text(struct evhttp_request *req, int status, const char *content_type
 	evbuffer_free(buf);
 }
 
-void reply_json(struct evhttp_request *req, int status, json_t *body)
+void reply_json_text(struct evhttp_request *req, int status, const char *text, size_t len)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	if (!evhttp_find_header(h, "Cache-Control"))
 		evhttp_add_header(h, "Cache-Control", "no-store");
-	size_t len = strlen(text);
-	/* A trailing newline keeps curl output readable and costs nothing. */
-	text[len] = '\0';
 	struct evbuffer *buf = evbuffer_new();
+	evbuffer_expand(buf, len + 1);
 	evbuffer_add(buf, text, len);
+	/* A trailing newline keeps curl output readable and costs nothing. */
 	evbuffer_add(buf, "\n", 1);
-	free(text);
 	reply_common_headers(req);
 	evhttp_remove_header(h, "Content-Type");
 	evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
 	evhttp_send_reply(req, status, reply_reason(status), buf);
 	evbuffer_free(buf);
+}
+
+void reply_json(struct evhttp_request *req, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	reply_json_text(req, status, text, strlen(text));
+	free(text);
 }
 
 void reply_error(struct evhttp_request *req, int status, const char *code, const char *message,

@@ -5,6 +5,9 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+/* Sends len bytes of text, a JSON document serialized already, as reply_json does (same headers,
+ * trailing newline). text is borrowed. */
+void reply_json_text(struct evhttp_request *req, int status, const char *text, size_t len);
 /* Headers every response carries (nosniff, referrer policy, ...). */
 void reply_common_headers(struct evhttp_request *req);
 /* Sends body (reference stolen) as JSON with status. API responses are not cached. */

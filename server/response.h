@@ -3,6 +3,7 @@
 #ifndef EARSHOT_RESPONSE_H
 #define EARSHOT_RESPONSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -16,6 +17,23 @@ typedef struct response_record {
 	json_t *score;           /* owned object or NULL */
 	json_t *tags;            /* owned array */
 } response_record;
+
+/* One stored answer as the store holds it, for exports that read columns straight into their output:
+ * every text is borrowed from the store (valid until the cursor moves) and NUL-terminated; answers,
+ * meta, score and tags are JSON texts. */
+typedef struct response_raw {
+	const char *id;
+	const char *form;
+	int64_t created_ms;
+	const char *answers;
+	size_t answers_len;
+	const char *meta;
+	size_t meta_len;
+	const char *score;       /* NULL when the answer has no score */
+	size_t score_len;
+	const char *tags;
+	size_t tags_len;
+} response_raw;
 
 /* Releases the JSON held by r and zeroes it. */
 void response_record_clear(response_record *r);

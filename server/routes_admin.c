@@ -139,12 +139,10 @@ static void export_step(struct evhttp_connection *evcon, void *arg)
 		return;
 	}
 	for (int i = 0; i < EXPORT_ROWS_PER_CHUNK && evbuffer_get_length(s->pending) < EXPORT_CHUNK_BYTES; i++) {
-		response_record rec;
-		memset(&rec, 0, sizeof rec);
-		int rc = store_cursor_next(s->cursor, &rec, &err);
+		response_raw rec;
+		int rc = store_cursor_next_raw(s->cursor, &rec, &err);
 		if (rc == 1) {
-			rc = export_writer_row(s->writer, &rec, &err);
-			response_record_clear(&rec);
+			rc = export_writer_row_raw(s->writer, &rec, &err);
 			if (rc == 0)
 				continue;
 		}

@@ -20,6 +20,7 @@
 #include "reply.h"
 #include "routes.h"
 #include "spam.h"
+#include "surveys_cache.h"
 #include "util.h"
 #include "validate.h"
 
@@ -249,6 +250,12 @@ static bool etag_matches(const char *inm, const char *etag)
 	return false;
 }
 
+/* surveys_cache's question: does the widget fetch a timing token before it shows f? (ctx: server) */
+static bool survey_needs_token(const void *ctx, const form *f)
+{
+	return routes_form_needs_token((server *)ctx, f);
+}
+
 static void handle_surveys(request *r)
 {
 	/* The answer depends on Origin (CORS headers or none) and is publicly cacheable: say so in
@@ -274,40 +281,17 @@ static void handle_surveys(request *r)
 			return;
 		}
 	}
-	json_t *list = json_array();
-	const form_registry *reg = r->srv->forms;
-	for (size_t i = 0; i < reg->n; i++) {
-		const form *f = reg->forms[i];
-		if (f->kind != FORM_SURVEY || !f->active)
-			continue;
-		if (path && !form_matches_page(f, path))
-			continue;
-		if (routes_form_needs_token(r->srv, f)) {
-			/* The widget fetches a timing token before it shows this one. */
-			json_t *copy = json_copy(form_public_json(f));
-			json_object_set_new(copy, "needs_token", json_true());
-			json_array_append_new(list, copy);
-		} else {
-			json_array_append(list, form_public_json(f));
-		}
-	}
+	const surveys_body *b = surveys_cache_body(r->srv->forms, path, survey_needs_token, r->srv);
 	free(path);
-	json_t *body = json_pack("{s:o}", "surveys", list);
-	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-	char hex[65], etag[24];
-	sha256_hex(text, strlen(text), hex);
-	free(text);
-	snprintf(etag, sizeof etag, "\"%.16s\"", hex);
-	evhttp_add_header(out, "ETag", etag);
+	evhttp_add_header(out, "ETag", b->etag);
 	evhttp_add_header(out, "Cache-Control", "public, max-age=60");
 	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->req), "If-None-Match");
-	if (etag_matches(inm, etag)) {
-		json_decref(body);
+	if (etag_matches(inm, b->etag)) {
 		reply_common_headers(r->req);
 		evhttp_send_reply(r->req, 304, "Not Modified", NULL);
 		return;
 	}
-	reply_json(r->req, 200, body);
+	reply_json_text(r->req, 200, b->text, b->len);
 }
 
 /* ---- POST /api/v1/forms/{form}/responses ----------------------------------------------------- */

@@ -59,6 +59,9 @@ int store_response_list(store *st, const char *form, int64_t since, int64_t unti
 int store_cursor_open(store *st, const char *form, int64_t since, int64_t until, store_cursor **out,
                       char **err);
 int store_cursor_next(store_cursor *cur, response_record *r, char **err);
+/* Like store_cursor_next, without parsing: *r borrows the row's texts until the next call or close.
+ * Returns 1, 0 at the end, or -1 with *err (a row with a missing column). */
+int store_cursor_next_raw(store_cursor *cur, response_raw *r, char **err);
 void store_cursor_close(store_cursor *cur);
 
 /* A plugin's private key-value space, inside the current transaction. get returns 1 with *value and
@@ -74,6 +77,13 @@ int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta,
 int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
 /* Checkpoints the WAL (TRUNCATE) so it stays bounded. */
 int store_checkpoint(store *st, char **err);
+/* A PASSIVE checkpoint: copies what it can from the WAL without blocking writers or readers.
+ * 0 (also when it could not copy everything), or -1 with *err. */
+int store_checkpoint_passive(store *st, char **err);
+/* After each commit on st, calls fn with the WAL's size in pages instead of checkpointing on the
+ * committing thread (SQLite's default, every 1000 pages); fn runs on that thread and must be quick.
+ * NULL restores the default. */
+void store_on_wal_commit(store *st, void (*fn)(void *arg, int wal_pages), void *arg);
 /* Quick health probe: 0 when the database answers queries, -1 with *err. */
 int store_ping(store *st, char **err);
 

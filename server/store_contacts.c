@@ -1,5 +1,5 @@
 /* store_contacts: the SQL behind contacts, offers and used timing tokens (tables created by schema
- * migration 3). Statements are prepared per call on the handle's connection; each call runs inside
+ * migration 3). Statements come from the handle's cache (store_cached); each call runs inside
  * whatever transaction the caller holds (the writer's per-answer savepoint, or autocommit reads). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ const char *contact_kind_name(contact_kind kind)
 int store_contact_find(store *st, contact_kind kind, const char *key, int64_t *id, char **err)
 {
 	const char *op = "find contact";
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"SELECT contact_id FROM contact_keys WHERE kind = ?1 AND key = ?2", op, err);
 	if (!s)
 		return -1;
@@ -34,7 +34,7 @@ int store_contact_find(store *st, contact_kind kind, const char *key, int64_t *i
 	} else if (rc != SQLITE_DONE) {
 		ret = store_fail(st, op, err);
 	}
-	sqlite3_finalize(s);
+	store_done(s);
 	return ret;
 }
 
@@ -42,11 +42,11 @@ int store_contact_find(store *st, contact_kind kind, const char *key, int64_t *i
 int store_contact_create(store *st, int64_t created_ms, int64_t *id, char **err)
 {
 	const char *op = "create contact";
-	sqlite3_stmt *s = store_prepare(st, "INSERT INTO contacts (created_ms) VALUES (?1)", op, err);
+	sqlite3_stmt *s = store_cached(st, "INSERT INTO contacts (created_ms) VALUES (?1)", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, created_ms);
-	if (store_run_once(st, s, op, err) != 0)
+	if (store_run_cached(st, s, op, err) != 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(store_sqlite(st));
 	return 0;
@@ -56,34 +56,34 @@ int store_contact_create(store *st, int64_t created_ms, int64_t *id, char **err)
 int store_contact_add_key(store *st, int64_t id, contact_kind kind, const char *key, char **err)
 {
 	const char *op = "add contact key";
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO contact_keys (kind, key, contact_id) VALUES (?1, ?2, ?3)", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, contact_kind_name(kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, id);
-	return store_run_once(st, s, op, err);
+	return store_run_cached(st, s, op, err);
 }
 
 /* Links an answer to a contact, ignoring a link that exists. 0 or -1 with *err. */
 int store_contact_link(store *st, const char *response_id, int64_t contact_id, char **err)
 {
 	const char *op = "link answer to contact";
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT OR IGNORE INTO response_contacts (response_id, contact_id) VALUES (?1, ?2)", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, response_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, contact_id);
-	return store_run_once(st, s, op, err);
+	return store_run_cached(st, s, op, err);
 }
 
 /* Counts the answers linked to a contact into *n. 0 or -1 with *err. */
 int store_contact_response_count(store *st, int64_t contact_id, int64_t *n, char **err)
 {
 	const char *op = "count contact's answers";
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"SELECT count(*) FROM response_contacts WHERE contact_id = ?1", op, err);
 	if (!s)
 		return -1;
@@ -94,7 +94,7 @@ int store_contact_response_count(store *st, int64_t contact_id, int64_t *n, char
 	} else {
 		ret = store_fail(st, op, err);
 	}
-	sqlite3_finalize(s);
+	store_done(s);
 	return ret;
 }
 
@@ -103,7 +103,7 @@ int store_offer_insert(store *st, const char *response_id, const char *form_id, 
                        const char *code, char **err)
 {
 	const char *op = "store offer";
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO offers (response_id, seq, form, text, code) VALUES (?1, ?2, ?3, ?4, ?5)", op, err);
 	if (!s)
 		return -1;
@@ -113,7 +113,7 @@ int store_offer_insert(store *st, const char *response_id, const char *form_id, 
 	sqlite3_bind_text(s, 4, text, -1, SQLITE_STATIC);
 	if (code)
 		sqlite3_bind_text(s, 5, code, -1, SQLITE_STATIC);
-	return store_run_once(st, s, op, err);
+	return store_run_cached(st, s, op, err);
 }
 
 /* Reads an answer's offers, in order, as a new array (caller owns). 0 or -1 with *err. */
@@ -122,7 +122,7 @@ int store_offers_for_response(store *st, const char *response_id, const char *fo
 {
 	const char *op = "read offers";
 	*offers = NULL;
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"SELECT text, code FROM offers WHERE response_id = ?1 AND form = ?2 ORDER BY seq", op, err);
 	if (!s)
 		return -1;
@@ -142,11 +142,11 @@ int store_offers_for_response(store *st, const char *response_id, const char *fo
 	}
 	if (rc != SQLITE_DONE) {
 		store_fail(st, op, err);
-		sqlite3_finalize(s);
+		store_done(s);
 		json_decref(list);
 		return -1;
 	}
-	sqlite3_finalize(s);
+	store_done(s);
 	*offers = list;
 	return 0;
 }
@@ -155,13 +155,13 @@ int store_offers_for_response(store *st, const char *response_id, const char *fo
 static int tokens_forget_expired(store *st, int64_t now_ms, char **err)
 {
 	const char *op = "forget expired form tokens";
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"DELETE FROM used_tokens WHERE nonce IN "
 		"(SELECT nonce FROM used_tokens WHERE expires_ms < ?1 ORDER BY expires_ms LIMIT 32)", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, now_ms);
-	return store_run_once(st, s, op, err);
+	return store_run_cached(st, s, op, err);
 }
 
 /* Forgets a few expired nonces, then inserts nonce unless present: 0 new, 1 seen, -1 error. */
@@ -170,13 +170,13 @@ int store_token_use(store *st, const char *nonce, int64_t expires_ms, int64_t no
 	const char *op = "remember form token";
 	if (tokens_forget_expired(st, now_ms, err) != 0)
 		return -1;
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT OR IGNORE INTO used_tokens (nonce, expires_ms) VALUES (?1, ?2)", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, nonce, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, expires_ms);
-	if (store_run_once(st, s, op, err) != 0)
+	if (store_run_cached(st, s, op, err) != 0)
 		return -1;
 	return sqlite3_changes(store_sqlite(st)) == 1 ? 0 : 1;
 }

@@ -146,6 +146,18 @@ struct sqlite3_stmt *store_prepare(struct store *st, const char *sql, const char
  * finalizes it. Returns 0, or -1 with *err naming op. */
 int store_run_once(struct store *st, struct sqlite3_stmt *s, const char *op, char **err);
 
+/* Statements store_cached keeps per handle (more call sites than this is a programming error). */
+#define STORE_CACHED_MAX 64
+/* The statement for sql, prepared on the handle's first use and kept until store_close: reset, its
+ * bindings cleared. sql must be a string literal (its address is the cache key). The statement stays
+ * owned by the handle: never finalize it; end each use with store_done (or store_run_cached), which
+ * resets it so that it holds no read open. Returns NULL with *err naming op. */
+struct sqlite3_stmt *store_cached(struct store *st, const char *sql, const char *op, char **err);
+/* Ends a use of a store_cached statement (reset, bindings cleared). NULL is allowed. */
+void store_done(struct sqlite3_stmt *s);
+/* store_run_once for a store_cached statement: steps it once, then store_done. 0, or -1 with *err. */
+int store_run_cached(struct store *st, struct sqlite3_stmt *s, const char *op, char **err);
+
 /* Fills the record at rec from the current row of s: 0, or -1 with *err (rec left cleared). */
 typedef int (*store_row_fn)(struct sqlite3_stmt *s, void *rec, char **err);
 /* Frees what the record at rec owns. */

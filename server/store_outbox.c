@@ -1,5 +1,5 @@
 /* store_outbox: the SQL behind the outbox (table `outbox`, created by schema migration 2). Statements
- * are prepared per call: the outbox runs a handful per delivery, far from any hot path. */
+ * come from the handle's cache (store_cached): queueing runs inside every answer's transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +103,7 @@ int store_outbox_insert(store *st, const delivery_record *d, char **err)
 		store_set_err(err, xstrdup("queue delivery: the id, destination, type and document must be set"));
 		return -1;
 	}
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO outbox (id, destination, type, plugin, response_id, body, state, attempts, "
 		"created_ms, retry_from_ms, next_attempt_ms, last_attempt_ms, last_error, delivered_ms) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", op, err);
@@ -125,7 +125,7 @@ int store_outbox_insert(store *st, const delivery_record *d, char **err)
 	bind_text_or_null(s, 13, d->last_error);
 	if (d->delivered_ms)
 		sqlite3_bind_int64(s, 14, d->delivered_ms);
-	return store_run_once(st, s, op, err);
+	return store_run_cached(st, s, op, err);
 }
 
 /* A malloc'd copy of text column col, or NULL for SQL NULL. */
@@ -181,13 +181,13 @@ static void delivery_clear(void *rec)
 	delivery_record_clear(rec);
 }
 
-/* Collects up to limit rows of the prepared query s (finalized here) into *out (see
+/* Collects up to limit rows of the cached query s (reset here) into *out (see
  * store_collect_rows). 0, or -1 with *err (nothing returned). */
 static int collect(store *st, sqlite3_stmt *s, int limit, const char *op, delivery_record **out,
                    size_t *n, bool *more, char **err)
 {
 	*out = store_collect_rows(st, s, limit, sizeof **out, delivery_row, delivery_clear, op, n, more, err);
-	sqlite3_finalize(s);
+	store_done(s);
 	return *out ? 0 : -1;
 }
 
@@ -198,7 +198,7 @@ int store_outbox_due(store *st, int64_t now, int limit, delivery_record **out, s
 	bool more;
 	*out = NULL;
 	*n = 0;
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state IN ('pending', 'failed') "
 		"AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, seq LIMIT ?2", op, err);
 	if (!s)
@@ -212,7 +212,7 @@ int store_outbox_due(store *st, int64_t now, int limit, delivery_record **out, s
 int store_outbox_next_due(store *st, int64_t *when_ms, char **err)
 {
 	const char *op = "read next due delivery";
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"SELECT min(next_attempt_ms) FROM outbox WHERE state IN ('pending', 'failed')", op, err);
 	if (!s)
 		return -1;
@@ -223,7 +223,7 @@ int store_outbox_next_due(store *st, int64_t *when_ms, char **err)
 	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		ret = store_fail(st, op, err);
 	}
-	sqlite3_finalize(s);
+	store_done(s);
 	return ret;
 }
 
@@ -231,7 +231,7 @@ int store_outbox_next_due(store *st, int64_t *when_ms, char **err)
 int store_outbox_mark_delivered(store *st, const char *id, int attempts, int64_t now, char **err)
 {
 	const char *op = "mark delivery delivered";
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"UPDATE outbox SET state = 'delivered', attempts = ?2, last_attempt_ms = ?3, "
 		"delivered_ms = ?3 WHERE id = ?1 AND state IN ('pending', 'failed')", op, err);
 	if (!s)
@@ -239,7 +239,7 @@ int store_outbox_mark_delivered(store *st, const char *id, int attempts, int64_t
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, attempts);
 	sqlite3_bind_int64(s, 3, now);
-	return store_run_once(st, s, op, err);
+	return store_run_cached(st, s, op, err);
 }
 
 /* Records a failed attempt (failed with its next time, or dead). 0 or -1. */
@@ -251,7 +251,7 @@ int store_outbox_mark_failed(store *st, const char *id, int attempts, delivery_s
 		store_set_err(err, xstrdup("record failed delivery: the state must be failed or dead"));
 		return -1;
 	}
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_ms = ?4, last_attempt_ms = ?5, "
 		"last_error = ?6 WHERE id = ?1 AND state IN ('pending', 'failed')", op, err);
 	if (!s)
@@ -262,7 +262,7 @@ int store_outbox_mark_failed(store *st, const char *id, int attempts, delivery_s
 	sqlite3_bind_int64(s, 4, next_ms);
 	sqlite3_bind_int64(s, 5, now);
 	bind_text_or_null(s, 6, error);
-	return store_run_once(st, s, op, err);
+	return store_run_cached(st, s, op, err);
 }
 
 /* One row by id: 1 with *out, 0 when unknown, -1. */
@@ -270,7 +270,7 @@ int store_outbox_get(store *st, const char *id, delivery_record *out, char **err
 {
 	const char *op = "read delivery";
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *s = store_prepare(st, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1", op, err);
+	sqlite3_stmt *s = store_cached(st, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -279,7 +279,7 @@ int store_outbox_get(store *st, const char *id, delivery_record *out, char **err
 		ret = row_to_record(s, out, err) == 0 ? 1 : -1;
 	else if (rc != SQLITE_DONE)
 		ret = store_fail(st, op, err);
-	sqlite3_finalize(s);
+	store_done(s);
 	return ret;
 }
 
@@ -295,7 +295,7 @@ int store_outbox_list(store *st, bool all_states, delivery_state state, int64_t 
 		store_set_err(err, xstrdup("list deliveries: the limit must not be negative"));
 		return -1;
 	}
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR state = ?1) AND seq > ?2 "
 		"ORDER BY seq LIMIT ?3", op, err);
 	if (!s)
@@ -316,14 +316,14 @@ static int retry_in_txn(store *st, const char *id, int64_t now, delivery_record 
 	if (found != 1 || out->state == DELIVERY_DELIVERED)
 		return found == 1 ? 2 : found;
 	delivery_record_clear(out);
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"UPDATE outbox SET state = 'pending', attempts = 0, retry_from_ms = ?2, next_attempt_ms = ?2 "
 		"WHERE id = ?1", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, now);
-	if (store_run_once(st, s, op, err) != 0)
+	if (store_run_cached(st, s, op, err) != 0)
 		return -1;
 	return store_outbox_get(st, id, out, err);
 }
@@ -356,14 +356,14 @@ static int delete_rows(store *st, const char *sql, const char *text, int64_t num
                        const char *op, char **err)
 {
 	*deleted = 0;
-	sqlite3_stmt *s = store_prepare(st, sql, op, err);
+	sqlite3_stmt *s = store_cached(st, sql, op, err);
 	if (!s)
 		return -1;
 	if (text)
 		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_int64(s, 1, number);
-	if (store_run_once(st, s, op, err) != 0)
+	if (store_run_cached(st, s, op, err) != 0)
 		return -1;
 	*deleted = sqlite3_changes(store_sqlite(st));
 	return 0;
@@ -387,7 +387,7 @@ int store_outbox_purge_delivered(store *st, int64_t cutoff_ms, int64_t *deleted,
 int store_outbox_count(store *st, delivery_state state, int64_t *n, char **err)
 {
 	const char *op = "count deliveries";
-	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) FROM outbox WHERE state = ?1", op, err);
+	sqlite3_stmt *s = store_cached(st, "SELECT count(*) FROM outbox WHERE state = ?1", op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, delivery_state_name(state), -1, SQLITE_STATIC);
@@ -396,6 +396,6 @@ int store_outbox_count(store *st, delivery_state state, int64_t *n, char **err)
 		*n = sqlite3_column_int64(s, 0);
 	else
 		ret = store_fail(st, op, err);
-	sqlite3_finalize(s);
+	store_done(s);
 	return ret;
 }

@@ -88,18 +88,41 @@ int64_t monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Writes v as exactly width decimal digits at p (v is within range). */
+static void put_digits(char *p, int64_t v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void iso8601_format_ms(int64_t ms, char buf[32])
 {
+	/* Exports format one of these per row: civil-from-days arithmetic instead of gmtime + printf. */
 	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-	int millis = (int)(ms - secs * 1000);
-	time_t t = (time_t)secs;
-	struct tm tm;
-	gmtime_r(&t, &tm);
+	int64_t millis = ms - secs * 1000;
+	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	int64_t rem = secs - days * 86400;
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t day = doy - (153 * mp + 2) / 5 + 1;
+	int64_t month = mp < 10 ? mp + 3 : mp - 9;
+	int64_t year = yoe + era * 400 + (month <= 2);
 	/* Years past 9999 cannot occur from a wall clock; clamp so the output always fits. */
-	int year = tm.tm_year + 1900;
 	year = year < 0 ? 0 : year > 9999 ? 9999 : year;
-	snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, (tm.tm_mon + 1) % 100,
-	         tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, millis % 1000);
+	memcpy(buf, "0000-00-00T00:00:00.000Z", 25);
+	put_digits(buf, year, 4);
+	put_digits(buf + 5, month, 2);
+	put_digits(buf + 8, day, 2);
+	put_digits(buf + 11, rem / 3600, 2);
+	put_digits(buf + 14, rem / 60 % 60, 2);
+	put_digits(buf + 17, rem % 60, 2);
+	put_digits(buf + 20, millis, 3);
 }
 
 static int parse_digits(const char **p, int n, int *out)

@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "checkpointer.h"
 #include "contacts.h"
 #include "log.h"
 #include "spam.h"
@@ -19,6 +20,7 @@
 
 struct writer {
 	store *st;                  /* owned; used by the writer thread only (until writer_stop joins) */
+	checkpointer *cp;           /* owned; checkpoints the WAL the writer's commits grow */
 	struct event_base *base;    /* borrowed */
 	struct event *wake;         /* owned; activated to run done() callbacks on the loop thread */
 	writer_hooks hooks;
@@ -409,6 +411,13 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 		free(w);
 		return NULL;
 	}
+	w->cp = checkpointer_start(db_path, durability, err);
+	if (!w->cp) {
+		store_close(w->st);
+		free(w);
+		return NULL;
+	}
+	checkpointer_watch(w->cp, w->st);
 	w->base = base;
 	if (hooks) {
 		w->hooks = *hooks;
@@ -439,6 +448,8 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 fail:
 	if (w->wake)
 		event_free(w->wake);
+	store_on_wal_commit(w->st, NULL, NULL);
+	checkpointer_stop(w->cp);
 	store_close(w->st);
 	free(w);
 	return NULL;
@@ -474,6 +485,8 @@ void writer_stop(writer *w)
 	/* event_free also withdraws a pending activation, so no callback can follow. */
 	event_free(w->wake);
 	deliver_done(w);
+	store_on_wal_commit(w->st, NULL, NULL);
+	checkpointer_stop(w->cp);
 	char *err = NULL;
 	store_checkpoint(w->st, &err);
 	free(err);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "export.h"
+#include "xlsx_text.h"
 #include "util.h"
 
 /* ---- fixtures ----------------------------------------------------------------------------------- */
@@ -471,6 +472,147 @@ static void test_ndjson(void **state)
 		response_record_clear(&r[i]);
 }
 
+/* ---- rows from stored texts ------------------------------------------------------------------ */
+
+/* The text of xl/worksheets/sheet1.xml in the zip data[0..len), read with Python's zipfile (the
+ * tests already need python3). Caller frees. */
+static char *sheet_xml(const char *data, size_t len)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/book.xlsx", tmp_dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "python3 -c 'import sys,zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1])"
+	         ".read(\"xl/worksheets/sheet1.xml\"))' %s", path);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	sink_buf out = { 0 };
+	char piece[4096];
+	size_t got;
+	while ((got = fread(piece, 1, sizeof piece, p)) > 0)
+		collect(&out, piece, got);
+	assert_int_equal(pclose(p), 0);
+	unlink(path);
+	return out.data;
+}
+
+/* Exports r[0..n) through export_writer_row_raw, each record first written as the store writes it
+ * (compact jansson dumps), and returns the output (caller frees) with its length in *len (may be
+ * NULL). */
+static char *export_raw(export_format fmt, const response_record *r, size_t n, size_t *len)
+{
+	sink_buf s = { 0 };
+	char *err = NULL;
+	export_writer *w = export_writer_new(fmt, &test_form, false, collect, &s, &err);
+	assert_non_null(w);
+	for (size_t i = 0; i < n; i++) {
+		char *answers = json_dumps(r[i].answers, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *meta = json_dumps(r[i].meta, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *tags = json_dumps(r[i].tags, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *score = r[i].score ? json_dumps(r[i].score, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		response_raw raw = { .id = r[i].id, .form = r[i].form, .created_ms = r[i].created_ms,
+		                     .answers = answers, .answers_len = strlen(answers),
+		                     .meta = meta, .meta_len = strlen(meta), .tags = tags, .tags_len = strlen(tags),
+		                     .score = score, .score_len = score ? strlen(score) : 0 };
+		assert_int_equal(export_writer_row_raw(w, &raw, &err), 0);
+		free(answers);
+		free(meta);
+		free(tags);
+		free(score);
+	}
+	assert_int_equal(export_writer_finish(w, &err), 0);
+	export_writer_free(w);
+	if (len)
+		*len = s.len;
+	return s.data;
+}
+
+/* Exports r[0..n) through export_writer_row; returns the output (caller frees). */
+static char *export_records(export_format fmt, response_record *r, size_t n)
+{
+	sink_buf s = { 0 };
+	export_all(fmt, false, r, n, &s);
+	return s.data;
+}
+
+static void test_raw_rows_match_records(void **state)
+{
+	(void)state;
+	static const char *const cases[][4] = {
+		/* answers, meta, score, tags */
+		{ "{\"reason\":\"plain\",\"colours\":[\"Red\",\"Blue\"],\"qty\":3,\"likely\":10}", "{\"page\":\"/cart\"}",
+		  "{\"nps\":10,\"category\":\"promoter\"}", "[\"promoter\",\"vip\"]" },
+		{ "{\"reason\":\"=1+1, \\\"quoted\\\"\\nnew line\\t\\u00e9\\u20ac\\ud83d\\ude00 \\/ \\\\\"}", "{}", NULL, NULL },
+		{ "{\"qty\":-5,\"likely\":0,\"reason\":\"-starts with minus\"}", "{\"page\":\"https://x.example/a?b=1\"}",
+		  "7", "[]" },
+		{ "{\"qty\":2.5,\"reason\":\"x\"}", "{\"page\":\"/p\",\"visitor\":\"v\"}", "{\"nps\":\"nope\",\"other\":4.25}", "[]" },
+		{ "{\"qty\":1e300,\"reason\":null,\"colours\":[]}", "{\"page\":null}", "{\"category\":\"detractor\"}", "[1,true,null]" },
+		{ "{\"qty\":0.1,\"reason\":true,\"likely\":false}", "{}", "null", "[[\"a\",\"b\"],{\"z\":1,\"a\":[2]}]" },
+		{ "{\"reason\":{\"b\":1,\"a\":\"x\"},\"qty\":-0,\"unknown\":\"ignored\",\"reason\":\"last wins\"}", "{}", "\"text\"", "[]" },
+		{ "{\"reason\":\"a\\u001fb\",\"qty\":9007199254740993}", "{}", "{\"nps\":-3}", "[\"\\u0001\"]" },
+		{ "{}", "{}", NULL, "[]" },
+	};
+	size_t n = sizeof cases / sizeof cases[0];
+	response_record r[sizeof cases / sizeof cases[0]];
+	for (size_t i = 0; i < n; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "r_%zu", i);
+		make_record(&r[i], id, 1764000000000LL + (int64_t)i * 86400123LL, cases[i][0], cases[i][1], cases[i][2],
+		            cases[i][3]);
+	}
+	export_format fmts[] = { EXPORT_CSV, EXPORT_NDJSON };
+	for (size_t f = 0; f < 2; f++) {
+		char *want = export_records(fmts[f], r, n);
+		char *got = export_raw(fmts[f], r, n, NULL);
+		assert_string_equal(got, want);
+		free(want);
+		free(got);
+	}
+	/* XLSX: the worksheets (the workbook's other parts carry creation times) */
+	sink_buf xs = { 0 };
+	export_all(EXPORT_XLSX, false, r, n, &xs);
+	char *want = sheet_xml(xs.data, xs.len);
+	free(xs.data);
+	xs.data = export_raw(EXPORT_XLSX, r, n, &xs.len);
+	char *got = sheet_xml(xs.data, xs.len);
+	assert_non_null(strstr(want, "<sheetData>"));
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	free(xs.data);
+	for (size_t i = 0; i < n; i++)
+		response_record_clear(&r[i]);
+}
+
+static void test_raw_rows_refuse_malformed_json(void **state)
+{
+	(void)state;
+	static const char *const bad[] = { "{\"reason\":}", "{\"reason\":\"x\"", "[1,2]", "{\"a\":tru}",
+	                                   "{\"a\":\"\\x\"}", "{\"a\":01}", "", "{\"a\":1}}" };
+	export_format fmts[] = { EXPORT_CSV, EXPORT_NDJSON };
+	for (size_t f = 0; f < 2; f++) {
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			sink_buf s = { 0 };
+			char *err = NULL;
+			export_writer *w = export_writer_new(fmts[f], &test_form, false, collect, &s, &err);
+			response_raw raw = { .id = "r_1", .form = "shop", .answers = bad[i], .answers_len = strlen(bad[i]),
+			                     .meta = "{}", .meta_len = 2, .tags = "[]", .tags_len = 2 };
+			/* "[1,2]" is well-formed JSON: NDJSON copies it, CSV needs an object */
+			int want = (fmts[f] == EXPORT_NDJSON && strcmp(bad[i], "[1,2]") == 0) ? 0 : -1;
+			assert_int_equal(export_writer_row_raw(w, &raw, &err), want);
+			if (want != 0) {
+				assert_non_null(err);
+				free(err);
+			}
+			export_writer_free(w);
+			free(s.data);
+		}
+	}
+}
+
 /* ---- XLSX --------------------------------------------------------------------------------------- */
 
 /* True when the bytes of needle occur in hay[0..len). */
@@ -502,6 +644,38 @@ static void test_xlsx(void **state)
 	free(s.data);
 	response_record_clear(&r[0]);
 	response_record_clear(&r[1]);
+}
+
+/* Cleans s with a generous limit, compares with want and frees. */
+static void expect_cell_text(const char *s, const char *want)
+{
+	char *got = xlsx_cell_text(s, 32767);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_xlsx_cell_text(void **state)
+{
+	(void)state;
+	expect_cell_text("plain, text & <tags>", "plain, text & <tags>");
+	expect_cell_text("tab\tnl\ncr\r", "tab\tnl\ncr\r");
+	/* characters XML 1.0 forbids become U+FFFD */
+	expect_cell_text("a\xEF\xBF\xBE" "b\xEF\xBF\xBF" "c", "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c");
+	expect_cell_text("bell\x07" "esc\x1B", "bell\xEF\xBF\xBD" "esc\xEF\xBF\xBD");
+	/* bytes that are not UTF-8 (a stray continuation byte, a surrogate, a truncated sequence) too */
+	expect_cell_text("x\x80y", "x\xEF\xBF\xBDy");
+	expect_cell_text("\xED\xA0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+	expect_cell_text("end\xE2\x82", "end\xEF\xBF\xBD\xEF\xBF\xBD");
+	/* allowed non-ASCII stays */
+	expect_cell_text("caf\xC3\xA9 \xF0\x9F\x98\x80 \xEF\xBF\xBD", "caf\xC3\xA9 \xF0\x9F\x98\x80 \xEF\xBF\xBD");
+	/* an escape look-alike stays literal; near misses are left alone */
+	expect_cell_text("_x003D_", "_x005F_x003D_");
+	expect_cell_text("a_x00aF_b_X003D__x003D", "a_x005F_x00aF_b_X003D__x003D");
+	expect_cell_text("_x005F_x0041_", "_x005F_x005F_x005F_x0041_");
+	/* the limit cuts on a character boundary */
+	char *cut = xlsx_cell_text("ab\xC3\xA9" "cd", 3);
+	assert_string_equal(cut, "ab");
+	free(cut);
 }
 
 static void test_xlsx_large_streams_in_pieces(void **state)
@@ -614,7 +788,10 @@ int main(void)
 		cmocka_unit_test(test_csv_round_trip),
 		cmocka_unit_test(test_csv_streams_in_bounded_pieces),
 		cmocka_unit_test(test_ndjson),
+		cmocka_unit_test(test_raw_rows_match_records),
+		cmocka_unit_test(test_raw_rows_refuse_malformed_json),
 		cmocka_unit_test(test_xlsx),
+		cmocka_unit_test(test_xlsx_cell_text),
 		cmocka_unit_test(test_xlsx_large_streams_in_pieces),
 		cmocka_unit_test(test_xlsx_free_without_finish_cleans_up),
 		cmocka_unit_test(test_sink_refusal_during_rows),

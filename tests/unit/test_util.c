@@ -4,11 +4,34 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "diag.h"
 #include "util.h"
+
+/* iso8601_format_ms agrees with gmtime_r and printf across the years 1900-2200 and around 1970. */
+static void iso8601_format_matches_gmtime(void **state)
+{
+	(void)state;
+	int64_t step = INT64_C(86400000) * 37 + 3723456; /* 37 days, 1 h 2 min 3.456 s */
+	for (int64_t ms = INT64_C(-2208988800000); ms < INT64_C(7258118400000); ms += step) {
+		for (int64_t d = -1; d <= 1; d++) {
+			int64_t t = ms + d;
+			char got[32], want[64];
+			iso8601_format_ms(t, got);
+			int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
+			time_t tt = (time_t)secs;
+			struct tm tm;
+			gmtime_r(&tt, &tm);
+			snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(t - secs * 1000));
+			assert_string_equal(got, want);
+		}
+	}
+}
 
 static void iso8601_round_trip(void **state)
 {
@@ -118,6 +141,7 @@ static void diag_formats_positions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(iso8601_format_matches_gmtime),
 		cmocka_unit_test(iso8601_round_trip),   cmocka_unit_test(iso8601_rejects),
 		cmocka_unit_test(sha256_known_vector),  cmocka_unit_test(random_ids_are_distinct),
 		cmocka_unit_test(utf8_counts_code_points), cmocka_unit_test(globs_match_paths),

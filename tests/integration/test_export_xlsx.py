@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Integration tests for XLSX exports of awkward answers on a real server: answers holding characters
+XML 1.0 forbids (U+FFFE, U+FFFF, control characters) still give a workbook every XML parser reads,
+with those characters replaced by U+FFFD; an answer that literally holds "_x003D_" reads back
+literally once the spreadsheet's own "_xHHHH_" escapes are decoded; the answers after them export
+too."""
+import io
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+import zipfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import TAP, Server, expect, expect_eq  # noqa: E402
+
+NOTES = """id: notes
+title: Notes
+questions:
+  - id: note
+    type: long_text
+    label: Anything else?
+    required: true
+"""
+
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+ANSWERS = [
+    "before",
+    "bad \ufffe and \uffff here",
+    "bell \x07 escape \x1b",
+    "literal _x003D_ and _x0041_ stay",
+    "after",
+]
+
+
+def decode_ooxml(text):
+    """Decodes the _xHHHH_ escapes a spreadsheet program decodes when it reads a cell."""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def sheet_column(data, column):
+    """Parses every XML part of the workbook (each must be well-formed) and returns the texts of one
+    column ("C") of the worksheets, header first, in row order."""
+    book = zipfile.ZipFile(io.BytesIO(data))
+    cells = []
+    for name in book.namelist():
+        if name.endswith(".xml") or name.endswith(".rels"):
+            root = ET.fromstring(book.read(name))  # raises on a workbook Excel would refuse
+            if name.startswith("xl/worksheets/"):
+                for c in root.iter("{%s}c" % NS["m"]):
+                    if re.fullmatch(column + r"[0-9]+", c.get("r", "")):
+                        cells.append("".join(t.text or "" for t in c.iter("{%s}t" % NS["m"])))
+    return cells
+
+
+def t_forbidden_characters_and_literal_escapes(s):
+    for text in ANSWERS:
+        st, _, body = s.submit("notes", {"note": text})
+        expect_eq(st, 201, f"submit {text!r}: {body}")
+    st, _, data = s.request("GET", "/api/v1/forms/notes/export?format=xlsx", admin=True, raw=True)
+    expect_eq(st, 200, "xlsx export")
+    try:
+        cells = [decode_ooxml(c) for c in sheet_column(data, "C")]  # id, created_at, note, ...
+    except (ET.ParseError, zipfile.BadZipFile) as e:
+        raise AssertionError(f"the workbook is not well-formed: {e}")
+    expect_eq(cells[0], "note", "the header row")
+    expect_eq(cells[1:], [
+        "before",
+        "bad \ufffd and \ufffd here",
+        "bell \ufffd escape \ufffd",
+        "literal _x003D_ and _x0041_ stay",
+        "after",
+    ], "every answer, in order, forbidden characters replaced and escapes literal")
+
+
+def main():
+    tap = TAP()
+    s = Server(forms={"notes": NOTES})
+    try:
+        s.start()
+        tap.run("XLSX with forbidden characters and literal _xHHHH_", t_forbidden_characters_and_literal_escapes, s)
+        tap.run("clean stop", lambda: expect_eq(s.stop(), 0, "exit code"))
+    finally:
+        s.cleanup()
+    tap.finish()
+
+
+if __name__ == "__main__":
+    main()
