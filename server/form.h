@@ -70,6 +70,7 @@ typedef struct form {
 	size_t n_questions;
 	trigger trigger;
 	char *thank_you;         /* owned; default "Thank you!" */
+	int follow_up_minutes;   /* follow_up.within_minutes: the inbox clock; 0 when absent */
 	json_t *public_json;     /* owned; the widget's view of this form (see form_public_json) */
 } form;
 
@@ -95,6 +96,9 @@ const form *form_registry_find(const form_registry *reg, const char *id);
 /* Reference counting (thread-safe). */
 form_registry *form_registry_ref(form_registry *reg);
 void form_registry_unref(form_registry *reg);
+
+/* The inbox clock of the form's follow-up items: follow_up.within_minutes, else 1440 (one day). */
+int form_follow_up_minutes(const form *f);
 
 /* Index of question id in f, or -1. */
 int form_question_index(const form *f, const char *id);

@@ -16,6 +16,7 @@
 #include <event2/thread.h>
 
 #include "http.h"
+#include "inbox.h"
 #include "maintenance.h"
 #include "outbox.h"
 #include "plugin_glue.h"
@@ -180,6 +181,12 @@ static bool admin_authorised(const server *srv, struct evhttp_request *req)
 	for (size_t i = 0; i < srv->cfg->n_admin_tokens; i++)
 		ok |= ct_equal(srv->cfg->admin_tokens[i], digest, 32);
 	return have && ok;
+}
+
+/* admin_authorised for routes that decide themselves (GET /metrics with metrics.public). */
+bool server_admin_authorised(const server *srv, struct evhttp_request *req)
+{
+	return admin_authorised(srv, req);
 }
 
 static void add_cors_headers(request *r)
@@ -499,7 +506,7 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 	evhttp_set_max_headers_size(srv->http, MAX_HEADERS_BYTES);
 	evhttp_set_timeout(srv->http, cfg->limits.header_timeout_seconds);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-	                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+	                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(srv->http, dispatch, srv);
 
 	store *st = NULL;
@@ -518,6 +525,9 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 		goto fail;
 	srv->outbox = outbox_start(cfg, NULL, err);
 	if (!srv->outbox)
+		goto fail;
+	srv->reminder = inbox_reminder_start(cfg, err);
+	if (!srv->reminder)
 		goto fail;
 	srv->submit_limit = ratelimit_new(cfg->limits.submissions_per_minute);
 	plugin_glue_set_forms(srv);
@@ -558,6 +568,8 @@ int server_run(server *srv)
 		writer_stop(srv->writer);
 		srv->writer = NULL;
 	}
+	inbox_reminder_stop(srv->reminder);
+	srv->reminder = NULL;
 	outbox_stop(srv->outbox);
 	srv->outbox = NULL;
 	log_line("stopped cleanly: %llu answer(s) stored in %llu commit(s)", (unsigned long long)answers,
@@ -571,6 +583,7 @@ void server_free(server *srv)
 		return;
 	if (srv->writer)
 		writer_stop(srv->writer);
+	inbox_reminder_stop(srv->reminder);
 	outbox_stop(srv->outbox);
 	for (int i = 0; i < 4; i++)
 		if (srv->signals[i])

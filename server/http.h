@@ -17,6 +17,7 @@
 
 struct plugin_slot;
 struct outbox;
+struct inbox_reminder;
 
 typedef struct server {
 	earshot_config *cfg;         /* owned */
@@ -26,6 +27,7 @@ typedef struct server {
 	form_registry *forms;        /* a reference; replaced on SIGHUP */
 	writer *writer;              /* owned */
 	struct outbox *outbox;       /* owned: the delivery worker */
+	struct inbox_reminder *reminder; /* owned: queues reminders of overdue inbox items */
 	store *reader;               /* owned; read-only connection for admin queries */
 	ratelimit *submit_limit;     /* owned */
 	struct plugin_slot *plugins; /* owned, may be NULL */
@@ -72,6 +74,8 @@ void server_reload(server *srv);
 
 /* Value of a {name} path parameter of the matched route, or NULL. */
 const char *request_param(const request *r, const char *name);
+/* True when req carries a configured admin bearer token (for routes open to the public by config). */
+bool server_admin_authorised(const server *srv, struct evhttp_request *req);
 /* Value of a query parameter, or NULL. */
 const char *request_query(const request *r, const char *name);
 /* Logs one line "earshot: ..." to stderr with a timestamp. */
