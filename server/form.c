@@ -13,7 +13,7 @@
 #include "yaml_doc.h"
 
 static const char *const form_keys[] = { "id", "kind", "title", "locale", "active", "questions", "trigger",
-	"thank_you", "follow_up", NULL };
+	"thank_you", "follow_up", "offer_up_front", NULL };
 static const char *const follow_up_keys[] = { "within_minutes", NULL };
 static const char *const question_keys[] = { "id", "type", "label", "required", "options", "scale", "max_length",
 	"min", "max", "why", "hint", "default_country", "next", NULL };
@@ -558,7 +558,7 @@ static void read_follow_up(form_reader *r, const yaml_node_t *root)
 		if (m)
 			ydoc_read_int(r->doc, m, "within_minutes", 1, 525600, &f->follow_up_minutes);
 	}
-	bool used = mentions_minutes(f->title) || mentions_minutes(f->thank_you);
+	bool used = mentions_minutes(f->title) || mentions_minutes(f->thank_you) || mentions_minutes(f->offer_up_front);
 	for (size_t i = 0; i < f->n_questions; i++)
 		used = used || mentions_minutes(f->questions[i].label) || mentions_minutes(f->questions[i].why) ||
 		       mentions_minutes(f->questions[i].hint);
@@ -572,6 +572,7 @@ static void read_follow_up(form_reader *r, const yaml_node_t *root)
 	}
 	put_minutes(&f->title, f->follow_up_minutes);
 	put_minutes(&f->thank_you, f->follow_up_minutes);
+	put_minutes(&f->offer_up_front, f->follow_up_minutes);
 	for (size_t i = 0; i < f->n_questions; i++) {
 		put_minutes(&f->questions[i].label, f->follow_up_minutes);
 		put_minutes(&f->questions[i].why, f->follow_up_minutes);
@@ -599,6 +600,7 @@ static void read_form(form_reader *r, const yaml_node_t *root)
 		ydoc_invalid(r->doc, loc, "locale", "it must be a language tag such as en, sl, nb or pt-BR");
 	ydoc_get_bool(r->doc, root, "active", &r->f->active);
 	read_optional_text(r, root, "thank_you", &r->f->thank_you);
+	read_optional_text(r, root, "offer_up_front", &r->f->offer_up_front);
 	if (!r->f->thank_you)
 		r->f->thank_you = xstrdup("Thank you!");
 	read_questions(r, root);
@@ -708,6 +710,7 @@ void form_free(form *f)
 	ydoc_strings_free(f->trigger.include, f->trigger.n_include);
 	ydoc_strings_free(f->trigger.exclude, f->trigger.n_exclude);
 	free(f->thank_you);
+	free(f->offer_up_front);
 	json_decref(f->public_json);
 	free(f);
 }

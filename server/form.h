@@ -71,6 +71,7 @@ typedef struct form {
 	trigger trigger;
 	char *thank_you;         /* owned; default "Thank you!" */
 	int follow_up_minutes;   /* follow_up.within_minutes: the inbox clock; 0 when absent */
+	char *offer_up_front;    /* owned, may be NULL: the offer shown before the visitor types */
 	json_t *public_json;     /* owned; the widget's view of this form (see form_public_json) */
 } form;
 
@@ -107,7 +108,7 @@ const char *question_type_name(question_type t);
 const char *form_kind_name(form_kind k);
 
 /* The widget's view of a form (borrowed, lives with the form):
- * {"id","title","locale","thank_you","questions":[{"id","type","label","required",
+ * {"id","title","locale","thank_you","offer"? (offer_up_front),"questions":[{"id","type","label","required",
  *   "options"?, "scale"?, "max_length"?, "min"?, "max"?, "why"?, "hint"?,
  *   "next"?:[{"if":{"equals":..}|{"in":[..]}|{"lte":n}|{"gte":n}|{"answered":true},"goto":"id"|"end"} or {"goto":..}]}],
  *  "trigger": {"event","delay_seconds","scroll_percent","pages":{"include":[],"exclude":[]},

@@ -28,7 +28,8 @@ fs.writeFileSync(path.join(es.tmp, 'forms', 'urgent.yaml'), [
   '  - {id: phone, type: phone, label: Phone, required: true}',
   '  - {id: problem, type: long_text, label: What went wrong?}', ''].join('\n'));
 fs.writeFileSync(path.join(es.tmp, 'forms', 'shop.yaml'), [
-  'id: shop', 'title: How was your order?', 'follow_up:', '  within_minutes: 600', 'questions:',
+  'id: shop', 'title: How was your order?', 'follow_up:', '  within_minutes: 600',
+  'offer_up_front: "Tell us how it went — get 10% off your next order"', 'questions:',
   '  - {id: score, type: nps, label: How likely are you to recommend us?}',
   '  - {id: why, type: long_text, label: Why?}',
   '  - {id: email, type: email, label: Email}', ''].join('\n'));
@@ -216,6 +217,25 @@ test('the contact card: every answer, offer and follow-up of one contact across 
   await p2.locator('#contact-h').filter({ hasText: '+38641555666' }).waitFor({ timeout: 5000 });
   eq(await p2.locator('#contact-answers tbody tr').count(), 1, 'the call-back answer');
   eq(page.errors.concat(p2.errors), [], 'page errors');
+});
+
+test('the widget shows a form\'s offer before the visitor types', async () => {
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.goto(`${E}/static/demo.html`);
+  await page.waitForFunction(() => window.earshot && typeof window.earshot.show === 'function');
+  await page.evaluate(() => window.earshot.show('shop'));
+  const offer = page.locator('#earshot-widget [role=dialog] p.offer');
+  await offer.waitFor({ timeout: 5000 });
+  eq(await offer.textContent(), 'Tell us how it went — get 10% off your next order', 'offer text');
+  const above = await page.evaluate(() => {
+    const root = document.getElementById('earshot-widget').shadowRoot;
+    const o = root.querySelector('p.offer').getBoundingClientRect(), t = root.querySelector('h2').getBoundingClientRect();
+    return o.top >= t.bottom - 1;
+  });
+  ok(above, 'below the title, before the first question');
+  const dir = process.env.INBOX_SCREENSHOTS || es.tmp;
+  await page.screenshot({ path: path.join(dir, 'widget-offer-390.png') });
 });
 
 const { passed, failed } = await runTests(tests, es, async () => {

@@ -430,6 +430,29 @@ def test_shipped_callback_example():
         chat.close()
 
 
+def test_offer_up_front():
+    survey = ("id: quick\ntitle: Quick question\noffer_up_front: \"Answer two questions — get <10%> off\"\n"
+              "trigger: {event: manual}\nquestions:\n  - {id: q, type: text, label: Q}\n")
+    srv = Server(forms_from_repo=True, forms={"quick": survey})
+    try:
+        srv.start()
+        st, _, page = srv.request("GET", "/f/newsletter", raw=True)
+        expect_eq(st, 200, "newsletter page")
+        page = page.decode()
+        expect('<p class="es-offer-up-front">Leave your email — get 10% off your next order.</p>' in page,
+               "the newsletter page shows its offer before the fields")
+        expect(page.index("es-offer-up-front") < page.index("<form"), "above the form")
+        st, _, page = srv.request("GET", "/f/quick", raw=True)
+        expect(b"Answer two questions \xe2\x80\x94 get &lt;10%&gt; off" in page, "escaped on the page")
+        st, _, body = srv.request("GET", "/api/v1/surveys")
+        quick = [s for s in body["surveys"] if s["id"] == "quick"][0]
+        expect_eq(quick["offer"], "Answer two questions — get <10%> off", "the widget's view carries it")
+        st, _, page = srv.request("GET", "/f/callback", raw=True)
+        expect(b"es-offer-up-front" not in page, "no offer, no box")
+    finally:
+        srv.cleanup()
+
+
 if __name__ == "__main__":
     t = TAP()
     t.run("email over real SMTP and chat in slack/teams/discord shapes", test_email_and_chat)
@@ -438,4 +461,5 @@ if __name__ == "__main__":
     t.run("metrics.public serves /metrics without a token", test_metrics_public)
     t.run("bad destinations and rules are config errors", test_bad_destinations)
     t.run("the shipped callback example alerts by email and chat", test_shipped_callback_example)
+    t.run("an offer shown up front on the hosted page and in the widget's view", test_offer_up_front)
     t.finish()
