@@ -137,16 +137,24 @@ static int is_reminder(const json_t *notice)
 	return kind && strcmp(kind, "reminder") == 0;
 }
 
-/* Title, contact (or "new answer") and the due time. */
+/* Title (cut to 120 bytes on a character boundary), contact (or "new answer") and the due time. */
 char *notice_subject(const json_t *notice)
 {
-	const char *title = json_string_value(json_object_get(notice, "title"));
+	const char *full = json_string_value(json_object_get(notice, "title"));
+	char title[128];
+	snprintf(title, sizeof title, "%s", full ? full : "earshot");
+	if (full && strlen(full) > 120) {
+		size_t n = 117;
+		while (n > 0 && ((unsigned char)title[n] & 0xC0) == 0x80)
+			n--;
+		memcpy(title + n, "...", 4);
+	}
 	const char *text = NULL, *href = NULL, *kind = NULL;
 	char due[32];
 	notice_due_text(notice, due);
 	int has_contact = notice_contact(notice, &text, &href, &kind);
 	char *by = due[0] ? xasprintf(" — answer by %s", due + 11) : xstrdup("");
-	char *s = xasprintf("%s%s: %s%s", is_reminder(notice) ? "Overdue: " : "", title ? title : "earshot",
+	char *s = xasprintf("%s%s: %s%s", is_reminder(notice) ? "Overdue: " : "", title,
 	                    has_contact ? text : "new answer", by);
 	free(by);
 	return s;

@@ -18,6 +18,19 @@
 #include "util.h"
 #include "writer.h"
 
+/* Writes s as a Prometheus label value: backslash, double quote and newline escaped. */
+static void label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f), fputc(*s, f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
 /* Writes "# HELP" and "# TYPE" lines. */
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -41,9 +54,11 @@ static char *metrics_text(server *srv)
 	struct refusal_count refusals[80];
 	size_t nr = metrics_refusals(refusals, sizeof refusals / sizeof refusals[0]);
 	family(f, "earshot_refusals_total", "counter", "Requests answered with an error, by status and code.");
-	for (size_t i = 0; i < nr; i++)
-		fprintf(f, "earshot_refusals_total{status=\"%d\",code=\"%s\"} %" PRIu64 "\n", refusals[i].status,
-		        refusals[i].code, refusals[i].count);
+	for (size_t i = 0; i < nr; i++) {
+		fprintf(f, "earshot_refusals_total{status=\"%d\",code=\"", refusals[i].status);
+		label_value(f, refusals[i].code);
+		fprintf(f, "\"} %" PRIu64 "\n", refusals[i].count);
+	}
 	static const delivery_state states[] = { DELIVERY_PENDING, DELIVERY_FAILED, DELIVERY_DEAD, DELIVERY_DELIVERED };
 	int64_t depth = 0;
 	family(f, "earshot_deliveries", "gauge", "Outbox rows by state (delivered rows are kept 30 days).");

@@ -149,6 +149,15 @@ static void test_notice_texts(void **state)
 	subject = notice_subject(n);
 	assert_true(strncmp(subject, "Overdue: ", 9) == 0);
 	free(subject);
+	/* A very long title is cut on a character boundary, so the subject stays short. */
+	char title[600] = "";
+	for (int i = 0; i < 100; i++)
+		strcat(title, "čž ");
+	json_object_set_new(n, "title", json_string(title));
+	subject = notice_subject(n);
+	assert_true(strlen(subject) < 200);
+	assert_non_null(strstr(subject, "...: +38612345678"));
+	free(subject);
 	json_decref(n);
 }
 
