@@ -65,9 +65,10 @@ questions:
 class Mailbox:
     """An aiosmtpd server on loopback that keeps every message it accepts."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, auth=None):
         self.port = port or free_port()
         self.messages = []
+        self.logins = []
         self.lock = threading.Lock()
         box = self
 
@@ -79,7 +80,16 @@ class Mailbox:
                                          "at": time.time()})
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        params = {}
+        if auth:
+            from aiosmtpd.smtp import AuthResult
+
+            def authenticator(server, session, envelope, mechanism, data):
+                login = (data.login.decode(), data.password.decode())
+                box.logins.append(login)
+                return AuthResult(success=login == auth)
+            params = dict(auth_required=True, auth_require_tls=False, authenticator=authenticator)
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **params)
         self.controller.start()
 
     def seen(self):
@@ -337,6 +347,35 @@ def test_inbox_patch_reminder_and_erasure():
         chat.close()
 
 
+def test_smtp_auth_with_password_file():
+    box = Mailbox(auth=("alerts", "s3cret pass"))
+    config = alert_config(box.port, []).replace("    timeout_seconds: 5\n",
+                                                "    timeout_seconds: 2\n    username: alerts\n"
+                                                "    password_file: smtp-password\n    retry_for_hours: 0.001\n")
+    srv = Server(forms={"callback": CALLBACK}, extra_config=config)
+    try:
+        with open(os.path.join(srv.dir, "smtp-password"), "w") as f:
+            f.write("wrong\n")
+        srv.start()
+        srv.submit("callback", {"phone": "+38640999888"})
+        wait_for(lambda: box.logins, 10, "a login attempt")
+        wait_for(lambda: srv.request("GET", "/api/v1/deliveries?state=failed", admin=True)[2]["deliveries"]
+                 or srv.request("GET", "/api/v1/deliveries?state=dead", admin=True)[2]["deliveries"], 10, "refused")
+        expect_eq(box.seen(), [], "nothing accepted with a wrong password")
+        # (aiosmtpd 1.4 leaves a refused AUTH unanswered, so the attempt ends at timeout_seconds.)
+        _, _, all_ = srv.request("GET", "/api/v1/deliveries", admin=True)
+        expect(all_["deliveries"][0]["last_error"], f"the attempt failed: {all_['deliveries'][0]}")
+        # The password file is read at every attempt: fixing it needs no restart.
+        with open(os.path.join(srv.dir, "smtp-password"), "w") as f:
+            f.write("s3cret pass\nsecond line ignored\n")
+        srv.request("POST", f"/api/v1/deliveries/{all_['deliveries'][0]['id']}/retry", admin=True)
+        wait_for(lambda: box.seen(), 15, "the email once the password is right")
+        expect_eq(box.logins[-1], ("alerts", "s3cret pass"), "first line of the file")
+    finally:
+        srv.cleanup()
+        box.close()
+
+
 def test_metrics_public():
     srv = Server(forms={"shop": SHOP}, extra_config="metrics:\n  public: true\n")
     try:
@@ -458,6 +497,7 @@ if __name__ == "__main__":
     t.run("email over real SMTP and chat in slack/teams/discord shapes", test_email_and_chat)
     t.run("SMTP down for a while: nothing lost, one Message-ID per delivery", test_smtp_down_for_a_while)
     t.run("inbox: patch, overdue reminder once, contact card, erasure, metrics", test_inbox_patch_reminder_and_erasure)
+    t.run("SMTP AUTH with password_file, read at every attempt", test_smtp_auth_with_password_file)
     t.run("metrics.public serves /metrics without a token", test_metrics_public)
     t.run("bad destinations and rules are config errors", test_bad_destinations)
     t.run("the shipped callback example alerts by email and chat", test_shipped_callback_example)
