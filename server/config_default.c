@@ -2,8 +2,8 @@
 #include "config.h"
 
 /* Every key at its documented default (config.md); no admin tokens (admin routes closed). The bundled
- * plugins: nps on every form, complaint-router writing detractors and complaint words to
- * complaints.ndjson, incentive on the newsletter signup. Relative paths resolve against the current
+ * plugins: nps on every form, complaint-router writing detractors, complaint words and call-back
+ * requests (an answered `phone` question) to complaints.ndjson — each opening a follow-up inbox item —, incentive on the newsletter signup. Relative paths resolve against the current
  * directory; plugin file names are looked up beside the binary, then in the installed plugin dir. */
 const char config_embedded_default[] =
 	"# earshot embedded default configuration\n"
@@ -45,6 +45,9 @@ const char config_embedded_default[] =
 	"        - when: {any_text: {matches: [refund, broken, \"never arrived\", complaint]}}\n"
 	"          route: complaints-log\n"
 	"          priority: high\n"
+	"        - when: {question: phone, answered: true}\n"
+	"          route: complaints-log\n"
+	"          priority: urgent\n"
 	"  - name: incentive\n"
 	"    path: incentive.so\n"
 	"    forms: [newsletter]\n"
