@@ -9,6 +9,8 @@
  *       priority: high                   # optional: low | normal (default) | high | urgent
  *     - when: {any_text: {matches: [refund, broken, "never arrived"]}}
  *       route: support
+ *     - when: {question: phone, answered: true}   # any valid answer: routes leads (call-backs)
+ *       route: sales-email
  *
  * Conditions of one `when` must all hold. `matches` compares whole words and phrases after simple
  * case folding (ASCII, Latin-1 Supplement, Latin Extended-A, Greek, Cyrillic): "ПОВЕРНЕННЯ" matches
@@ -240,6 +242,7 @@ struct rule {
 	char *question;          /* owned; NULL for any_text */
 	bool has_lte, has_gte;
 	double lte, gte;
+	bool answered;           /* answered: true — any valid answer to question */
 	struct value *equals;    /* owned, may be NULL */
 	struct value *in;        /* owned array */
 	size_t n_in;
@@ -555,6 +558,8 @@ static int describe_rule(struct rule *rule)
 		}
 		buf_puts(&b, "]");
 	}
+	if (rule->answered)
+		describe_condition(&b, &first, subject, " answered");
 	if (rule->n_phrases) {
 		describe_condition(&b, &first, subject, " matches [");
 		for (size_t i = 0; i < rule->n_phrases; i++) {
@@ -570,14 +575,15 @@ static int describe_rule(struct rule *rule)
 /* Reads `when:` of rule index into rule. */
 static int read_when(struct reader *r, size_t index, struct rule *rule)
 {
-	static const char *const when_keys[] = { "question", "lte", "gte", "equals", "in", "matches", "any_text", NULL };
+	static const char *const when_keys[] = { "question", "lte", "gte", "equals", "in", "matches", "any_text",
+		"answered", NULL };
 	static const char *const any_keys[] = { "matches", NULL };
 	const struct earshot_host *h = r->host;
 	if (h->config_type(r->config, rule_path(r, index, "when")) != EARSHOT_TYPE_MAP)
 		return refuse(r, index, "\"when\" is required: a mapping such as {question: nps, lte: 6} or "
 		                        "{any_text: {matches: [refund]}}");
 	if (check_keys(r, index, rule_path(r, index, "when"), when_keys,
-	               "question, lte, gte, equals, in, matches, any_text") != EARSHOT_OK)
+	               "question, lte, gte, equals, in, matches, any_text, answered") != EARSHOT_OK)
 		return EARSHOT_ERROR;
 	bool any_text = h->config_type(r->config, rule_path(r, index, "when.any_text")) != EARSHOT_TYPE_ABSENT;
 	const char *question = NULL;
@@ -612,9 +618,17 @@ static int read_when(struct reader *r, size_t index, struct rule *rule)
 		if (read_value(r, index, rule_path(r, index, "when.equals"), "equals", rule->equals) != EARSHOT_OK)
 			return EARSHOT_ERROR;
 	}
-	if (!rule->has_lte && !rule->has_gte && !rule->equals && !rule->n_in && !rule->n_phrases)
-		return refuse(r, index, "\"when\" on question \"%s\" needs a condition: lte, gte, equals, in or matches",
-		              rule->question);
+	int answered_type = h->config_type(r->config, rule_path(r, index, "when.answered"));
+	if (answered_type != EARSHOT_TYPE_ABSENT) {
+		int yes = 0;
+		if (answered_type != EARSHOT_TYPE_BOOL || h->config_bool(r->config, rule_path(r, index, "when.answered"), &yes) != 1 ||
+		    !yes)
+			return refuse(r, index, "\"answered\" must be true (the rule then fires on any valid answer)");
+		rule->answered = true;
+	}
+	if (!rule->has_lte && !rule->has_gte && !rule->equals && !rule->n_in && !rule->n_phrases && !rule->answered)
+		return refuse(r, index, "\"when\" on question \"%s\" needs a condition: lte, gte, equals, in, matches or "
+		                        "answered: true", rule->question);
 	return describe_rule(rule) == EARSHOT_OK ? EARSHOT_OK : refuse(r, index, "out of memory");
 }
 
@@ -778,7 +792,8 @@ static int match_question(const struct earshot_host *h, const struct rule *rule,
                           struct buf *b, bool *first)
 {
 	const char *id = rule->question;
-	if (h->answer_type(resp, id) == EARSHOT_TYPE_ABSENT)
+	int type = h->answer_type(resp, id);
+	if (type == EARSHOT_TYPE_ABSENT || (rule->answered && type == EARSHOT_TYPE_NULL))
 		return 0;
 	double x;
 	if (rule->has_lte || rule->has_gte) {

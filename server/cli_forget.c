@@ -14,7 +14,7 @@ static const char forget_help[] =
 	"usage: earshot forget [-c FILE] CONTACT\n"
 	"Erases every answer tied to CONTACT — an email address (any letter case) or a phone number with\n"
 	"its country code (+386 40 123 456) — with its offers and outbox deliveries, and the contact itself.\n"
-	"Prints {\"deleted\":{\"responses\":n,\"offers\":n,\"deliveries\":n}}; an unknown contact erases\n"
+	"Prints {\"deleted\":{\"responses\":n,\"offers\":n,\"deliveries\":n,\"inbox\":n}}; an unknown contact erases\n"
 	"nothing (zeros). Works while the server runs.\n";
 
 /* Erases contact from cfg's database and prints the counts. Returns 0, or 1 with a message. */

@@ -11,26 +11,29 @@
 
 #include "config.h"
 #include "config_firstrun.h"
+#include "config_alerts.h"
 #include "util.h"
 #include "yaml_doc.h"
 
 #define EMBEDDED_NAME "<embedded default>"
 
 static const char *const top_keys[] = { "listen", "public_url", "database", "durability", "forms_dir",
-	"static_dir", "limits", "trusted_proxies", "cors", "privacy", "admin", "destinations", "plugins", NULL };
+	"static_dir", "limits", "trusted_proxies", "cors", "privacy", "admin", "destinations", "plugins", "metrics",
+	NULL };
+static const char *const metrics_keys[] = { "public", NULL };
 static const char *const limits_keys[] = { "max_body_bytes", "submissions_per_minute", "min_fill_seconds",
 	"header_timeout_seconds", "max_connections", NULL };
 static const char *const cors_keys[] = { "allowed_origins", NULL };
 static const char *const privacy_keys[] = { "client_ip", "retention_days", NULL };
 static const char *const admin_keys[] = { "tokens", NULL };
 static const char *const destination_keys[] = { "type", "url", "secret", "timeout_seconds", "retry_for_hours",
-	"path", NULL };
+	"path", "smtp_url", "username", "password_file", "from", "to", "format", NULL };
 static const char *const plugin_keys[] = { "name", "path", "forms", "config", "on_crash", NULL };
 static const char *const on_crash_names[] = { "refuse", "disable", NULL };
 
 static const char *const durability_names[] = { "full", "normal", NULL };
 static const char *const client_ip_names[] = { "none", "truncated", "hashed", NULL };
-static const char *const destination_type_names[] = { "webhook", "file", NULL };
+static const char *const destination_type_names[] = { "webhook", "file", "email", "chat", NULL };
 
 /* Reading state: the document, the config being filled and the raw (unresolved) paths. */
 typedef struct config_reader {
@@ -425,9 +428,19 @@ static void read_destination(config_reader *r, const yaml_node_t *key, const yam
 	}
 	if (t == DEST_WEBHOOK) {
 		dst->type = DEST_WEBHOOK;
+		config_refuse_alert_keys(r->doc, map, dst->type);
 		read_webhook(r, map, dst);
+	} else if (t == DEST_EMAIL || t == DEST_CHAT) {
+		dst->type = (destination_type)t;
+		refuse_key(r, map, "path", "file");
+		refuse_key(r, map, "secret", "webhook");
+		if (t == DEST_EMAIL)
+			config_read_email(r->doc, map, r->c->dir, dst);
+		else
+			config_read_chat(r->doc, map, dst);
 	} else if (t == DEST_FILE) {
 		dst->type = DEST_FILE;
+		config_refuse_alert_keys(r->doc, map, dst->type);
 		refuse_key(r, map, "url", "webhook");
 		refuse_key(r, map, "secret", "webhook");
 		refuse_key(r, map, "timeout_seconds", "webhook");
@@ -438,6 +451,16 @@ static void read_destination(config_reader *r, const yaml_node_t *key, const yam
 			free(raw);
 		}
 	}
+}
+
+/* metrics: {public: bool}. */
+static void read_metrics(config_reader *r, const yaml_node_t *root)
+{
+	yaml_node_t *n = ydoc_get(r->doc, root, "metrics");
+	if (!n || ydoc_is_null(n) || !ydoc_expect_mapping(r->doc, n, "metrics"))
+		return;
+	ydoc_check_keys(r->doc, n, metrics_keys);
+	ydoc_get_bool(r->doc, n, "public", &r->c->metrics.public_access);
 }
 
 /* destinations: a mapping of name to destination. */
@@ -548,6 +571,7 @@ static void read_root(config_reader *r, const yaml_node_t *root)
 	read_privacy(r, root);
 	read_admin(r, root);
 	read_destinations(r, root);
+	read_metrics(r, root);
 	read_plugins(r, root);
 }
 
@@ -692,12 +716,8 @@ void config_free(earshot_config *c)
 	free(c->trusted_proxies);
 	ydoc_strings_free(c->allowed_origins, c->n_allowed_origins);
 	free(c->admin_tokens);
-	for (size_t i = 0; i < c->n_destinations; i++) {
-		free(c->destinations[i].name);
-		free(c->destinations[i].url);
-		free(c->destinations[i].secret);
-		free(c->destinations[i].path);
-	}
+	for (size_t i = 0; i < c->n_destinations; i++)
+		config_destination_clear(&c->destinations[i]);
 	free(c->destinations);
 	for (size_t i = 0; i < c->n_plugins; i++) {
 		plugin_spec *p = &c->plugins[i];

@@ -10,7 +10,9 @@
 
 typedef enum { DURABILITY_FULL, DURABILITY_NORMAL } durability_mode;
 typedef enum { CLIENT_IP_NONE, CLIENT_IP_TRUNCATED, CLIENT_IP_HASHED } client_ip_mode;
-typedef enum { DEST_WEBHOOK, DEST_FILE } destination_type;
+typedef enum { DEST_WEBHOOK, DEST_FILE, DEST_EMAIL, DEST_CHAT } destination_type;
+/* The payload shape of a chat destination: slack (also Mattermost, Rocket.Chat), teams, discord. */
+typedef enum { CHAT_SLACK, CHAT_TEAMS, CHAT_DISCORD } chat_format;
 
 typedef struct destination {
 	char *name;              /* owned; the mapping key */
@@ -20,6 +22,13 @@ typedef struct destination {
 	int timeout_seconds;     /* webhook; default 5 */
 	double retry_for_hours;  /* default 24 */
 	char *path;              /* owned; file: resolved against the config directory */
+	char *smtp_url;          /* owned; email: smtp://host[:port] or smtps://host[:port] */
+	char *username;          /* owned, may be NULL; email: SMTP AUTH user */
+	char *password_file;     /* owned, may be NULL; email: resolved path whose first line is the password */
+	char *from;              /* owned; email: "Name <addr>" or "addr", checked (no CR/LF) */
+	char **to;               /* owned; email: one or more checked addresses */
+	size_t n_to;
+	chat_format format;      /* chat: the payload shape sent to url */
 } destination;
 
 typedef struct plugin_spec {
@@ -75,6 +84,9 @@ typedef struct earshot_config {
 	size_t n_destinations;
 	plugin_spec *plugins;    /* owned array, in file order */
 	size_t n_plugins;
+	struct {
+		bool public_access;     /* metrics.public: GET /metrics without an admin token (default false) */
+	} metrics;
 } earshot_config;
 
 /* Loads the configuration. path NULL means ./earshot.yaml when it exists, else the embedded default.
@@ -88,6 +100,11 @@ void config_free(earshot_config *c);
 
 /* The embedded default configuration text (YAML). */
 extern const char config_embedded_default[];
+
+/* Deep-copies src into dst (caller clears dst with config_destination_clear). */
+void config_destination_copy(destination *dst, const destination *src);
+/* Frees what a destination owns and zeroes it. */
+void config_destination_clear(destination *d);
 
 /* Finds a destination by name; NULL when unknown. */
 const destination *config_find_destination(const earshot_config *c, const char *name);

@@ -2,9 +2,11 @@
 #include "config.h"
 
 /* Every key at its documented default (config.md); no admin tokens (admin routes closed). The bundled
- * plugins, found by name (see config_firstrun.h): nps on every form, complaint-router writing detractors and complaint words to
- * complaints.ndjson, incentive on the newsletter signup. Relative paths resolve against the current
- * directory. A config file without `plugins:` gets these plugins and the complaints-log destination. */
+ * plugins, found by name (see config_firstrun.h): nps on every form, complaint-router writing detractors,
+ * complaint words and call-back requests (an answered `phone` question) to complaints.ndjson — each
+ * opening a follow-up inbox item —, incentive on the newsletter signup. Relative paths resolve against
+ * the current directory. A config file without `plugins:` gets these plugins and the complaints-log
+ * destination. */
 const char config_embedded_default[] =
 	"# earshot embedded default configuration\n"
 	"listen: 127.0.0.1:8080\n"
@@ -44,6 +46,9 @@ const char config_embedded_default[] =
 	"        - when: {any_text: {matches: [refund, broken, \"never arrived\", complaint]}}\n"
 	"          route: complaints-log\n"
 	"          priority: high\n"
+	"        - when: {question: phone, answered: true}\n"
+	"          route: complaints-log\n"
+	"          priority: urgent\n"
 	"  - name: incentive\n"
 	"    forms: [newsletter]\n"
 	"    config:\n"

@@ -25,6 +25,7 @@ typedef struct erase_counts {
 	int64_t responses;  /* answers */
 	int64_t offers;     /* offers attached to those answers */
 	int64_t deliveries; /* outbox rows about those answers, whatever their state */
+	int64_t inbox;      /* follow-up inbox items of those answers */
 } erase_counts;
 
 /* Erases the contact holding the identity key (kind, key) — key as contact_identity_parse gives it —
@@ -40,7 +41,7 @@ int store_erase_contact(store *st, contact_kind kind, const char *key, erase_cou
 int erase_contact(const char *db_path, durability_mode durability, const char *contact, erase_counts *out,
                   const char **why, char **err);
 
-/* {"deleted":{"responses":n,"offers":n,"deliveries":n}}: a new object (caller owns). */
+/* {"deleted":{"responses":n,"offers":n,"deliveries":n,"inbox":n}}: a new object (caller owns). */
 json_t *erase_counts_to_json(const erase_counts *counts);
 
 #endif

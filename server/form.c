@@ -13,7 +13,8 @@
 #include "yaml_doc.h"
 
 static const char *const form_keys[] = { "id", "kind", "title", "locale", "active", "questions", "trigger",
-	"thank_you", NULL };
+	"thank_you", "follow_up", "offer_up_front", NULL };
+static const char *const follow_up_keys[] = { "within_minutes", NULL };
 static const char *const question_keys[] = { "id", "type", "label", "required", "options", "scale", "max_length",
 	"min", "max", "why", "hint", "default_country", "next", NULL };
 static const char *const next_keys[] = { "if", "goto", NULL };
@@ -510,6 +511,64 @@ static void read_form_id(form_reader *r, const yaml_node_t *root)
 	}
 }
 
+/* Replaces every "{within_minutes}" in *text by minutes (text may be NULL). */
+static void put_minutes(char **text, int minutes)
+{
+	static const char mark[] = "{within_minutes}";
+	char *at;
+	while (*text && (at = strstr(*text, mark))) {
+		char *next = xasprintf("%.*s%d%s", (int)(at - *text), *text, minutes, at + sizeof mark - 1);
+		free(*text);
+		*text = next;
+	}
+}
+
+/* True when text mentions "{within_minutes}". */
+static bool mentions_minutes(const char *text)
+{
+	return text && strstr(text, "{within_minutes}");
+}
+
+/* follow_up: {within_minutes: n}, then "{within_minutes}" in the title, thank-you and question texts
+ * is replaced by n (a text that uses it without follow_up is an error). */
+static void read_follow_up(form_reader *r, const yaml_node_t *root)
+{
+	form *f = r->f;
+	yaml_node_t *n = ydoc_get(r->doc, root, "follow_up");
+	if (n && ydoc_expect_mapping(r->doc, n, "follow_up")) {
+		ydoc_check_keys(r->doc, n, follow_up_keys);
+		yaml_node_t *m = ydoc_require(r->doc, n, "within_minutes");
+		if (m)
+			ydoc_read_int(r->doc, m, "within_minutes", 1, 525600, &f->follow_up_minutes);
+	}
+	bool used = mentions_minutes(f->title) || mentions_minutes(f->thank_you) || mentions_minutes(f->offer_up_front);
+	for (size_t i = 0; i < f->n_questions; i++)
+		used = used || mentions_minutes(f->questions[i].label) || mentions_minutes(f->questions[i].why) ||
+		       mentions_minutes(f->questions[i].hint);
+	if (!used)
+		return;
+	if (f->follow_up_minutes <= 0) {
+		if (!n)
+			ydoc_error(r->doc, root, "a text uses {within_minutes} but the form has no follow_up: "
+			                         "{within_minutes: n}");
+		return;
+	}
+	put_minutes(&f->title, f->follow_up_minutes);
+	put_minutes(&f->thank_you, f->follow_up_minutes);
+	put_minutes(&f->offer_up_front, f->follow_up_minutes);
+	for (size_t i = 0; i < f->n_questions; i++) {
+		put_minutes(&f->questions[i].label, f->follow_up_minutes);
+		put_minutes(&f->questions[i].why, f->follow_up_minutes);
+		put_minutes(&f->questions[i].hint, f->follow_up_minutes);
+	}
+}
+
+/* follow_up.within_minutes, or one day. */
+int form_follow_up_minutes(const form *f)
+{
+	return f && f->follow_up_minutes > 0 ? f->follow_up_minutes : 1440;
+}
+
 /* Reads every key of the form's root mapping. */
 static void read_form(form_reader *r, const yaml_node_t *root)
 {
@@ -524,10 +583,12 @@ static void read_form(form_reader *r, const yaml_node_t *root)
 		ydoc_invalid(r->doc, loc, "locale", "it must be a language tag such as en, sl, nb or pt-BR");
 	ydoc_get_bool(r->doc, root, "active", &r->f->active);
 	read_optional_text(r, root, "thank_you", &r->f->thank_you);
+	read_optional_text(r, root, "offer_up_front", &r->f->offer_up_front);
 	if (!r->f->thank_you)
 		r->f->thank_you = xstrdup("Thank you!");
 	read_questions(r, root);
 	read_trigger(r, root);
+	read_follow_up(r, root);
 }
 
 /* Returns a new form holding the defaults, its path set to display_path. */
@@ -632,6 +693,7 @@ void form_free(form *f)
 	ydoc_strings_free(f->trigger.include, f->trigger.n_include);
 	ydoc_strings_free(f->trigger.exclude, f->trigger.n_exclude);
 	free(f->thank_you);
+	free(f->offer_up_front);
 	json_decref(f->public_json);
 	free(f);
 }

@@ -70,6 +70,8 @@ typedef struct form {
 	size_t n_questions;
 	trigger trigger;
 	char *thank_you;         /* owned; default "Thank you!" */
+	int follow_up_minutes;   /* follow_up.within_minutes: the inbox clock; 0 when absent */
+	char *offer_up_front;    /* owned, may be NULL: the offer shown before the visitor types */
 	json_t *public_json;     /* owned; the widget's view of this form (see form_public_json) */
 } form;
 
@@ -100,6 +102,9 @@ const form *form_registry_find(const form_registry *reg, const char *id);
 form_registry *form_registry_ref(form_registry *reg);
 void form_registry_unref(form_registry *reg);
 
+/* The inbox clock of the form's follow-up items: follow_up.within_minutes, else 1440 (one day). */
+int form_follow_up_minutes(const form *f);
+
 /* Index of question id in f, or -1. */
 int form_question_index(const form *f, const char *id);
 /* Name of a question type as written in YAML ("single_choice"), and of a kind ("survey"). */
@@ -112,7 +117,7 @@ extern const char *const question_type_names[];
 extern const char *const form_kind_names[];
 
 /* The widget's view of a form (borrowed, lives with the form):
- * {"id","title","locale","thank_you","questions":[{"id","type","label","required",
+ * {"id","title","locale","thank_you","offer"? (offer_up_front),"questions":[{"id","type","label","required",
  *   "options"?, "scale"?, "max_length"?, "min"?, "max"?, "why"?, "hint"?,
  *   "next"?:[{"if":{"equals":..}|{"in":[..]}|{"lte":n}|{"gte":n}|{"answered":true},"goto":"id"|"end"} or {"goto":..}]}],
  *  "trigger": {"event","delay_seconds","scroll_percent","pages":{"include":[],"exclude":[]},

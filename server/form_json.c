@@ -118,8 +118,11 @@ static json_t *build_public_json(const form *f)
 	json_t *questions = json_array();
 	for (size_t i = 0; i < f->n_questions; i++)
 		json_array_append_new(questions, question_json(&f->questions[i]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", f->id, "title", f->title, "locale", f->locale,
-	                 "thank_you", f->thank_you, "questions", questions, "trigger", trigger_json(&f->trigger));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", f->id, "title", f->title, "locale", f->locale,
+	                      "thank_you", f->thank_you, "questions", questions, "trigger", trigger_json(&f->trigger));
+	if (f->offer_up_front)
+		json_object_set_new(o, "offer", json_string(f->offer_up_front));
+	return o;
 }
 
 /* Returns the view stored in f->public_json (borrowed). The form loader stores it by calling this

@@ -15,9 +15,11 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 
+#include "admin_auth.h"
 #include "client_addr.h"
 #include "http.h"
 #include "http_guard.h"
+#include "inbox.h"
 #include "maintenance.h"
 #include "origin.h"
 #include "outbox.h"
@@ -79,27 +81,6 @@ matched:
 	return true;
 }
 
-/* True when the request carries a bearer token whose SHA-256 is configured. Every configured digest
- * is compared, in constant time, whatever matched, so timing does not reveal which exist. */
-static bool admin_authorised(const server *srv, struct evhttp_request *req)
-{
-	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	unsigned char digest[32] = { 0 };
-	bool have = auth && strncasecmp(auth, "Bearer ", 7) == 0 && auth[7] != '\0';
-	char hex[65];
-	const char *token = have ? auth + 7 : "";
-	sha256_hex(token, strlen(token), hex);
-	for (int i = 0; i < 32; i++) {
-		unsigned int byte = 0;
-		sscanf(hex + 2 * i, "%2x", &byte);
-		digest[i] = (unsigned char)byte;
-	}
-	bool ok = false;
-	for (size_t i = 0; i < srv->cfg->n_admin_tokens; i++)
-		ok |= ct_equal(srv->cfg->admin_tokens[i], digest, 32);
-	return have && ok;
-}
-
 static void add_cors_headers(request *r)
 {
 	if (!r->origin)
@@ -127,7 +108,7 @@ static const char *method_names(unsigned methods, char *buf, size_t size)
 {
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ EVHTTP_REQ_GET, "GET" }, { EVHTTP_REQ_HEAD, "HEAD" }, { EVHTTP_REQ_POST, "POST" },
-		{ EVHTTP_REQ_DELETE, "DELETE" }, { EVHTTP_REQ_OPTIONS, "OPTIONS" },
+		{ EVHTTP_REQ_PUT, "PUT" }, { EVHTTP_REQ_PATCH, "PATCH" }, { EVHTTP_REQ_DELETE, "DELETE" }, { EVHTTP_REQ_OPTIONS, "OPTIONS" },
 	};
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -244,7 +225,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	for (size_t i = 0; !rt && route_tables[i]; i++)
 		rt = find_route(route_tables[i], &r, &path_known, &allowed);
 	if (rt && (rt->flags & ROUTE_ADMIN)) {
-		if (!admin_authorised(srv, req)) {
+		if (!admin_token_authorised(srv->cfg, req)) {
 			evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 			                  "Bearer realm=\"earshot\"");
 			reply_error(req, 401, "unauthorized", "A valid admin bearer token is required.", NULL);
@@ -266,7 +247,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	}
 	if (!path_known && strncmp(r.path, "/api/v1/", 8) == 0) {
 		/* Every other API path is an admin route a plugin may serve. */
-		if (!admin_authorised(srv, req)) {
+		if (!admin_token_authorised(srv->cfg, req)) {
 			reply_error(req, 401, "unauthorized", "A valid admin bearer token is required.", NULL);
 			goto done;
 		}
@@ -428,7 +409,7 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 	evhttp_set_max_headers_size(srv->http, MAX_HEADERS_BYTES);
 	evhttp_set_timeout(srv->http, cfg->limits.header_timeout_seconds);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
-	                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+	                                          EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
 	evhttp_set_gencb(srv->http, dispatch, srv);
 	long fd_limit = http_guard_raise_fd_limit();
 	int max_connections = http_guard_connection_cap(fd_limit, cfg->limits.max_connections);
@@ -452,6 +433,9 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 		goto fail;
 	srv->outbox = outbox_start(cfg, NULL, err);
 	if (!srv->outbox)
+		goto fail;
+	srv->reminder = inbox_reminder_start(cfg, err);
+	if (!srv->reminder)
 		goto fail;
 	srv->submit_limit = ratelimit_new(cfg->limits.submissions_per_minute);
 	plugin_glue_set_forms(srv);
@@ -488,7 +472,10 @@ int server_run(server *srv)
 	housekeeping(-1, 0, srv);
 	event_base_dispatch(srv->base);
 	uint64_t answers = 0, batches = 0;
-	/* The delivery worker stops first, so that the writer's final checkpoint leaves the WAL empty. */
+	/* The reminder thread and the delivery worker stop first, so that the writer's final checkpoint
+	 * leaves the WAL empty. */
+	inbox_reminder_stop(srv->reminder);
+	srv->reminder = NULL;
 	outbox_stop(srv->outbox);
 	srv->outbox = NULL;
 	if (srv->writer) {
@@ -507,6 +494,7 @@ void server_free(server *srv)
 		return;
 	if (srv->writer)
 		writer_stop(srv->writer);
+	inbox_reminder_stop(srv->reminder);
 	outbox_stop(srv->outbox);
 	for (int i = 0; i < 4; i++)
 		if (srv->signals[i])

@@ -19,6 +19,7 @@
 struct plugin_slot;
 struct outbox;
 struct http_guard;
+struct inbox_reminder;
 
 typedef struct server {
 	earshot_config *cfg;         /* owned */
@@ -29,6 +30,7 @@ typedef struct server {
 	form_registry *forms;        /* a reference; replaced on SIGHUP */
 	writer *writer;              /* owned */
 	struct outbox *outbox;       /* owned: the delivery worker */
+	struct inbox_reminder *reminder; /* owned: queues reminders of overdue inbox items */
 	store *reader;               /* owned; read-only connection for admin queries */
 	ratelimit *submit_limit;     /* owned */
 	struct plugin_slot *plugins; /* owned, may be NULL */

@@ -35,7 +35,7 @@ enum {
 };
 
 /* The methods earshot serves; any other is refused here (501) rather than by libevent (HTML). */
-static const char *const known_methods[] = { "GET", "HEAD", "POST", "DELETE", "OPTIONS", NULL };
+static const char *const known_methods[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", NULL };
 
 /* RFC 9110 tchar. */
 static bool is_tchar(unsigned char c)

@@ -20,6 +20,8 @@
 #include <curl/curl.h>
 
 #include "build-config.h"
+#include "deliver.h"
+#include "inbox.h"
 #include "log.h"
 #include "outbox.h"
 #include "util.h"
@@ -126,11 +128,12 @@ int outbox_plugin_enqueue(void *arg, store *st, writer_job *job, const char *plu
                           char **err)
 {
 	const earshot_config *cfg = arg;
+	const destination *dst = NULL;
 	if (!dest_name || !type || !type[0]) {
 		set_err(err, xstrdup("enqueue_delivery: a destination and a type are required"));
 		return -1;
 	}
-	if (!cfg || !config_find_destination(cfg, dest_name)) {
+	if (!cfg || !(dst = config_find_destination(cfg, dest_name))) {
 		set_err(err, xasprintf("enqueue_delivery: unknown destination \"%s\" (it is not listed under "
 		                       "destinations: in %s)", dest_name, cfg ? cfg->source : "the config"));
 		return -1;
@@ -154,6 +157,13 @@ int outbox_plugin_enqueue(void *arg, store *st, writer_job *job, const char *plu
 			set_err(err, xstrdup("enqueue_delivery: extra_json must be a JSON object"));
 			return -1;
 		}
+	}
+	/* The follow-up inbox item and the human-readable notice of email and chat messages. */
+	if (!extra)
+		extra = json_object();
+	if (inbox_enrich_delivery(st, cfg, dst, job, type, extra, err) != 0) {
+		json_decref(extra);
+		return -1;
 	}
 	delivery_record d;
 	memset(&d, 0, sizeof d);
@@ -379,21 +389,13 @@ static void outbox_log(outbox *ob, const char *fmt, ...)
 /* Frees the strings of a destination copy. */
 static void destination_clear(destination *d)
 {
-	free(d->name);
-	free(d->url);
-	free(d->secret);
-	free(d->path);
-	memset(d, 0, sizeof *d);
+	config_destination_clear(d);
 }
 
 /* A deep copy of src into dst. */
 static void destination_copy(destination *dst, const destination *src)
 {
-	*dst = *src;
-	dst->name = src->name ? xstrdup(src->name) : NULL;
-	dst->url = src->url ? xstrdup(src->url) : NULL;
-	dst->secret = src->secret ? xstrdup(src->secret) : NULL;
-	dst->path = src->path ? xstrdup(src->path) : NULL;
+	config_destination_copy(dst, src);
 }
 
 /* Replaces the worker's table with copies of cfg's destinations. */
@@ -580,6 +582,13 @@ static enum attempt_result send_once(outbox *ob, const delivery_record *d, doubl
 		res = ATTEMPT_FAILED;
 	} else if (v.d.type == DEST_WEBHOOK) {
 		res = send_webhook(ob, &v.d, d, error);
+	} else if (v.d.type == DEST_EMAIL || v.d.type == DEST_CHAT) {
+		deliver_ctx ctx = { .curl = ob->curl, .progress = transfer_progress, .progress_arg = ob };
+		int rc = v.d.type == DEST_EMAIL ? deliver_smtp(&ctx, &v.d, d, error) : deliver_chat(&ctx, &v.d, d, error);
+		res = rc == DELIVER_OK ? ATTEMPT_DELIVERED
+		      : rc == DELIVER_ABORTED && atomic_load(&ob->stopping) ? ATTEMPT_ABANDONED : ATTEMPT_FAILED;
+		if (res == ATTEMPT_FAILED && !*error)
+			*error = xstrdup("transfer aborted");
 	} else {
 		res = outbox_append_file(v.d.path, d->body, strlen(d->body), error) == 0 ? ATTEMPT_DELIVERED
 		                                                                        : ATTEMPT_FAILED;

@@ -666,6 +666,11 @@ char *render_form_page(const render_form_args *a)
 	put(&b, "<h1>");
 	put_text(&b, f->title);
 	put(&b, "</h1>\n");
+	if (f->offer_up_front) {
+		put(&b, "<p class=\"es-offer-up-front\">");
+		put_text(&b, f->offer_up_front);
+		put(&b, "</p>\n");
+	}
 	put_summary(&b, f, a->problems, a->notice);
 	putf(&b, "<form class=\"es-form%s\" method=\"post\" action=\"/f/%s\" accept-charset=\"utf-8\" "
 	         "data-min-fill=\"%d\">\n",

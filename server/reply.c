@@ -5,6 +5,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "metrics.h"
 #include "reply.h"
 
 const char *reply_reason(int status)
@@ -83,6 +84,7 @@ void reply_error(struct evhttp_request *req, int status, const char *code, const
                  json_t *extra)
 {
 	json_t *body = json_pack("{s:s, s:s}", "error", code, "message", message);
+	metrics_note_refusal(status, code);
 	if (extra) {
 		json_object_update(body, extra);
 		json_decref(extra);

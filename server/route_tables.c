@@ -7,6 +7,8 @@ extern const route hosted_routes[]; /* routes_hosted.c: the hosted form pages */
 extern const route contacts_routes[]; /* routes_contacts.c: erasure by contact */
 extern const route dashboard_routes[]; /* routes_dashboard.c: GET /admin */
 extern const route home_routes[]; /* routes_home.c: GET /, the landing page */
+extern const route inbox_routes[]; /* routes_inbox.c: the follow-up inbox and the contact card */
+extern const route metrics_routes[]; /* routes_metrics.c: GET /metrics */
 
 const route *const route_tables[] = {
 	public_routes,
@@ -14,6 +16,8 @@ const route *const route_tables[] = {
 	admin_routes,
 	deliveries_routes,
 	contacts_routes,
+	inbox_routes,
+	metrics_routes,
 	dashboard_routes,
 	home_routes,
 	NULL,

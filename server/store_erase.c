@@ -24,6 +24,7 @@ typedef struct erase_step {
 static const erase_step erase_steps[] = {
 	{ "erase offers", "DELETE FROM offers WHERE response_id IN " LINKED },
 	{ "erase deliveries", "DELETE FROM outbox WHERE response_id IN " LINKED },
+	{ "erase inbox items", "DELETE FROM inbox WHERE response_id IN " LINKED },
 	{ "erase idempotency replies", "DELETE FROM idempotency WHERE response_id IN " LINKED },
 	{ "erase answers", "DELETE FROM responses WHERE id IN " LINKED },
 	{ "erase contact", "DELETE FROM contacts WHERE id = ?1" },
@@ -51,7 +52,7 @@ static int erase_in_transaction(store *st, contact_kind kind, const char *key, e
 	if (found <= 0)
 		return found;
 	/* Where each step's count goes, in the order of erase_steps (NULL: not reported). */
-	int64_t *counters[] = { &out->offers, &out->deliveries, NULL, &out->responses, NULL };
+	int64_t *counters[] = { &out->offers, &out->deliveries, &out->inbox, NULL, &out->responses, NULL };
 	_Static_assert(sizeof counters / sizeof counters[0] == sizeof erase_steps / sizeof erase_steps[0],
 	               "one counter per step");
 	for (size_t i = 0; i < sizeof erase_steps / sizeof erase_steps[0]; i++) {
@@ -107,6 +108,7 @@ int erase_contact(const char *db_path, durability_mode durability, const char *c
 /* The reply body of an erasure: a new object (caller owns). */
 json_t *erase_counts_to_json(const erase_counts *counts)
 {
-	return json_pack("{s:{s:I, s:I, s:I}}", "deleted", "responses", (json_int_t)counts->responses, "offers",
-	                 (json_int_t)counts->offers, "deliveries", (json_int_t)counts->deliveries);
+	return json_pack("{s:{s:I, s:I, s:I, s:I}}", "deleted", "responses", (json_int_t)counts->responses, "offers",
+	                 (json_int_t)counts->offers, "deliveries", (json_int_t)counts->deliveries, "inbox",
+	                 (json_int_t)counts->inbox);
 }

@@ -124,6 +124,36 @@ static const store_migration store_migrations[] = {
 		") WITHOUT ROWID;"
 		"CREATE INDEX used_tokens_expires ON used_tokens(expires_ms);",
 	},
+	{
+		.name = "the follow-up inbox",
+		.sql =
+		/* One item per routed answer: its clock (due_ms), who answers it, and what a reminder sends
+		 * (the destinations the answer was routed to and the notice they were sent). */
+		"CREATE TABLE inbox ("
+		"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+		"  id TEXT NOT NULL UNIQUE,"
+		"  form TEXT NOT NULL,"
+		"  response_id TEXT NOT NULL UNIQUE,"
+		"  contact TEXT,"
+		"  rule TEXT,"
+		"  priority TEXT NOT NULL DEFAULT 'normal',"
+		"  created_ms INTEGER NOT NULL,"
+		"  due_ms INTEGER NOT NULL,"
+		"  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done')),"
+		"  assignee TEXT,"
+		"  note TEXT,"
+		"  done_ms INTEGER NOT NULL DEFAULT 0,"
+		"  reminded_ms INTEGER NOT NULL DEFAULT 0,"
+		"  destinations TEXT NOT NULL DEFAULT '[]',"
+		"  notice TEXT"
+		");"
+		"CREATE INDEX inbox_open_due ON inbox(state, reminded_ms, due_ms);"
+		/* The item goes with its answer (erasure, retention purge). Not a foreign key: plugins open
+		 * the item before the answer's row is inserted in the same transaction. */
+		"CREATE TRIGGER inbox_follows_response AFTER DELETE ON responses BEGIN "
+		"  DELETE FROM inbox WHERE response_id = old.id; "
+		"END;",
+	},
 };
 
 static const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

@@ -69,10 +69,12 @@
   }
 
   // Calls the admin API; resolves to the parsed body, rejects with an Error carrying status and code.
-  function api(path, method) {
+  function api(path, method, body) {
+    var headers = { Authorization: 'Bearer ' + token, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     return fetch(path, {
       method: method || 'GET', cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer',
-      headers: { Authorization: 'Bearer ' + token, Accept: 'application/json' }
+      headers: headers, body: body === undefined ? undefined : JSON.stringify(body)
     }).then(function (res) {
       return res.json().catch(function () { return null; }).then(function (body) {
         if (res.ok) return body;
@@ -89,9 +91,10 @@
     token = null;
     generation++;
     sessionStorage.removeItem(KEY);
-    ['forms-table', 'latest-table', 'complaints-table'].forEach(function (id) {
+    ['forms-table', 'latest-table', 'complaints-table', 'contact-answers'].forEach(function (id) {
       clear($(id).tBodies[0]);
     });
+    ['inbox-list', 'contact-inbox', 'contact-offers'].forEach(function (id) { clear($(id)); });
     clear($('form-select'));
     clear($('nps-chart'));
     $('dashboard').hidden = true;
@@ -360,6 +363,238 @@
     });
   }
 
+
+  // ---- follow-up inbox --------------------------------------------------------------------------
+
+  var showDone = false;
+  var skew = 0;              // server clock minus this browser's, from the listing's "now"
+  var titles = {};           // form id -> title
+
+  // "12:04" / "1 h 05 min" / "2 days" for a duration in ms.
+  function span(ms) {
+    var s = Math.floor(Math.abs(ms) / 1000);
+    if (s < 3600) return Math.floor(s / 60) + ':' + ('0' + (s % 60)).slice(-2);
+    if (s < 86400) return Math.floor(s / 3600) + ' h ' + ('0' + Math.floor((s % 3600) / 60)).slice(-2) + ' min';
+    return Math.floor(s / 86400) + ' days';
+  }
+
+  // Updates every live clock on the page, and flags items whose time ran out.
+  function tick() {
+    var now = Date.now() + skew;
+    Array.prototype.forEach.call(document.querySelectorAll('.clock[data-due]'), function (c) {
+      var left = Date.parse(c.getAttribute('data-due')) - now;
+      var li = c.closest('li');
+      if (c.getAttribute('data-done') === '1') return;
+      c.textContent = left > 0 ? 'due in ' + span(left) : 'overdue by ' + span(left);
+      c.className = 'clock ' + (left > 0 ? (left < 5 * 60e3 ? 'soon' : 'ok') : 'late');
+      if (li) li.classList.toggle('overdue', left <= 0);
+    });
+  }
+
+  // The contact's link: tel: for a phone number, mailto: for an address.
+  function contactLink(contact) {
+    var a = el('a', contact);
+    a.href = (/^\+?[0-9]+$/.test(contact) ? 'tel:' : 'mailto:') + contact;
+    return a;
+  }
+
+  // One inbox item: title, contact, clock, answers, assignee, note, done/reopen.
+  function renderItem(it) {
+    var li = el('li', null, 'item' + (it.overdue ? ' overdue' : '') + (it.state === 'done' ? ' done' : ''));
+    li.id = 'item-' + it.id;
+    var head = el('div', null, 'item-head');
+    var h = el('h3', it.title || titles[it.form] || it.form);
+    head.appendChild(h);
+    if (it.priority && it.priority !== 'normal') head.appendChild(el('span', it.priority, 'badge prio-' + it.priority));
+    var clock = el('span', null, 'clock');
+    if (it.state === 'done') {
+      clock.setAttribute('data-done', '1');
+      clock.textContent = 'done ' + (it.done_at ? new Date(it.done_at).toLocaleString() : '');
+      clock.className = 'clock ok';
+    }
+    clock.setAttribute('data-due', it.due_at);
+    clock.setAttribute('role', 'timer');
+    head.appendChild(clock);
+    li.appendChild(head);
+    var who = el('p', null, 'who');
+    if (it.contact) {
+      who.appendChild(contactLink(it.contact));
+      who.appendChild(document.createTextNode(' · '));
+      var card = el('a', 'contact card');
+      card.href = '#contact/' + encodeURIComponent(it.contact);
+      who.appendChild(card);
+      who.appendChild(document.createTextNode(' · '));
+    }
+    who.appendChild(el('span', 'received ', 'muted'));
+    who.appendChild(timeEl(it.created_at));
+    who.appendChild(el('span', ' · due ' + new Date(it.due_at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }), 'muted'));
+    li.appendChild(who);
+    var dl = el('dl', null, 'answers');
+    (it.answers || []).forEach(function (a) {
+      dl.appendChild(el('dt', a.label || a.id));
+      dl.appendChild(el('dd', a.value));
+    });
+    li.appendChild(dl);
+    var form = el('div', null, 'item-edit');
+    var aLabel = el('label', 'Assignee');
+    var assignee = el('input');
+    assignee.id = 'assignee-' + it.id;
+    aLabel.htmlFor = assignee.id;
+    assignee.value = it.assignee || '';
+    assignee.maxLength = 200;
+    assignee.autocomplete = 'off';
+    var nLabel = el('label', 'Note');
+    var note = el('textarea');
+    note.id = 'note-' + it.id;
+    nLabel.htmlFor = note.id;
+    note.rows = 1;
+    note.value = it.note || '';
+    note.maxLength = 4000;
+    form.appendChild(aLabel);
+    form.appendChild(assignee);
+    form.appendChild(nLabel);
+    form.appendChild(note);
+    var actions = el('div', null, 'item-actions');
+    var save = el('button', 'Save', 'secondary');
+    save.type = 'button';
+    save.addEventListener('click', function () {
+      patch(it.id, { assignee: assignee.value.trim() || null, note: note.value.trim() || null }, save, 'Saved.');
+    });
+    var done = el('button', it.state === 'done' ? 'Reopen' : 'Mark done', it.state === 'done' ? 'secondary' : '');
+    done.type = 'button';
+    done.setAttribute('aria-label', (it.state === 'done' ? 'Reopen ' : 'Mark done: ') + (it.contact || it.id));
+    done.addEventListener('click', function () {
+      patch(it.id, { state: it.state === 'done' ? 'open' : 'done', assignee: assignee.value.trim() || null,
+        note: note.value.trim() || null }, done, it.state === 'done' ? 'Reopened.' : 'Marked done.');
+    });
+    actions.appendChild(save);
+    actions.appendChild(done);
+    form.appendChild(actions);
+    li.appendChild(form);
+    return li;
+  }
+
+  function patch(id, body, button, message) {
+    button.disabled = true;
+    api('/api/v1/inbox/' + encodeURIComponent(id), 'PATCH', body).then(function () {
+      status(message);
+      return Promise.all([loadInbox(), $('contact').hidden ? null : loadContact()]);
+    }).catch(function (err) {
+      button.disabled = false;
+      failed(err);
+    });
+  }
+
+  // Overdue first (the longest overdue on top), then the nearest due; done ones newest first.
+  function sortItems(items) {
+    return items.slice().sort(function (a, b) {
+      if (a.state === 'done') return a.done_at < b.done_at ? 1 : -1;
+      if (a.overdue !== b.overdue) return a.overdue ? -1 : 1;
+      return a.due_at < b.due_at ? -1 : 1;
+    });
+  }
+
+  function renderItems(list, items) {
+    clear(list);
+    sortItems(items).forEach(function (it) { list.appendChild(renderItem(it)); });
+    tick();
+  }
+
+  function loadInbox() {
+    return api('/api/v1/inbox?limit=500&state=' + (showDone ? 'done' : 'open')).then(function (r) {
+      skew = Date.parse(r.now) - Date.now();
+      var c = $('inbox-counts');
+      clear(c);
+      c.appendChild(el('span', r.open + ' open'));
+      if (r.overdue) c.appendChild(el('span', r.overdue + ' overdue', 'late'));
+      $('inbox-empty').hidden = r.items.length > 0;
+      $('inbox-empty').textContent = showDone ? 'Nothing marked done yet.'
+        : 'Nothing waiting. Routed answers (call-back requests, complaints) appear here with a clock.';
+      renderItems($('inbox-list'), r.items);
+      focusHash();
+    });
+  }
+
+  function setTab(done) {
+    showDone = done;
+    $('show-open').setAttribute('aria-pressed', String(!done));
+    $('show-done').setAttribute('aria-pressed', String(done));
+    loadInbox().catch(failed);
+  }
+
+  // ---- contact card -----------------------------------------------------------------------------
+
+  function hashContact() {
+    var m = /^#contact\/(.+)$/.exec(location.hash);
+    return m ? decodeURIComponent(m[1]) : null;
+  }
+
+  function loadContact() {
+    var who = hashContact();
+    if (!who) return Promise.resolve();
+    return api('/api/v1/contacts/' + encodeURIComponent(who)).then(function (r) {
+      $('contact').hidden = false;
+      $('inbox').hidden = true;
+      $('contact-h').textContent = r.contact.key;
+      var sum = $('contact-summary');
+      clear(sum);
+      sum.appendChild(contactLink(r.contact.key));
+      var forms = {};
+      r.responses.forEach(function (x) { forms[x.form] = true; });
+      sum.appendChild(document.createTextNode(' · ' + r.responses.length + ' answer' + (r.responses.length === 1 ? '' : 's') +
+        ' on ' + Object.keys(forms).length + ' form' + (Object.keys(forms).length === 1 ? '' : 's') + ' · ' +
+        r.inbox.length + ' follow-up' + (r.inbox.length === 1 ? '' : 's')));
+      renderItems($('contact-inbox'), r.inbox);
+      var body = $('contact-answers').tBodies[0];
+      clear(body);
+      r.responses.forEach(function (x) {
+        var tr = el('tr');
+        var when = el('td');
+        when.appendChild(timeEl(x.created_at));
+        tr.appendChild(when);
+        tr.appendChild(el('td', titles[x.form] || x.form));
+        var ans = el('td', null, 'wrap');
+        ans.appendChild(answersList(x.answers));
+        tr.appendChild(ans);
+        var parts = [];
+        if (x.score) Object.keys(x.score).forEach(function (k) { parts.push(k + ': ' + valueText(x.score[k])); });
+        if ((x.tags || []).length) parts.push('tags: ' + x.tags.join(', '));
+        tr.appendChild(el('td', parts.join('; ') || '—'));
+        body.appendChild(tr);
+      });
+      var offers = $('contact-offers');
+      clear(offers);
+      var seen = {};
+      r.offers = r.offers.filter(function (o) {   // a repeat visitor gets the same code again: list it once
+        var k = o.form + '\n' + o.text + '\n' + o.code;
+        return seen[k] ? false : (seen[k] = true);
+      });
+      r.offers.forEach(function (o) {
+        offers.appendChild(el('li', o.text + (o.code ? ' — code ' + o.code : '') + ' (' + (titles[o.form] || o.form) + ')'));
+      });
+      $('contact-offers-empty').hidden = r.offers.length > 0;
+    });
+  }
+
+  // Follows the address's #…: a contact card, or an inbox item to scroll to (links in alerts).
+  function focusHash() {
+    if (hashContact()) return;
+    $('contact').hidden = true;
+    $('inbox').hidden = false;
+    var m = /^#inbox\/(.+)$/.exec(location.hash);
+    var li = m && $('item-' + decodeURIComponent(m[1]));
+    if (li && !li.classList.contains('target')) {
+      li.classList.add('target');
+      li.scrollIntoView({ block: 'center' });
+    }
+  }
+
+  function route() {
+    if (!token) return;
+    if (hashContact()) loadContact().catch(failed);
+    else focusHash();
+  }
+
   // ---- the whole page ---------------------------------------------------------------------------
 
   function loadAll() {
@@ -370,7 +605,8 @@
       $('signout').hidden = false;
       $('refresh').hidden = false;
       renderForms(r.forms);
-      return Promise.all([loadForm(), loadComplaints()]);
+      r.forms.forEach(function (f) { titles[f.id] = f.title; });
+      return Promise.all([loadInbox(), loadForm(), loadComplaints(), loadContact()]);
     }).then(function () {
       status('Updated ' + new Date().toLocaleTimeString() + '.');
     }).catch(failed);
@@ -396,6 +632,17 @@
     $('form-select').addEventListener('change', function () {
       loadForm().then(function () { status('Showing ' + $('form-select').value + '.'); }).catch(failed);
     });
+    $('show-open').addEventListener('click', function () { setTab(false); });
+    $('show-done').addEventListener('click', function () { setTab(true); });
+    $('contact-back').addEventListener('click', function (e) {
+      e.preventDefault();
+      history.pushState(null, '', location.pathname);
+      focusHash();
+    });
+    window.addEventListener('hashchange', route);
+    setInterval(tick, 1000);
+    // The inbox refreshes itself every 30 s, so new call-backs show up without a click.
+    setInterval(function () { if (token && !document.hidden) loadInbox().catch(function () {}); }, 30000);
     token = sessionStorage.getItem(KEY);
     if (token) loadAll();
     else $('token').focus();

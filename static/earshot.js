@@ -97,7 +97,7 @@ const open=s=>{
   root.append(st.card=h('div',{class:'card',role:'dialog','aria-labelledby':'es-title',lang:s.locale,onkeydown:keys},
    h('div',{class:'head'},h('h2',{id:'es-title'},s.title),
     h('button',{type:'button',class:'x','aria-label':t.close,onclick:()=>close(1)},'×')),
-   st.body));
+   s.offer&&h('p',{class:'offer'},s.offer),st.body));
   put('last',now());
   go((st.qs[0]||{}).id)})};
 

@@ -58,8 +58,8 @@ def deliveries(s):
     return body["deliveries"]
 
 
-def counts(responses, offers, deliveries_):
-    return {"deleted": {"responses": responses, "offers": offers, "deliveries": deliveries_}}
+def counts(responses, offers, deliveries_, inbox=0):
+    return {"deleted": {"responses": responses, "offers": offers, "deliveries": deliveries_, "inbox": inbox}}
 
 
 def t_erase_over_http_and_cli():
@@ -78,7 +78,7 @@ def t_erase_over_http_and_cli():
 
         st, _, body = erase(s, "ann@example.COM")
         expect_eq(st, 200, f"erase Ann: {body}")
-        expect_eq(body, counts(2, 0, 1), "Ann's answers on both forms and her complaint")
+        expect_eq(body, counts(2, 0, 1, 1), "Ann's answers on both forms and her complaint")
         shop_ids = [r["id"] for r in listing(s, "shop")]
         expect_eq(shop_ids, [bob_shop], "only Bob's answer is left on shop")
         signup_ids = [r["id"] for r in listing(s, "signup")]
@@ -127,8 +127,8 @@ def t_unknown_bad_and_unauthorised():
                                 headers={"Authorization": "Bearer es_wrong"})
         expect_eq(st, 401, f"wrong token: {body}")
         expect_eq(len(listing(s, "signup")), 1, "nothing erased without a token")
-        st, _, _ = s.request("GET", "/api/v1/contacts/eve%40example.com", admin=True)
-        expect_eq(st, 405, "only DELETE")
+        st, _, _ = s.request("POST", "/api/v1/contacts/eve%40example.com", admin=True)
+        expect_eq(st, 405, "only GET (the contact card) and DELETE")
         rc, out, err = run_earshot("forget", "-c", s.config_path, "not-a-contact")
         expect_eq(rc, 1, f"forget refuses a non-contact: {out}{err}")
         expect("neither an email address nor a phone number" in err, err)

@@ -160,7 +160,7 @@ def t_one_click_page(s):
     expect_eq(st, 200, "status")
     expect('<form class="es-form es-one-click"' in text, "one-click layout")
     expect('type="tel"' in text and 'autocomplete="tel"' in text, "phone control")
-    expect("We call you back once, within one working day." in text, "why")
+    expect("We call you back once, within 15 minutes." in text, "why")
     expect(text.count('class="es-field') == 1, "a single field")
 
 

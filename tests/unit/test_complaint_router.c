@@ -500,6 +500,35 @@ static void test_enqueue_failure(void **state_)
 	earshot_plugin.fini(st);
 }
 
+/* answered: true fires on any answer to the question (a call-back's phone), never on an absent one. */
+static void test_answered(void **state_)
+{
+	(void)state_;
+	void *st = init_with("{\"rules\":[{\"when\":{\"question\":\"phone\",\"answered\":true},\"route\":\"support\"}]}");
+	assert_non_null(st);
+	static const struct { const char *answers; size_t n; } cases[] = {
+		{ "{\"phone\":\"+38612345678\"}", 1 }, { "{}", 0 }, { "{\"phone\":null}", 0 },
+		{ "{\"other\":\"+38612345678\"}", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		earshot_response r;
+		size_t n = run(st, &r, cases[i].answers, "{\"phone\":\"phone\",\"other\":\"text\"}");
+		if (n != cases[i].n)
+			fail_msg("%s: %zu deliveries", cases[i].answers, n);
+		if (n) {
+			json_t *rule = json_array_get(json_object_get(json_object_get(json_array_get(r.deliveries, 0), "extra"),
+			                                              "rules"), 0);
+			assert_string_equal(json_string_value(json_object_get(rule, "when")), "phone answered");
+		}
+		response_clear(&r);
+	}
+	earshot_plugin.fini(st);
+	assert_refused("{\"rules\":[{\"when\":{\"question\":\"phone\",\"answered\":false},\"route\":\"support\"}]}",
+	               "\"answered\" must be true");
+	assert_refused("{\"rules\":[{\"when\":{\"question\":\"phone\",\"answered\":\"yes\"},\"route\":\"support\"}]}",
+	               "\"answered\" must be true");
+}
+
 /* Every refused config names what is wrong. */
 static void test_config_refusals(void **state_)
 {
@@ -589,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_several_rules),
 		cmocka_unit_test(test_enqueue_failure),
 		cmocka_unit_test(test_config_refusals),
+		cmocka_unit_test(test_answered),
 		cmocka_unit_test(test_old_host_without_has_destination),
 	};
 	return cmocka_run_group_tests(tests, NULL, group_teardown);

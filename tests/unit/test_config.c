@@ -248,7 +248,7 @@ static void test_unknown_key(void **state)
 	(void)state;
 	expect_problems("listen: 127.0.0.1:8080\nlimts:\n  max_body_bytes: 5\n",
 	                NAME ":2:1: unknown key \"limts\", expected one of: listen, public_url, database, durability, "
-	                "forms_dir, static_dir, limits, trusted_proxies, cors, privacy, admin, destinations, plugins");
+	                "forms_dir, static_dir, limits, trusted_proxies, cors, privacy, admin, destinations, plugins, metrics");
 	expect_problems("limits:\n  max_body_bytes: 100\n  max_bodybytes: 5\n",
 	                NAME ":3:3: unknown key \"max_bodybytes\", expected one of: max_body_bytes, submissions_per_minute, "
 	                "min_fill_seconds, header_timeout_seconds, max_connections");
@@ -353,7 +353,7 @@ static void test_several_problems_all_reported(void **state)
 	                NAME ":6:22: invalid value \"clear\" for \"client_ip\", it must be one of: none, truncated, hashed\n"
 	                NAME ":6:45: invalid value \"x\" for \"retention_days\", it must be an integer >= 0\n"
 	                NAME ":7:1: unknown key \"colour\", expected one of: listen, public_url, database, durability, "
-	                "forms_dir, static_dir, limits, trusted_proxies, cors, privacy, admin, destinations, plugins");
+	                "forms_dir, static_dir, limits, trusted_proxies, cors, privacy, admin, destinations, plugins, metrics");
 }
 
 /* ---- tokens and proxies --------------------------------------------------------------------- */
@@ -574,14 +574,14 @@ static void test_destination_mistakes(void **state)
 	                NAME ":10:22: invalid value \"0\" for \"timeout_seconds\", it must be an integer from 1 to 3600\n"
 	                NAME ":12:5: missing required key \"path\"\n"
 	                NAME ":13:5: \"url\" is only allowed for webhook destinations\n"
-	                NAME ":15:11: invalid value \"mail\" for \"type\", it must be one of: webhook, file\n"
+	                NAME ":15:11: invalid value \"mail\" for \"type\", it must be one of: webhook, file, email, chat\n"
 	                NAME ":17:5: missing required key \"type\"\n"
 	                NAME ":18:22: invalid value \"-1\" for \"retry_for_hours\", it must be a number >= 0\n"
 	                NAME ":19:6: \"f\" must be a mapping, not \"webhook\"\n"
 	                NAME ":23:13: invalid value for \"secret\", it must be \"whsec_\" followed by base64, such as "
 	                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
 	                NAME ":24:5: unknown key \"sign\", expected one of: type, url, secret, timeout_seconds, "
-	                "retry_for_hours, path");
+	                "retry_for_hours, path, smtp_url, username, password_file, from, to, format");
 	expect_problems("destinations: [a]\n", NAME ":1:15: \"destinations\" must be a mapping, not a sequence");
 	/* base64 with padding is fine */
 	earshot_config *c = parse_ok("destinations:\n  a: {type: webhook, url: \"http://x/y\", secret: whsec_YWJjZA==}\n");

@@ -283,7 +283,7 @@ static void test_unknown_contact_erases_nothing(void **state)
 	fx *f = *state;
 	char ann[2][48], bob[48];
 	populate(f, ann, bob);
-	erase_counts c = { 9, 9, 9 };
+	erase_counts c = { 9, 9, 9, 9 };
 	char *err = NULL;
 	/* Keys are exact: an unknown address, an address not lower-cased, another number. */
 	const char *emails[] = { "zed@example.com", "Ann@example.com", "ann@example.co" };
@@ -387,7 +387,7 @@ static void test_wrapper_refuses_non_contacts(void **state)
 	const char *bad[] = { "", "   ", "ann", "ann@", "@example.com", "040 123 456", "+12", "+38640123456789012",
 	                      "call me" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		erase_counts c = { 1, 1, 1 };
+		erase_counts c = { 1, 1, 1, 1 };
 		const char *why = NULL;
 		char *err = NULL;
 		/* The value is refused before any database is touched. */
@@ -412,7 +412,7 @@ static void test_counts_json(void **state)
 	erase_counts c = { .responses = 3, .offers = 0, .deliveries = 12 };
 	json_t *j = erase_counts_to_json(&c);
 	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	assert_string_equal(text, "{\"deleted\":{\"deliveries\":12,\"offers\":0,\"responses\":3}}");
+	assert_string_equal(text, "{\"deleted\":{\"deliveries\":12,\"inbox\":0,\"offers\":0,\"responses\":3}}");
 	free(text);
 	json_decref(j);
 }

@@ -179,7 +179,7 @@ static void request_lines(void **state)
 	refused(S(" GET / HTTP/1.1\r\n\r\n"), 400);
 	refused(S("get / HTTP/1.1\r\n\r\n"), 501);
 	refused(S("BREW / HTTP/1.1\r\n\r\n"), 501);
-	refused(S("PUT / HTTP/1.1\r\nContent-Length: 1\r\n\r\nx"), 501);
+	refused(S("PROPFIND / HTTP/1.1\r\nContent-Length: 1\r\n\r\nx"), 501);
 	refused(S("CONNECT example.com:443 HTTP/1.1\r\n\r\n"), 501);
 	refused(S("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), 400);
 }
