@@ -2,16 +2,18 @@
 #ifndef EARSHOT_REPLY_H
 #define EARSHOT_REPLY_H
 
+#include <stddef.h>
+
 #include <event2/http.h>
 #include <jansson.h>
 
-/* Sends len bytes of text, a JSON document serialized already, as reply_json does (same headers,
- * trailing newline). text is borrowed. */
-void reply_json_text(struct evhttp_request *req, int status, const char *text, size_t len);
 /* Headers every response carries (nosniff, referrer policy, ...). */
 void reply_common_headers(struct evhttp_request *req);
 /* Sends body (reference stolen) as JSON with status. API responses are not cached. */
 void reply_json(struct evhttp_request *req, int status, json_t *body);
+/* Sends len bytes of text, a JSON document serialized already, as reply_json does (same headers,
+ * trailing newline). text is borrowed. */
+void reply_json_text(struct evhttp_request *req, int status, const char *text, size_t len);
 /* Sends {"error": code, "message": message} plus the keys of extra (stolen, may be NULL). */
 void reply_error(struct evhttp_request *req, int status, const char *code, const char *message,
                  json_t *extra);
