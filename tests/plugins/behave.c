@@ -9,7 +9,7 @@
  *   fail: true         fail on_response with a message
  *   deliver: DEST      enqueue_delivery(DEST, "test", {"x":1}); fail with the host's message
  *   route: PATTERN     register GET PATTERN; answers {"form","key","q","responses","ids","fixture_sum"}
- *                      ("key" is path_param "key", null when the pattern has no {key}),
+ *                      ("key", path_param "key", only when the pattern has a {key}),
  *                      with count: true also "kv_count" (request_kv_get) and "questions" (the form's
  *                      question ids, from form_question_*)
  *   version: true      add tag "server:<server_version>"
@@ -217,7 +217,8 @@ static int behave_route(void *state, earshot_request *req)
 	h->object_set(o, "form", form ? h->new_string(form) : h->new_null());
 	h->object_set(o, "q", q ? h->new_string(q) : h->new_null());
 	const char *key = h->path_param(req, "key");
-	h->object_set(o, "key", key ? h->new_string(key) : h->new_null());
+	if (key)
+		h->object_set(o, "key", h->new_string(key));
 	if (form) {
 		earshot_query *query = h->query_open(req, form, INT64_MIN, INT64_MAX);
 		if (!query) {
