@@ -499,9 +499,8 @@ static int api_add_route(const earshot_conf *c, const char *method, const char *
 	if (!route_pattern_valid(pattern))
 		return fail("add_route: malformed pattern \"%s\" (want /segment/{name}/…)", pattern);
 	for (size_t i = 0; i < inst->n_routes; i++) {
-		if (strcmp(inst->routes[i].method, method) == 0 && strcmp(inst->routes[i].pattern, pattern) == 0) {
+		if (strcmp(inst->routes[i].method, method) == 0 && strcmp(inst->routes[i].pattern, pattern) == 0)
 			return fail("add_route: %s %s is registered twice", method, pattern);
-		}
 	}
 	r.method = xstrdup(method);
 	r.pattern = xstrdup(pattern);
@@ -1311,8 +1310,8 @@ static char *error_json(const char *code, const char *message)
 	return s;
 }
 
-/* Answers 404 when route r names a form ({form}) that is unknown or that inst does not see. Returns
- * true when it did. */
+/* Answers 404 when the route bound a {form} that is unknown or that inst does not see. Returns true
+ * when it did. */
 static bool route_form_refused(plugin_host *h, plugin_instance *inst, const route_params *params,
                                int *status, char **json_body)
 {
