@@ -30,57 +30,6 @@
 #define DRAIN_LIMIT_MS 10000
 #define MAX_HEADERS_BYTES 8192
 
-/* Matches path against pattern, filling r->params. {name} matches one non-empty segment; a final
- * "*" matches anything. Returns true on a match. Mutates nothing when it fails. */
-static bool route_match(const char *pattern, char *path, request *r)
-{
-	const char *params[2][2];
-	size_t n = 0;
-	const char *p = pattern;
-	char *s = path;
-	char *ends[2] = { NULL, NULL };
-	while (*p) {
-		if (*p == '*' && p[1] == '\0')
-			goto matched;
-		if (*p == '{') {
-			const char *close = strchr(p, '}');
-			char *seg_end = strchr(s, '/');
-			if (!seg_end)
-				seg_end = s + strlen(s);
-			if (seg_end == s || n == 2)
-				return false;
-			static char names[2][16];
-			size_t nlen = (size_t)(close - p - 1);
-			if (nlen >= sizeof names[0])
-				return false;
-			memcpy(names[n], p + 1, nlen);
-			names[n][nlen] = '\0';
-			params[n][0] = names[n];
-			params[n][1] = s;
-			ends[n] = seg_end;
-			n++;
-			p = close + 1;
-			s = seg_end;
-			continue;
-		}
-		if (*p != *s)
-			return false;
-		p++;
-		s++;
-	}
-	if (*s != '\0')
-		return false;
-matched:
-	/* Terminate each parameter in place: the path is a private copy. */
-	for (size_t i = 0; i < n; i++) {
-		*ends[i] = '\0';
-		r->params[i][0] = params[i][0];
-		r->params[i][1] = params[i][1];
-	}
-	r->n_params = n;
-	return true;
-}
-
 static void add_cors_headers(request *r)
 {
 	if (!r->origin)
@@ -108,7 +57,8 @@ static const char *method_names(unsigned methods, char *buf, size_t size)
 {
 	static const struct { unsigned bit; const char *name; } names[] = {
 		{ EVHTTP_REQ_GET, "GET" }, { EVHTTP_REQ_HEAD, "HEAD" }, { EVHTTP_REQ_POST, "POST" },
-		{ EVHTTP_REQ_PUT, "PUT" }, { EVHTTP_REQ_PATCH, "PATCH" }, { EVHTTP_REQ_DELETE, "DELETE" }, { EVHTTP_REQ_OPTIONS, "OPTIONS" },
+		{ EVHTTP_REQ_PUT, "PUT" }, { EVHTTP_REQ_PATCH, "PATCH" }, { EVHTTP_REQ_DELETE, "DELETE" },
+		{ EVHTTP_REQ_OPTIONS, "OPTIONS" },
 	};
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -126,17 +76,13 @@ static const char *method_names(unsigned methods, char *buf, size_t size)
 static const route *find_route(const route *table, request *r, bool *path_known, unsigned *allowed)
 {
 	for (const route *rt = table; rt->pattern; rt++) {
-		char *scratch = xstrdup(r->path);
-		request probe = *r;
-		bool match = route_match(rt->pattern, scratch, &probe);
-		free(scratch);
-		if (!match)
+		if (!route_match(rt->pattern, &r->segs, NULL))
 			continue;
 		unsigned methods = rt->methods | ((rt->flags & ROUTE_CORS) ? EVHTTP_REQ_OPTIONS : 0);
 		if (rt->methods & EVHTTP_REQ_GET)
 			methods |= EVHTTP_REQ_HEAD;
 		if (methods & r->method) {
-			route_match(rt->pattern, r->path, r);
+			route_match(rt->pattern, &r->segs, &r->params);
 			return rt;
 		}
 		*path_known = true;
@@ -148,6 +94,7 @@ static const route *find_route(const route *table, request *r, bool *path_known,
 static void request_release(request *r)
 {
 	evhttp_clear_headers(&r->query);
+	route_path_free(&r->segs);
 	free(r->path);
 }
 
@@ -187,7 +134,10 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
 	size_t decoded_len = 0;
 	r.path = raw_path ? evhttp_uridecode(raw_path, 0, &decoded_len) : NULL;
-	if (!r.path || strlen(r.path) != decoded_len || r.path[0] != '/') {
+	/* The one decode point: segments are split at the raw '/' and decoded once each; r.path (the
+	 * whole path decoded) is what logs and plugins' request_path show. */
+	if (!r.path || strlen(r.path) != decoded_len || r.path[0] != '/' ||
+	    route_path_split(raw_path, true, &r.segs) != 0) {
 		reply_error(req, 400, "bad_request", "The request path is not valid.", NULL);
 		free(r.path);
 		return;
@@ -253,11 +203,7 @@ static void dispatch(struct evhttp_request *req, void *arg)
 		}
 		if (plugin_glue_route(srv, &r))
 			goto done;
-		char *scratch = xstrdup(r.path);
-		request probe = r;
-		bool nps = route_match("/api/v1/forms/{form}/nps", scratch, &probe);
-		free(scratch);
-		if (nps) {
+		if (route_match("/api/v1/forms/{form}/nps", &r.segs, NULL)) {
 			reply_error(req, 404, "not_enabled", "The nps plugin is not enabled for this server.", NULL);
 			goto done;
 		}

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "form.h"
 #include "ratelimit.h"
+#include "route_match.h"
 #include "store.h"
 #include "writer.h"
 
@@ -48,9 +49,9 @@ typedef struct request {
 	struct evhttp_request *req;
 	enum evhttp_cmd_type method;
 	char *path;                  /* owned; decoded path without query */
+	route_path segs;             /* owned; the raw path split at '/', each segment decoded once */
 	struct evkeyvalq query;      /* parsed query string */
-	const char *params[2][2];    /* {name, value} of {form}-style path segments (value owned by path) */
-	size_t n_params;
+	route_params params;         /* the {name} segments the matched route bound (values in segs) */
 	char client[64];             /* the client address as text (trusted proxies resolved) */
 	const char *origin;          /* borrowed Origin header, may be NULL */
 	bool origin_allowed;         /* true when origin is NULL or allowed by cors.allowed_origins */

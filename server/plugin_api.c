@@ -36,7 +36,7 @@ struct earshot_request {
 	const char *method;      /* borrowed from the caller */
 	const char *path;        /* borrowed from the caller */
 	const plugin_route *route;
-	char **params;           /* owned; decoded path segments at the route's placeholders */
+	const route_params *params; /* borrowed; what route_match bound (decoded once, by the server) */
 	const char *const *query_keys;   /* borrowed from the caller; decoded by the server */
 	const char *const *query_values; /* borrowed from the caller */
 	size_t n_query;
@@ -466,40 +466,9 @@ static const char *api_config_key(const earshot_conf *c, const char *path, size_
 	return it ? json_object_iter_key(it) : NULL;
 }
 
-/* Splits a route pattern into r (segments after the leading '/'). Returns 0, or -1 when a segment is
- * empty or a placeholder is not "{name}" with name [a-z_][a-z0-9_]*. */
-static int route_parse(plugin_route *r, const char *pattern)
-{
-	if (pattern[0] != '/' || strlen(pattern) > 1024)
-		return -1;
-	const char *p = pattern + 1;
-	while (true) {
-		size_t n = strcspn(p, "/");
-		char *seg = xstrndup(p, n);
-		r->segs = xrealloc(r->segs, (r->n_segs + 1) * sizeof *r->segs);
-		r->segs[r->n_segs++] = seg;
-		bool ok = n > 0;
-		if (ok && (strchr(seg, '{') || strchr(seg, '}'))) {
-			ok = n >= 3 && seg[0] == '{' && seg[n - 1] == '}' &&
-			     strspn(seg + 1, "abcdefghijklmnopqrstuvwxyz0123456789_") == n - 2 &&
-			     !(seg[1] >= '0' && seg[1] <= '9');
-		}
-		if (!ok)
-			return -1;
-		p += n;
-		if (*p != '/')
-			break;
-		p++;
-	}
-	return 0;
-}
-
 /* Frees the pieces of one route. */
 static void route_clear(plugin_route *r)
 {
-	for (size_t i = 0; i < r->n_segs; i++)
-		free(r->segs[i]);
-	free(r->segs);
 	free(r->method);
 	free(r->pattern);
 }
@@ -527,15 +496,11 @@ static int api_add_route(const earshot_conf *c, const char *method, const char *
 	if (!known)
 		return fail("add_route: unknown method \"%s\"", method);
 	plugin_route r = { 0 };
-	if (route_parse(&r, pattern) != 0) {
-		route_clear(&r);
+	if (!route_pattern_valid(pattern))
 		return fail("add_route: malformed pattern \"%s\" (want /segment/{name}/…)", pattern);
-	}
 	for (size_t i = 0; i < inst->n_routes; i++) {
-		if (strcmp(inst->routes[i].method, method) == 0 && strcmp(inst->routes[i].pattern, pattern) == 0) {
-			route_clear(&r);
+		if (strcmp(inst->routes[i].method, method) == 0 && strcmp(inst->routes[i].pattern, pattern) == 0)
 			return fail("add_route: %s %s is registered twice", method, pattern);
-		}
 	}
 	r.method = xstrdup(method);
 	r.pattern = xstrdup(pattern);
@@ -823,15 +788,7 @@ static const char *api_request_path(const earshot_request *q)
 
 static const char *api_path_param(const earshot_request *q, const char *name)
 {
-	for (size_t i = 0, p = 0; name && i < q->route->n_segs; i++) {
-		const char *seg = q->route->segs[i];
-		if (seg[0] != '{')
-			continue;
-		if (strlen(name) == strlen(seg) - 2 && strncmp(seg + 1, name, strlen(name)) == 0)
-			return q->params[p];
-		p++;
-	}
-	return NULL;
+	return route_param(q->params, name);
 }
 
 static const char *api_query_param(const earshot_request *q, const char *name)
@@ -1334,53 +1291,10 @@ int plugin_api_on_response(plugin_host *h, store *st, writer_job *job, char **er
 	return 0;
 }
 
-/* Splits path (decoded once, by the server) at '/' after its leading '/' into segments (*segs,
- * caller frees each and the array); nothing is decoded again. Returns the count, or (size_t)-1 when
- * path does not start with '/'. */
-static size_t path_split(const char *path, char ***segs)
-{
-	*segs = NULL;
-	if (!path || path[0] != '/')
-		return (size_t)-1;
-	size_t n = 0;
-	const char *p = path + 1;
-	while (true) {
-		size_t len = strcspn(p, "/");
-		*segs = xrealloc(*segs, (n + 1) * sizeof **segs);
-		(*segs)[n++] = xstrndup(p, len);
-		p += len;
-		if (*p != '/')
-			break;
-		p++;
-	}
-	return n;
-}
-
-/* True when segs match route r; fills params (borrowed pointers into segs) in placeholder order. */
-static bool route_match(const plugin_route *r, char **segs, size_t n, const char **params)
-{
-	if (n != r->n_segs)
-		return false;
-	size_t p = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (r->segs[i][0] == '{') {
-			if (!segs[i][0])
-				return false;
-			params[p++] = segs[i];
-		} else if (strcmp(r->segs[i], segs[i]) != 0) {
-			return false;
-		}
-	}
-	return true;
-}
-
 /* Frees what a request handle owns (closing a query the plugin left open). */
-static void request_clear(earshot_request *q, size_t n_params)
+static void request_clear(earshot_request *q)
 {
 	api_query_close(q->query);
-	for (size_t i = 0; i < n_params; i++)
-		free(q->params[i]);
-	free(q->params);
 	scratch_clear(&q->keep);
 	free(q->json);
 }
@@ -1396,16 +1310,14 @@ static char *error_json(const char *code, const char *message)
 	return s;
 }
 
-/* Answers 404 when route r names a form ({form}) that is unknown or that inst does not see. Returns
- * true when it did. */
-static bool route_form_refused(plugin_host *h, plugin_instance *inst, const plugin_route *r,
-                               char **params, int *status, char **json_body)
+/* Answers 404 when the route bound a {form} that is unknown or that inst does not see. Returns true
+ * when it did. */
+static bool route_form_refused(plugin_host *h, plugin_instance *inst, const route_params *params,
+                               int *status, char **json_body)
 {
-	for (size_t i = 0, p = 0; i < r->n_segs; i++) {
-		if (r->segs[i][0] != '{')
-			continue;
-		const char *value = params[p++];
-		if (strcmp(r->segs[i], "{form}") != 0)
+	for (size_t i = 0; i < params->n; i++) {
+		const char *value = params->values[i];
+		if (strcmp(params->names[i], "form") != 0)
 			continue;
 		char *msg = NULL;
 		const char *code = NULL;
@@ -1428,18 +1340,13 @@ static bool route_form_refused(plugin_host *h, plugin_instance *inst, const plug
 
 /* Runs inst's on_route for a matched route and fills *status / *json_body from its reply. */
 static void route_call(plugin_host *h, plugin_instance *inst, const plugin_route *r,
-                       const plugin_http_request *in, char **params, int *status, char **json_body)
+                       const plugin_http_request *in, const route_params *params, int *status,
+                       char **json_body)
 {
 	earshot_request q = { .head = { HANDLE_REQUEST, inst }, .host = h, .method = in->method,
-	                      .path = in->path, .route = r, .query_keys = in->query_keys,
+	                      .path = in->path, .route = r, .params = params, .query_keys = in->query_keys,
 	                      .query_values = in->query_values, .n_query = in->n_query, .body = in->body,
 	                      .body_len = in->body_len };
-	size_t n_params = 0;
-	for (size_t i = 0; i < r->n_segs; i++)
-		n_params += r->segs[i][0] == '{';
-	q.params = xcalloc(n_params ? n_params : 1, sizeof *q.params);
-	for (size_t i = 0; i < n_params; i++)
-		q.params[i] = xstrdup(params[i]);
 	hook_call *prev = hook_call_begin(&q.call, inst, "on_route");
 	int rc = inst->desc.on_route(inst->state, &q);
 	if (q.replied && rc == EARSHOT_OK) {
@@ -1463,35 +1370,37 @@ static void route_call(plugin_host *h, plugin_instance *inst, const plugin_route
 		free(msg);
 	}
 	hook_call_end(&q.call, prev);
-	request_clear(&q, n_params);
+	request_clear(&q);
 }
 
 int plugin_api_route(plugin_host *h, const plugin_http_request *in, int *status, char **json_body)
 {
 	if (!h || !in || !in->method || !in->path)
 		return 0;
-	char **segs = NULL;
-	size_t n = path_split(in->path, &segs);
-	if (n == (size_t)-1)
-		return 0;
-	const char **params = xcalloc(n + 1, sizeof *params);
+	/* The server hands over the segments it decoded; a caller without them (tests, tools) gets the
+	 * path split as it is, decoding nothing. */
+	route_path own = { 0 };
+	const route_path *segs = in->segs;
+	if (!segs) {
+		if (route_path_split(in->path, false, &own) != 0)
+			return 0;
+		segs = &own;
+	}
+	route_params params;
 	int matched = 0;
 	pthread_mutex_lock(&h->route_lock);
 	for (size_t i = 0; i < h->n && !matched; i++) {
 		plugin_instance *inst = h->inst[i];
 		for (size_t j = 0; inst->desc.on_route && j < inst->n_routes && !matched; j++) {
 			const plugin_route *r = &inst->routes[j];
-			if (strcmp(r->method, in->method) != 0 || !route_match(r, segs, n, params))
+			if (strcmp(r->method, in->method) != 0 || !route_match(r->pattern, segs, &params))
 				continue;
 			matched = 1;
-			if (!route_form_refused(h, inst, r, (char **)params, status, json_body))
-				route_call(h, inst, r, in, (char **)params, status, json_body);
+			if (!route_form_refused(h, inst, &params, status, json_body))
+				route_call(h, inst, r, in, &params, status, json_body);
 		}
 	}
 	pthread_mutex_unlock(&h->route_lock);
-	free(params);
-	for (size_t i = 0; i < n; i++)
-		free(segs[i]);
-	free(segs);
+	route_path_free(&own);
 	return matched;
 }

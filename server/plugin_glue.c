@@ -82,6 +82,7 @@ bool plugin_glue_route(server *srv, request *r)
 	plugin_http_request preq = {
 		.method = method_name(r->method),
 		.path = r->path,
+		.segs = &r->segs,
 		.query_keys = keys,
 		.query_values = values,
 		.n_query = n_query,

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "diag.h"
 #include "form.h"
+#include "route_match.h"
 #include "store.h"
 #include "writer.h"
 
@@ -74,11 +75,13 @@ bool plugin_host_offers_for_form(const plugin_host *h, const char *form_id);
 int plugin_host_on_response(void *ctx, store *st, writer_job *job, char **err);
 
 /* An admin request as the server parsed it. The path and the query were decoded once, by the
- * server's router; the plugin host splits the path at '/' and decodes nothing again. Everything is
- * borrowed for the duration of the call. */
+ * server's router; plugin routes are matched against segs with route_match, the matcher of the
+ * built-in routes, and nothing is decoded again. Everything is borrowed for the duration of the call. */
 typedef struct plugin_http_request {
 	const char *method;              /* "GET", … */
 	const char *path;                /* decoded, without the query */
+	const route_path *segs;          /* the raw path split at '/', each segment decoded once; NULL:
+	                                  * path split at '/' as it is */
 	const char *const *query_keys;   /* decoded; n_query of each, in request order */
 	const char *const *query_values;
 	size_t n_query;

@@ -15,12 +15,11 @@
 /* Size of the descriptor of ABI 1.0: the oldest this server knows. */
 #define PLUGIN_DESC_SIZE_1_0 (offsetof(struct earshot_plugin, fini) + sizeof(void (*)(void *)))
 
-/* One admin route a plugin registered: method and pattern split at '/'. */
+/* One admin route a plugin registered: its method and its pattern (route_match.h's syntax, matched
+ * by route_match like the built-in routes). */
 typedef struct plugin_route {
 	char *method;            /* owned */
 	char *pattern;           /* owned, as given */
-	char **segs;             /* owned; a segment "{name}" is a placeholder */
-	size_t n_segs;
 } plugin_route;
 
 /* What every handle a plugin holds (earshot_conf, earshot_response, earshot_request) starts with, so

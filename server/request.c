@@ -9,10 +9,7 @@
 
 const char *request_param(const request *r, const char *name)
 {
-	for (size_t i = 0; i < r->n_params; i++)
-		if (strcmp(r->params[i][0], name) == 0)
-			return r->params[i][1];
-	return NULL;
+	return route_param(&r->params, name);
 }
 
 const char *request_query(const request *r, const char *name)

@@ -175,6 +175,35 @@ def t_double_encoded_form_is_not_decoded_twice():
         s.cleanup()
 
 
+def t_plugin_routes_share_the_router():
+    """Plugin routes are entries of the server's one router: a built-in route wins a path both match,
+    the plugin gets the rest, and its parameters are segments decoded once (an encoded slash stays)."""
+    s = behave_server("{route: \"/api/v1/forms/{form}/{key}\"}", name="overlap")
+    try:
+        s.start()
+        expect_eq(s.submit("nps", {"score": 9})[0], 201, "stored")
+        st, h, body = s.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        expect_eq(st, 200, f"built-in listing: {body}")
+        expect(isinstance(body.get("responses"), list) and "key" not in body, f"the built-in route wins: {body}")
+        st, h, body = s.request("GET", "/api/v1/forms/nps/summary", admin=True)
+        expect_eq((st, body.get("form"), body.get("key")), (200, "nps", "summary"), f"the plugin's route: {body}")
+        st, h, body = s.request("GET", "/api/v1/forms/nps/a%2Fb", admin=True)
+        expect_eq((st, body.get("key")), (200, "a/b"), f"an encoded slash is not split: {body}")
+        st, h, body = s.request("GET", "/api/v1/forms/nps/a%252Fb", admin=True)
+        expect_eq((st, body.get("key")), (200, "a%2Fb"), f"decoded once: {body}")
+        st, h, body = s.request("GET", "/api/v1/forms/a%2Fb/summary", admin=True)
+        expect_eq((st, body.get("error")), (404, "unknown_form"), f"form \"a/b\", one segment: {body}")
+        st, h, body = s.request("DELETE", "/api/v1/forms/nps/responses", admin=True)
+        expect_eq(st, 405, f"a built-in path with another method: {body}")
+        expect("GET" in h.get("allow", ""), f"Allow names GET: {h}")
+        st, h, body = s.request("GET", "/api/v1/forms/nps/summary")
+        expect_eq(st, 401, "a plugin route needs the admin token")
+        st, h, body = s.request("GET", "/api/v1/forms/nps/summary/more", admin=True)
+        expect_eq(st, 404, "one segment per placeholder")
+    finally:
+        s.cleanup()
+
+
 def behave_server(config, name="brittle", forms=None, extra=""):
     """A server with the behave test fixture (tests/plugins/behave.c) loaded with config (YAML flow)."""
     s = Server(forms=forms or {"nps": NPS_FORM},
@@ -348,6 +377,7 @@ def main():
     tap.run("SIGHUP with a broken plugin keeps the running one", t_sighup_keeps_plugin_when_new_one_is_broken)
     tap.run("SIGHUP loads a plugin rebuilt at the same path", t_sighup_loads_rebuilt_plugin)
     tap.run("GET /api/v1/forms/np%2573/nps is not form nps", t_double_encoded_form_is_not_decoded_twice)
+    tap.run("plugin routes: one router, built-ins first, %2F stays in its segment", t_plugin_routes_share_the_router)
     tap.run("a plugin's error is logged once with its name and hook", t_plugin_error_logged_with_its_name)
     tap.run("per-answer caps on tags, deliveries and their sizes", t_per_answer_caps)
     tap.run("the writer watchdog names a stalled plugin in /healthz", t_watchdog_names_stalled_plugin)

@@ -8,7 +8,8 @@
  *   reject: {question: Q, word: W, message: M}   reject Q when its answer contains W
  *   fail: true         fail on_response with a message
  *   deliver: DEST      enqueue_delivery(DEST, "test", {"x":1}); fail with the host's message
- *   route: PATTERN     register GET PATTERN; answers {"form","q","responses","ids","fixture_sum"},
+ *   route: PATTERN     register GET PATTERN; answers {"form","key","q","responses","ids","fixture_sum"}
+ *                      ("key", path_param "key", only when the pattern has a {key}),
  *                      with count: true also "kv_count" (request_kv_get) and "questions" (the form's
  *                      question ids, from form_question_*)
  *   version: true      add tag "server:<server_version>"
@@ -215,6 +216,9 @@ static int behave_route(void *state, earshot_request *req)
 	earshot_json *o = h->new_object();
 	h->object_set(o, "form", form ? h->new_string(form) : h->new_null());
 	h->object_set(o, "q", q ? h->new_string(q) : h->new_null());
+	const char *key = h->path_param(req, "key");
+	if (key)
+		h->object_set(o, "key", h->new_string(key));
 	if (form) {
 		earshot_query *query = h->query_open(req, form, INT64_MIN, INT64_MAX);
 		if (!query) {
