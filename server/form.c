@@ -10,16 +10,17 @@
 
 #include "form.h"
 #include "util.h"
+#include "form_internal.h"
 #include "yaml_doc.h"
 
 static const char *const form_keys[] = { "id", "kind", "title", "locale", "active", "questions", "trigger",
-	"thank_you", NULL };
+	"thank_you", "locales", "variants", NULL };
 static const char *const question_keys[] = { "id", "type", "label", "required", "options", "scale", "max_length",
 	"min", "max", "why", "hint", "default_country", "next", NULL };
 static const char *const next_keys[] = { "if", "goto", NULL };
 static const char *const cond_keys[] = { "equals", "in", "lte", "gte", "answered", NULL };
 static const char *const trigger_keys[] = { "event", "delay_seconds", "scroll_percent", "pages", "sample_percent",
-	"recontact_days", NULL };
+	"recontact_days", "schedule", "max_responses", "audience", NULL };
 static const char *const pages_keys[] = { "include", "exclude", NULL };
 
 /* In question_type order. */
@@ -87,7 +88,7 @@ static bool is_question_id(const char *s)
 }
 
 /* True for a language tag [a-z]{2,3}(-[A-Za-z0-9]+)?, such as en, nb, sl or pt-BR. */
-static bool is_locale(const char *s)
+bool form_is_locale(const char *s)
 {
 	size_t lang = strspn(s, "abcdefghijklmnopqrstuvwxyz");
 	if (lang < 2 || lang > 3)
@@ -503,6 +504,7 @@ static void read_trigger(form_reader *r, const yaml_node_t *root)
 		read_globs(r, pages, "include", &t->include, &t->n_include);
 		read_globs(r, pages, "exclude", &t->exclude, &t->n_exclude);
 	}
+	form_read_targeting(r->doc, n, r->f);
 }
 
 /* ---- form ----------------------------------------------------------------------------------- */
@@ -537,7 +539,7 @@ static void read_form(form_reader *r, const yaml_node_t *root)
 		r->f->kind = (form_kind)kind;
 	read_required_text(r, root, "title", &r->f->title);
 	yaml_node_t *loc = ydoc_get(r->doc, root, "locale");
-	if (loc && ydoc_read_string(r->doc, loc, "locale", &r->f->locale) == 0 && !is_locale(r->f->locale))
+	if (loc && ydoc_read_string(r->doc, loc, "locale", &r->f->locale) == 0 && !form_is_locale(r->f->locale))
 		ydoc_invalid(r->doc, loc, "locale", "it must be a language tag such as en, sl, nb or pt-BR");
 	ydoc_get_bool(r->doc, root, "active", &r->f->active);
 	read_optional_text(r, root, "thank_you", &r->f->thank_you);
@@ -545,6 +547,7 @@ static void read_form(form_reader *r, const yaml_node_t *root)
 		r->f->thank_you = xstrdup("Thank you!");
 	read_questions(r, root);
 	read_trigger(r, root);
+	form_read_texts(r->doc, root, r->f);
 }
 
 /* Returns a new form holding the defaults, its path set to display_path. */
@@ -650,6 +653,9 @@ void form_free(form *f)
 	ydoc_strings_free(f->trigger.exclude, f->trigger.n_exclude);
 	free(f->thank_you);
 	json_decref(f->public_json);
+	json_decref(f->trigger.audience);
+	json_decref(f->locales);
+	json_decref(f->variants);
 	free(f);
 }
 

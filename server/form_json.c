@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "form.h"
+#include "form_internal.h"
 #include "util.h"
 
 /* In trigger_event order; TRIGGER_NONE is shown as "manual" (the survey is shown only on request). */
@@ -87,9 +88,12 @@ static json_t *trigger_json(const trigger *t)
 	unsigned ev = (unsigned)t->event < sizeof event_names / sizeof *event_names ? (unsigned)t->event : 0;
 	json_t *pages = json_pack("{s:o, s:o}", "include", string_array(t->include, t->n_include),
 	                          "exclude", string_array(t->exclude, t->n_exclude));
-	return json_pack("{s:s, s:i, s:i, s:o, s:i, s:i}", "event", event_names[ev],
-	                 "delay_seconds", t->delay_seconds, "scroll_percent", t->scroll_percent, "pages", pages,
-	                 "sample_percent", t->sample_percent, "recontact_days", t->recontact_days);
+	json_t *o = json_pack("{s:s, s:i, s:i, s:o, s:i, s:i}", "event", event_names[ev],
+	                      "delay_seconds", t->delay_seconds, "scroll_percent", t->scroll_percent, "pages", pages,
+	                      "sample_percent", t->sample_percent, "recontact_days", t->recontact_days);
+	if (t->audience)
+		json_object_set(o, "audience", t->audience);
+	return o;
 }
 
 /* Builds the widget's view of f (new reference). */
@@ -98,8 +102,10 @@ static json_t *build_public_json(const form *f)
 	json_t *questions = json_array();
 	for (size_t i = 0; i < f->n_questions; i++)
 		json_array_append_new(questions, question_json(&f->questions[i]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", f->id, "title", f->title, "locale", f->locale,
-	                 "thank_you", f->thank_you, "questions", questions, "trigger", trigger_json(&f->trigger));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", f->id, "title", f->title, "locale", f->locale,
+	                      "thank_you", f->thank_you, "questions", questions, "trigger", trigger_json(&f->trigger));
+	form_json_add_texts(o, f);
+	return o;
 }
 
 /* Returns the view stored in f->public_json (borrowed). The form loader stores it by calling this
