@@ -133,6 +133,9 @@ form_schedule_state form_schedule_at(const form *f, int64_t now_ms);
  * options as stored values and rules are f's own. Free with form_view_free; it must not outlive f. */
 form *form_view_new(const form *f, const char *lang, const char *variant_id);
 void form_view_free(form *view);
+/* The thank-you text for an answer given in lang with variant variant_id (either may be NULL):
+ * the translation's, else the variant's, else the form's own (borrowed). */
+const char *form_thank_you(const form *f, const char *lang, const char *variant_id);
 /* The variant named id (borrowed object) or NULL. */
 const json_t *form_variant(const form *f, const char *id);
 /* Picks a variant id by weight with r uniform in [0,1) (borrowed), or NULL when f has none. */

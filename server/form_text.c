@@ -334,3 +334,15 @@ void form_json_add_texts(json_t *o, const form *f)
 	if (f->variants)
 		json_object_set(o, "variants", f->variants);
 }
+
+/* The thank-you text of f for an answer shown in language lang with variant variant_id (both may be
+ * NULL): the translation's, else (in the form's own language) the variant's, else the form's own.
+ * Borrowed from f. */
+const char *form_thank_you(const form *f, const char *lang, const char *variant_id)
+{
+	const json_t *tr = lang && f->locales ? json_object_get(f->locales, lang) : NULL;
+	if (!tr)
+		tr = form_variant(f, variant_id);
+	const char *s = json_string_value(json_object_get(tr, "thank_you"));
+	return s ? s : f->thank_you;
+}

@@ -678,6 +678,64 @@ static void put_honeypot(hbuf *b)
 	       "tabindex=\"-1\" autocomplete=\"off\"></div>\n");
 }
 
+/* Adds "This field " + english -> its translation into lang to map. */
+static void i18n_entry(json_t *map, const char *lang, const char *english)
+{
+	char *key = xasprintf("This field %s", english);
+	char *t = i18n_sentence(lang, key);
+	json_object_set_new(map, key, json_string(t));
+	free(key);
+	free(t);
+}
+
+/* The data-i18n attribute of the form (nothing in English): the translation of every sentence the
+ * page's script may compose for f's fields (static/form.js), as a JSON object. */
+static void put_script_sentences(hbuf *b, const form *f, const char *lang)
+{
+	static const char *const fixed[] = { "is required", "must be accepted", "must look like name@example.com",
+		"must be at most 254 characters", "must have at most 64 characters before the @",
+		"must contain only digits, spaces, dashes, dots and parentheses",
+		"must have 8 to 15 digits including the country code", "must start with + and the country code",
+		"must be a date written as YYYY-MM-DD", "must be a date with a year from 1900 to 2100",
+		"must be a real calendar date", "must be a number", "must not contain NUL characters" };
+	if (!lang || strcmp(lang, "en") == 0)
+		return;
+	json_t *map = json_object();
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+		i18n_entry(map, lang, fixed[i]);
+	for (size_t i = 0; i < f->n_questions; i++) {
+		const question *q = &f->questions[i];
+		char lo[32], hi[32], *m;
+		if (q->type == Q_TEXT || q->type == Q_LONG_TEXT) {
+			m = xasprintf("must be at most %zu characters", q->max_length ? q->max_length : (size_t)TEXT_DEFAULT_MAX);
+			i18n_entry(map, lang, m);
+			free(m);
+		}
+		if (q->type != Q_NUMBER)
+			continue;
+		format_number(q->min, lo);
+		format_number(q->max, hi);
+		m = q->has_min && q->has_max ? xasprintf("must be a number from %s to %s", lo, hi) : NULL;
+		if (m)
+			i18n_entry(map, lang, m);
+		free(m);
+		m = q->has_min ? xasprintf("must be at least %s", lo) : NULL;
+		if (m)
+			i18n_entry(map, lang, m);
+		free(m);
+		m = q->has_max ? xasprintf("must be at most %s", hi) : NULL;
+		if (m)
+			i18n_entry(map, lang, m);
+		free(m);
+	}
+	char *text = json_dumps(map, JSON_COMPACT);
+	put(b, " data-i18n=\"");
+	put_attr(b, text);
+	put(b, "\"");
+	free(text);
+	json_decref(map);
+}
+
 /* The whole form page; malloc'd (caller frees). */
 char *render_form_page(const render_form_args *a)
 {
@@ -689,8 +747,10 @@ char *render_form_page(const render_form_args *a)
 	put(&b, "</h1>\n");
 	put_summary(&b, f, a->problems, a->notice);
 	putf(&b, "<form class=\"es-form%s\" method=\"post\" action=\"/f/%s\" accept-charset=\"utf-8\" "
-	         "data-min-fill=\"%d\">\n",
+	         "data-min-fill=\"%d\"",
 	     render_one_click(f) ? " es-one-click" : "", f->id, a->min_fill_seconds);
+	put_script_sentences(&b, f, a->lang);
+	put(&b, ">\n");
 	put(&b, "<input type=\"hidden\" name=\"" SPAM_TOKEN_FIELD "\" value=\"");
 	put_attr(&b, a->token);
 	put(&b, "\">\n");

@@ -363,7 +363,7 @@ typedef struct submit_ctx {
 static void submit_done(writer_job *job, void *arg)
 {
 	submit_ctx *ctx = arg;
-	if (job->status != 201 && job->status != 422)
+	if (job->status != 201 && job->status != 422 && job->status != 410)
 		log_line("answer to %s not stored (status %d)", job->form->id, job->status);
 	if (job->dropped)
 		log_line("form %s: a submit was dropped as spam (replayed timing token); nothing stored", job->form->id);

@@ -106,7 +106,9 @@ static json_t *accepted_body(const writer_job *job)
 {
 	json_t *body = json_object();
 	json_object_set_new(body, "id", json_string(job->id));
-	json_object_set_new(body, "thank_you", json_string(job->form->thank_you ? job->form->thank_you : ""));
+	const char *thanks = form_thank_you(job->form, json_string_value(json_object_get(job->meta, "locale")),
+	                                    json_string_value(json_object_get(job->meta, "variant")));
+	json_object_set_new(body, "thank_you", json_string(thanks ? thanks : ""));
 	json_object_set_new(body, "offers", job->offers ? json_deep_copy(job->offers) : json_array());
 	if (job->score)
 		json_object_set_new(body, "score", json_deep_copy(job->score));
