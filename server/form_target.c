@@ -55,6 +55,7 @@ static json_t *read_string_list(ydoc *doc, const yaml_node_t *n, const char *nam
 			return NULL;
 		if (count == 0) {
 			ydoc_error(doc, n, "\"%s\" must not be empty", name);
+			ydoc_strings_free(items, count);
 			return NULL;
 		}
 	} else {
