@@ -192,10 +192,24 @@ char *export_value_text(const json_t *value)
 
 /* ---- columns ------------------------------------------------------------------------------------ */
 
-/* Number of columns: id, created_at, one per question, score, category, tags, page. */
+/* ---- the variant column: last, and only for forms with wording variants ---- */
+
+/* True when f's exports end with a "variant" column (meta.variant). */
+static bool has_variant_column(const form *f)
+{
+	return f->variants != NULL;
+}
+
+/* True when col is the variant column of f. */
+static bool is_variant_column(const form *f, size_t col)
+{
+	return has_variant_column(f) && col == N_LEADING + f->n_questions + N_TRAILING;
+}
+
+/* Number of columns: id, created_at, one per question, score, category, tags, page (, variant). */
 static size_t column_count(const form *f)
 {
-	return N_LEADING + f->n_questions + N_TRAILING;
+	return N_LEADING + f->n_questions + N_TRAILING + (has_variant_column(f) ? 1 : 0);
 }
 
 /* Header name of column col (borrowed). */
@@ -207,6 +221,8 @@ static const char *column_name(const form *f, size_t col)
 		return "created_at";
 	if (col < N_LEADING + f->n_questions)
 		return f->questions[col - N_LEADING].id;
+	if (is_variant_column(f, col))
+		return "variant";
 	return trailing_names[col - N_LEADING - f->n_questions];
 }
 
@@ -239,7 +255,9 @@ static json_t *column_value(const form *f, const response_record *r, size_t col)
 		return json_string(when);
 	}
 	json_t *v = NULL;
-	if (col < N_LEADING + f->n_questions) {
+	if (is_variant_column(f, col)) {
+		v = json_object_get(r->meta, "variant");
+	} else if (col < N_LEADING + f->n_questions) {
 		v = json_object_get(r->answers, f->questions[col - N_LEADING].id);
 	} else {
 		switch (col - N_LEADING - f->n_questions) {
@@ -684,6 +702,11 @@ static int raw_columns(export_writer *w, const response_raw *r, raw_row *row, ch
 	if (json_scan_object(r->meta, r->meta_len, find_member, &page) != 0)
 		return fail(w, err, "a stored answer's meta is not valid JSON");
 	row->cols[q0 + TRAIL_PAGE] = page.found;
+	if (has_variant_column(f)) {
+		member_find variant = { .name = "variant" };
+		json_scan_object(r->meta, r->meta_len, find_member, &variant);
+		row->cols[q0 + N_TRAILING] = variant.found;
+	}
 	if (r->score) {
 		size_t i = 0;
 		json_span score;

@@ -10,17 +10,18 @@
 
 #include "form.h"
 #include "util.h"
+#include "form_internal.h"
 #include "yaml_doc.h"
 
 static const char *const form_keys[] = { "id", "kind", "title", "locale", "active", "questions", "trigger",
-	"thank_you", "follow_up", "offer_up_front", NULL };
+	"thank_you", "follow_up", "offer_up_front", "locales", "variants", NULL };
 static const char *const follow_up_keys[] = { "within_minutes", NULL };
 static const char *const question_keys[] = { "id", "type", "label", "required", "options", "scale", "max_length",
 	"min", "max", "why", "hint", "default_country", "next", NULL };
 static const char *const next_keys[] = { "if", "goto", NULL };
 static const char *const cond_keys[] = { "equals", "in", "lte", "gte", "answered", NULL };
 static const char *const trigger_keys[] = { "event", "delay_seconds", "scroll_percent", "pages", "sample_percent",
-	"recontact_days", NULL };
+	"recontact_days", "schedule", "max_responses", "audience", NULL };
 static const char *const pages_keys[] = { "include", "exclude", NULL };
 
 /* In trigger_event order, starting at TRIGGER_EXIT_INTENT. */
@@ -37,15 +38,6 @@ typedef struct form_reader {
 	const yaml_node_t *questions; /* the questions sequence, NULL when unusable */
 	size_t id_line, id_col;       /* where the form id comes from, for duplicate-id messages */
 } form_reader;
-
-/* Index of the question with that id, or -1. */
-int form_question_index(const form *f, const char *id)
-{
-	for (size_t i = 0; i < f->n_questions; i++)
-		if (f->questions[i].id && strcmp(f->questions[i].id, id) == 0)
-			return (int)i;
-	return -1;
-}
 
 /* ---- identifiers ---------------------------------------------------------------------------- */
 
@@ -68,21 +60,6 @@ static bool is_form_id(const char *s)
 static bool is_question_id(const char *s)
 {
 	return id_matches(s, "abcdefghijklmnopqrstuvwxyz", "abcdefghijklmnopqrstuvwxyz0123456789_");
-}
-
-/* True for a language tag [a-z]{2,3}(-[A-Za-z0-9]+)?, such as en, nb, sl or pt-BR. */
-static bool is_locale(const char *s)
-{
-	size_t lang = strspn(s, "abcdefghijklmnopqrstuvwxyz");
-	if (lang < 2 || lang > 3)
-		return false;
-	if (s[lang] == '\0')
-		return true;
-	if (s[lang] != '-')
-		return false;
-	const char *sub = s + lang + 1;
-	size_t n = strspn(sub, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-	return n > 0 && sub[n] == '\0';
 }
 
 /* Returns the malloc'd file name stem of path: "forms/nps.yaml" gives "nps". */
@@ -487,6 +464,7 @@ static void read_trigger(form_reader *r, const yaml_node_t *root)
 		read_globs(r, pages, "include", &t->include, &t->n_include);
 		read_globs(r, pages, "exclude", &t->exclude, &t->n_exclude);
 	}
+	form_read_targeting(r->doc, n, r->f);
 }
 
 /* ---- form ----------------------------------------------------------------------------------- */
@@ -579,7 +557,7 @@ static void read_form(form_reader *r, const yaml_node_t *root)
 		r->f->kind = (form_kind)kind;
 	read_required_text(r, root, "title", &r->f->title);
 	yaml_node_t *loc = ydoc_get(r->doc, root, "locale");
-	if (loc && ydoc_read_string(r->doc, loc, "locale", &r->f->locale) == 0 && !is_locale(r->f->locale))
+	if (loc && ydoc_read_string(r->doc, loc, "locale", &r->f->locale) == 0 && !form_is_locale(r->f->locale))
 		ydoc_invalid(r->doc, loc, "locale", "it must be a language tag such as en, sl, nb or pt-BR");
 	ydoc_get_bool(r->doc, root, "active", &r->f->active);
 	read_optional_text(r, root, "thank_you", &r->f->thank_you);
@@ -589,6 +567,7 @@ static void read_form(form_reader *r, const yaml_node_t *root)
 	read_questions(r, root);
 	read_trigger(r, root);
 	read_follow_up(r, root);
+	form_read_texts(r->doc, root, r->f);
 }
 
 /* Returns a new form holding the defaults, its path set to display_path. */
@@ -695,6 +674,9 @@ void form_free(form *f)
 	free(f->thank_you);
 	free(f->offer_up_front);
 	json_decref(f->public_json);
+	json_decref(f->trigger.audience);
+	json_decref(f->locales);
+	json_decref(f->variants);
 	free(f);
 }
 

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "diag.h"
@@ -40,6 +41,8 @@ typedef struct question {
 	char *why;               /* owned, may be NULL: why we ask, shown beside the field */
 	char *hint;              /* owned, may be NULL: example / placeholder */
 	char *default_country;   /* owned, may be NULL: phone: calling code digits such as "386" */
+	char **option_labels;    /* NULL in a loaded form; in a view (form_view_new) the shown text of each
+	                          * option, borrowed, while options stay the stored values */
 	branch_rule *next;       /* owned array */
 	size_t n_next;
 } question;
@@ -57,6 +60,10 @@ typedef struct trigger {
 	size_t n_exclude;
 	int sample_percent;      /* 0..100, default 100 */
 	int recontact_days;      /* default 30 */
+	bool has_from, has_until;
+	int64_t from_ms, until_ms; /* schedule: served while from_ms <= now < until_ms (UTC) */
+	int max_responses;       /* 0 = no limit; else not served once this many answers are stored */
+	json_t *audience;        /* owned, may be NULL: the normalised trigger.audience (form_target.c) */
 } trigger;
 
 typedef struct form {
@@ -73,6 +80,9 @@ typedef struct form {
 	int follow_up_minutes;   /* follow_up.within_minutes: the inbox clock; 0 when absent */
 	char *offer_up_front;    /* owned, may be NULL: the offer shown before the visitor types */
 	json_t *public_json;     /* owned; the widget's view of this form (see form_public_json) */
+	json_t *locales;         /* owned, may be NULL: language tag -> text overrides (form_text.c) */
+	json_t *variants;        /* owned, may be NULL: array of {"id","weight",text overrides...} */
+	bool is_view;            /* a view made by form_view_new: its strings are borrowed */
 } form;
 
 typedef struct form_registry {
@@ -126,5 +136,23 @@ json_t *form_public_json(const form *f);
 
 /* True when the form is an active survey whose trigger page rules match the URL path. */
 bool form_matches_page(const form *f, const char *path);
+
+/* Why a survey is not served now: FORM_OPEN, or before its schedule, after it. */
+typedef enum { FORM_OPEN, FORM_NOT_STARTED, FORM_ENDED } form_schedule_state;
+/* Where now_ms falls in f's trigger.schedule. */
+form_schedule_state form_schedule_at(const form *f, int64_t now_ms);
+
+/* A view of f in language lang (may be NULL: the form's own text) and wording variant variant_id (may
+ * be NULL): a new form whose texts are borrowed from f, with f's translation or variant applied; ids,
+ * options as stored values and rules are f's own. Free with form_view_free; it must not outlive f. */
+form *form_view_new(const form *f, const char *lang, const char *variant_id);
+void form_view_free(form *view);
+/* The thank-you text for an answer given in lang with variant variant_id (either may be NULL):
+ * the translation's, else the variant's, else the form's own (borrowed). */
+const char *form_thank_you(const form *f, const char *lang, const char *variant_id);
+/* The variant named id (borrowed object) or NULL. */
+const json_t *form_variant(const form *f, const char *id);
+/* Picks a variant id by weight with r uniform in [0,1) (borrowed), or NULL when f has none. */
+const char *form_variant_pick(const form *f, double r);
 
 #endif

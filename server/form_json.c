@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "form.h"
+#include "form_internal.h"
 #include "util.h"
 
 /* In question_type order. */
@@ -107,9 +108,12 @@ static json_t *trigger_json(const trigger *t)
 	unsigned ev = (unsigned)t->event < sizeof event_names / sizeof *event_names ? (unsigned)t->event : 0;
 	json_t *pages = json_pack("{s:o, s:o}", "include", string_array(t->include, t->n_include),
 	                          "exclude", string_array(t->exclude, t->n_exclude));
-	return json_pack("{s:s, s:i, s:i, s:o, s:i, s:i}", "event", event_names[ev],
-	                 "delay_seconds", t->delay_seconds, "scroll_percent", t->scroll_percent, "pages", pages,
-	                 "sample_percent", t->sample_percent, "recontact_days", t->recontact_days);
+	json_t *o = json_pack("{s:s, s:i, s:i, s:o, s:i, s:i}", "event", event_names[ev],
+	                      "delay_seconds", t->delay_seconds, "scroll_percent", t->scroll_percent, "pages", pages,
+	                      "sample_percent", t->sample_percent, "recontact_days", t->recontact_days);
+	if (t->audience)
+		json_object_set(o, "audience", t->audience);
+	return o;
 }
 
 /* Builds the widget's view of f (new reference). */
@@ -122,6 +126,7 @@ static json_t *build_public_json(const form *f)
 	                      "thank_you", f->thank_you, "questions", questions, "trigger", trigger_json(&f->trigger));
 	if (f->offer_up_front)
 		json_object_set_new(o, "offer", json_string(f->offer_up_front));
+	form_json_add_texts(o, f);
 	return o;
 }
 

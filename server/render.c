@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "render.h"
 #include "spam.h"
 #include "util.h"
@@ -20,6 +21,7 @@
 typedef struct hbuf {
 	char *s;
 	size_t len, cap;
+	const char *lang;        /* language of the server's sentences (i18n.h); NULL is English */
 } hbuf;
 
 /* Appends n bytes of s. */
@@ -98,6 +100,14 @@ static void put_json_string(hbuf *b, const json_t *v, bool attr)
 {
 	if (json_is_string(v))
 		put_escaped(b, json_string_value(v), json_string_length(v), attr);
+}
+
+/* Appends the English sentence english in b's language, escaped for element text. */
+static void put_tr(hbuf *b, const char *english)
+{
+	char *t = i18n_sentence(b->lang, english);
+	put_text(b, t);
+	free(t);
 }
 
 /* Escapes s[0..len) for text or attribute context; malloc'd (caller frees). */
@@ -184,64 +194,63 @@ static void format_number(double d, char buf[32])
 		snprintf(buf, 32, "%.17g", d);
 }
 
-/* The constraints of q as one sentence (or several), into b as escaped text; nothing for types
- * whose control says it all. */
-static void put_rules(hbuf *b, const question *q)
+/* The constraints of q as one English sentence (malloc'd, caller frees), or NULL for types whose
+ * control says it all. */
+static char *rules_sentence(const question *q)
 {
 	char lo[32], hi[32];
 	switch (q->type) {
 	case Q_TEXT:
 	case Q_LONG_TEXT:
-		putf(b, "At most %zu characters.", q->max_length ? q->max_length : (size_t)TEXT_DEFAULT_MAX);
-		break;
+		return xasprintf("At most %zu characters.", q->max_length ? q->max_length : (size_t)TEXT_DEFAULT_MAX);
 	case Q_EMAIL:
-		putf(b, "An email address%s, at most %d characters.", q->hint ? "" : " such as name@example.com",
-		     EMAIL_MAX);
-		break;
+		return xasprintf("An email address%s, at most %d characters.", q->hint ? "" : " such as name@example.com",
+		                 EMAIL_MAX);
 	case Q_PHONE:
-		if (q->default_country) {
-			put(b, "A phone number; without a country code it is taken as +");
-			put_text(b, q->default_country[0] == '+' ? q->default_country + 1 : q->default_country);
-			put(b, ". 8 to 15 digits with the country code.");
-		} else {
-			putf(b, "A phone number starting with + and the country code%s: 8 to 15 digits.",
-			     q->hint ? "" : ", such as +386 40 123 456");
-		}
-		break;
+		if (q->default_country)
+			return xasprintf("A phone number; without a country code it is taken as +%s. 8 to 15 digits with "
+			                 "the country code.",
+			                 q->default_country[0] == '+' ? q->default_country + 1 : q->default_country);
+		return xasprintf("A phone number starting with + and the country code%s: 8 to 15 digits.",
+		                 q->hint ? "" : ", such as +386 40 123 456");
 	case Q_DATE:
-		put(b, "A date written as YYYY-MM-DD, with a year from 1900 to 2100.");
-		break;
+		return xstrdup("A date written as YYYY-MM-DD, with a year from 1900 to 2100.");
 	case Q_NUMBER:
 		format_number(q->min, lo);
 		format_number(q->max, hi);
 		if (q->has_min && q->has_max)
-			putf(b, "A number from %s to %s.", lo, hi);
-		else if (q->has_min)
-			putf(b, "A number of at least %s.", lo);
-		else if (q->has_max)
-			putf(b, "A number of at most %s.", hi);
-		else
-			put(b, "A number.");
-		break;
+			return xasprintf("A number from %s to %s.", lo, hi);
+		if (q->has_min)
+			return xasprintf("A number of at least %s.", lo);
+		if (q->has_max)
+			return xasprintf("A number of at most %s.", hi);
+		return xstrdup("A number.");
 	case Q_NPS:
-		put(b, "Choose from 0 (not at all likely) to 10 (extremely likely).");
-		break;
+		return xstrdup("Choose from 0 (not at all likely) to 10 (extremely likely).");
 	case Q_RATING:
-		putf(b, "Choose from 1 to %d.", q->scale > 0 ? q->scale : RATING_DEFAULT_SCALE);
-		break;
+		return xasprintf("Choose from 1 to %d.", q->scale > 0 ? q->scale : RATING_DEFAULT_SCALE);
 	case Q_SINGLE_CHOICE:
-		put(b, "Choose one.");
-		break;
+		return xstrdup("Choose one.");
 	case Q_MULTI_CHOICE:
-		put(b, "Choose any that apply.");
-		break;
+		return xstrdup("Choose any that apply.");
 	case Q_CONSENT:
-		if (q->required)
-			put(b, "Tick the box to agree.");
-		break;
+		return q->required ? xstrdup("Tick the box to agree.") : NULL;
 	}
+	return NULL;
+}
+
+/* The constraints of q as one sentence (or several) in b's language, into b as escaped text;
+ * nothing for types whose control says it all. */
+static void put_rules(hbuf *b, const question *q)
+{
+	char *sentence = rules_sentence(q);
+	if (sentence)
+		put_tr(b, sentence);
+	free(sentence);
 	if (q->hint) {
-		put(b, " Example: ");
+		put(b, " ");
+		put_tr(b, "Example:");
+		put(b, " ");
 		put_text(b, q->hint);
 	}
 }
@@ -355,10 +364,15 @@ static void put_data_attrs(hbuf *b, const question *q)
 /* The required/optional marker inside a label or legend. */
 static void put_marker(hbuf *b, const question *q)
 {
-	if (q->required)
-		put(b, " <span class=\"es-req\">required</span>");
-	else if (!contains_nocase(q->label, "optional"))
-		put(b, " <span class=\"es-opt\">optional</span>");
+	if (q->required) {
+		put(b, " <span class=\"es-req\">");
+		put_tr(b, "required");
+		put(b, "</span>");
+	} else if (!contains_nocase(q->label, "optional")) {
+		put(b, " <span class=\"es-opt\">");
+		put_tr(b, "optional");
+		put(b, "</span>");
+	}
 }
 
 /* The paragraphs after a control: rules (when any), and the error (when any). */
@@ -370,7 +384,7 @@ static void put_after(hbuf *b, const field_ctx *fc, const char *rules)
 	if (fc->problem) {
 		char *msg = render_field_message(fc->problem);
 		putf(b, "<p class=\"es-error\" id=\"q-%s-error\">", id);
-		put_text(b, msg);
+		put_tr(b, msg);
 		put(b, "</p>\n");
 		free(msg);
 	}
@@ -534,7 +548,8 @@ static void put_choice_field(hbuf *b, const field_ctx *fc, const char *rules)
 		}
 	} else {
 		for (size_t i = 0; i < q->n_options; i++)
-			put_option(b, fc, i, q->options[i], q->options[i], q->type == Q_MULTI_CHOICE);
+			put_option(b, fc, i, q->options[i], q->option_labels ? q->option_labels[i] : q->options[i],
+			           q->type == Q_MULTI_CHOICE);
 	}
 	put(b, "<span class=\"es-check\" aria-hidden=\"true\"></span></div>\n");
 	put_field_close(b, fc, rules, "fieldset");
@@ -545,7 +560,7 @@ static void put_field(hbuf *b, const question *q, const json_t *values, const js
 {
 	field_ctx fc = { .q = q, .values = values };
 	fc.problem = problems ? json_string_value(json_object_get(problems, q->id)) : NULL;
-	hbuf rules = { 0 };
+	hbuf rules = { .lang = b->lang };
 	put_n(&rules, "", 0);
 	put_rules(&rules, q);
 	describedby_build(&fc, rules.len > 0);
@@ -618,7 +633,9 @@ static void put_summary(hbuf *b, const form *f, const json_t *problems, const ch
 		put(b, "</p>\n");
 	}
 	if (n > 0) {
-		put(b, "<p>Some answers need another look:</p>\n<ul>\n");
+		put(b, "<p>");
+		put_tr(b, "Some answers need another look:");
+		put(b, "</p>\n<ul>\n");
 		for (size_t i = 0; i < f->n_questions; i++) {
 			const question *q = &f->questions[i];
 			const char *msg = json_string_value(json_object_get(problems, q->id));
@@ -629,7 +646,7 @@ static void put_summary(hbuf *b, const form *f, const json_t *problems, const ch
 			put(b, "\">");
 			put_text(b, q->label);
 			put(b, "</a>: ");
-			put_text(b, msg);
+			put_tr(b, msg);
 			put(b, "</li>\n");
 		}
 		const char *key;
@@ -638,9 +655,12 @@ static void put_summary(hbuf *b, const form *f, const json_t *problems, const ch
 			if (form_question_index(f, key) >= 0 || !json_is_string(v))
 				continue;
 			put(b, "<li>");
-			put_text(b, strcmp(key, "answers") == 0 ? "Your answer" : key);
+			if (strcmp(key, "answers") == 0)
+				put_tr(b, "Your answer");
+			else
+				put_text(b, key);
 			put(b, ": ");
-			put_json_string(b, v, false);
+			put_tr(b, json_string_value(v));
 			put(b, "</li>\n");
 		}
 		put(b, "</ul>\n");
@@ -652,16 +672,75 @@ static void put_summary(hbuf *b, const form *f, const json_t *problems, const ch
  * the tab order, never autofilled. */
 static void put_honeypot(hbuf *b)
 {
-	put(b, "<div class=\"es-hp\" aria-hidden=\"true\"><label for=\"es-hp-field\">Leave this field empty"
-	       "</label><input id=\"es-hp-field\" name=\"" SPAM_HONEYPOT_FIELD "\" type=\"text\" value=\"\" "
+	put(b, "<div class=\"es-hp\" aria-hidden=\"true\"><label for=\"es-hp-field\">");
+	put_tr(b, "Leave this field empty");
+	put(b, "</label><input id=\"es-hp-field\" name=\"" SPAM_HONEYPOT_FIELD "\" type=\"text\" value=\"\" "
 	       "tabindex=\"-1\" autocomplete=\"off\"></div>\n");
+}
+
+/* Adds "This field " + english -> its translation into lang to map. */
+static void i18n_entry(json_t *map, const char *lang, const char *english)
+{
+	char *key = xasprintf("This field %s", english);
+	char *t = i18n_sentence(lang, key);
+	json_object_set_new(map, key, json_string(t));
+	free(key);
+	free(t);
+}
+
+/* The data-i18n attribute of the form (nothing in English): the translation of every sentence the
+ * page's script may compose for f's fields (static/form.js), as a JSON object. */
+static void put_script_sentences(hbuf *b, const form *f, const char *lang)
+{
+	static const char *const fixed[] = { "is required", "must be accepted", "must look like name@example.com",
+		"must be at most 254 characters", "must have at most 64 characters before the @",
+		"must contain only digits, spaces, dashes, dots and parentheses",
+		"must have 8 to 15 digits including the country code", "must start with + and the country code",
+		"must be a date written as YYYY-MM-DD", "must be a date with a year from 1900 to 2100",
+		"must be a real calendar date", "must be a number", "must not contain NUL characters" };
+	if (!lang || strcmp(lang, "en") == 0)
+		return;
+	json_t *map = json_object();
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+		i18n_entry(map, lang, fixed[i]);
+	for (size_t i = 0; i < f->n_questions; i++) {
+		const question *q = &f->questions[i];
+		char lo[32], hi[32], *m;
+		if (q->type == Q_TEXT || q->type == Q_LONG_TEXT) {
+			m = xasprintf("must be at most %zu characters", q->max_length ? q->max_length : (size_t)TEXT_DEFAULT_MAX);
+			i18n_entry(map, lang, m);
+			free(m);
+		}
+		if (q->type != Q_NUMBER)
+			continue;
+		format_number(q->min, lo);
+		format_number(q->max, hi);
+		m = q->has_min && q->has_max ? xasprintf("must be a number from %s to %s", lo, hi) : NULL;
+		if (m)
+			i18n_entry(map, lang, m);
+		free(m);
+		m = q->has_min ? xasprintf("must be at least %s", lo) : NULL;
+		if (m)
+			i18n_entry(map, lang, m);
+		free(m);
+		m = q->has_max ? xasprintf("must be at most %s", hi) : NULL;
+		if (m)
+			i18n_entry(map, lang, m);
+		free(m);
+	}
+	char *text = json_dumps(map, JSON_COMPACT);
+	put(b, " data-i18n=\"");
+	put_attr(b, text);
+	put(b, "\"");
+	free(text);
+	json_decref(map);
 }
 
 /* The whole form page; malloc'd (caller frees). */
 char *render_form_page(const render_form_args *a)
 {
 	const form *f = a->form;
-	hbuf b = { 0 };
+	hbuf b = { .lang = a->lang };
 	put_head(&b, f->locale, f->title, a->css_href, a->js_src);
 	put(&b, "<h1>");
 	put_text(&b, f->title);
@@ -673,11 +752,18 @@ char *render_form_page(const render_form_args *a)
 	}
 	put_summary(&b, f, a->problems, a->notice);
 	putf(&b, "<form class=\"es-form%s\" method=\"post\" action=\"/f/%s\" accept-charset=\"utf-8\" "
-	         "data-min-fill=\"%d\">\n",
+	         "data-min-fill=\"%d\"",
 	     render_one_click(f) ? " es-one-click" : "", f->id, a->min_fill_seconds);
+	put_script_sentences(&b, f, a->lang);
+	put(&b, ">\n");
 	put(&b, "<input type=\"hidden\" name=\"" SPAM_TOKEN_FIELD "\" value=\"");
 	put_attr(&b, a->token);
 	put(&b, "\">\n");
+	if (a->variant) {
+		put(&b, "<input type=\"hidden\" name=\"_v\" value=\"");
+		put_attr(&b, a->variant);
+		put(&b, "\">\n");
+	}
 	for (size_t i = 0; i < f->n_questions; i++) {
 		put_field(&b, &f->questions[i], a->values, a->problems);
 		if (i == 0)
@@ -685,31 +771,44 @@ char *render_form_page(const render_form_args *a)
 	}
 	if (f->n_questions == 0)
 		put_honeypot(&b);
-	put(&b, "<div class=\"es-actions\"><button type=\"submit\" class=\"es-submit\">" RENDER_SUBMIT_LABEL
-	        "</button></div>\n</form>\n");
+	put(&b, "<div class=\"es-actions\"><button type=\"submit\" class=\"es-submit\">");
+	put_tr(&b, RENDER_SUBMIT_LABEL);
+	put(&b, "</button></div>\n</form>\n");
 	put_tail(&b);
 	return b.s;
 }
 
-/* The thank-you page with the offers of one answer; malloc'd (caller frees). */
+/* The thank-you page in English. */
 char *render_thanks_page(const form *f, const json_t *offers, const char *css_href)
 {
-	hbuf b = { 0 };
+	return render_thanks_page_in(f, offers, css_href, NULL);
+}
+
+/* The thank-you page with the offers of one answer, the server's sentences in lang; malloc'd. */
+char *render_thanks_page_in(const form *f, const json_t *offers, const char *css_href, const char *lang)
+{
+	hbuf b = { .lang = lang };
 	put_head(&b, f->locale, f->title, css_href, NULL);
 	put(&b, "<h1>");
 	put_text(&b, f->title);
 	put(&b, "</h1>\n<p class=\"es-thank-you\" role=\"status\">");
-	put_text(&b, f->thank_you ? f->thank_you : "Thank you!");
+	put_tr(&b, f->thank_you ? f->thank_you : "Thank you!");
 	put(&b, "</p>\n");
 	size_t i;
 	const json_t *offer;
 	json_array_foreach(offers, i, offer) {
 		const json_t *code = json_object_get(offer, "code");
-		put(&b, "<section class=\"es-offer\" aria-label=\"Your offer\">\n<p class=\"es-offer-text\">");
+		put(&b, "<section class=\"es-offer\" aria-label=\"");
+		char *label = i18n_sentence(lang, "Your offer");
+		put_attr(&b, label);
+		free(label);
+		put(&b, "\">\n<p class=\"es-offer-text\">");
 		put_json_string(&b, json_object_get(offer, "text"), false);
 		put(&b, "</p>\n");
 		if (json_is_string(code)) {
-			put(&b, "<p class=\"es-code\">Your code: <strong class=\"es-code-value\">");
+			put(&b, "<p class=\"es-code\">");
+			put_tr(&b, "Your code:");
+			put(&b, " <strong class=\"es-code-value\">");
 			put_json_string(&b, code, false);
 			put(&b, "</strong></p>\n");
 		}
@@ -719,15 +818,23 @@ char *render_thanks_page(const form *f, const json_t *offers, const char *css_hr
 	return b.s;
 }
 
-/* A page with a heading and one sentence; malloc'd (caller frees). */
+/* A page with a heading and one sentence in English; malloc'd (caller frees). */
 char *render_message_page(const char *title, const char *message, const char *css_href)
 {
-	hbuf b = { 0 };
-	put_head(&b, "en", title, css_href, NULL);
+	return render_message_page_in(title, message, css_href, NULL);
+}
+
+/* A page with a heading and one sentence, both translated into lang; malloc'd (caller frees). */
+char *render_message_page_in(const char *title, const char *message, const char *css_href, const char *lang)
+{
+	hbuf b = { .lang = lang };
+	char *tt = i18n_sentence(lang, title);
+	put_head(&b, lang ? lang : "en", tt, css_href, NULL);
+	free(tt);
 	put(&b, "<h1>");
-	put_text(&b, title);
+	put_tr(&b, title);
 	put(&b, "</h1>\n<p>");
-	put_text(&b, message);
+	put_tr(&b, message);
 	put(&b, "</p>\n");
 	put_tail(&b);
 	return b.s;

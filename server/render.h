@@ -32,6 +32,8 @@ typedef struct render_form_args {
 	int min_fill_seconds;     /* told to the script, which holds back too early a submit */
 	const char *css_href;     /* URL of form.css */
 	const char *js_src;       /* URL of form.js */
+	const char *lang;         /* language of the server's own sentences (i18n.h); NULL: English */
+	const char *variant;      /* the wording variant shown, posted back as "_v"; NULL for none */
 } render_form_args;
 
 /* The form page: a malloc'd HTML document (caller frees). */
@@ -40,10 +42,14 @@ char *render_form_page(const render_form_args *a);
 /* The thank-you page of form f with the offers of one answer (array of {"text","code"?}, may be
  * NULL or empty): a malloc'd HTML document (caller frees). */
 char *render_thanks_page(const form *f, const json_t *offers, const char *css_href);
+/* The same with the server's sentences in lang (i18n.h; NULL: English). */
+char *render_thanks_page_in(const form *f, const json_t *offers, const char *css_href, const char *lang);
 
 /* A page with a heading and one sentence (not found, too many requests, ...): a malloc'd HTML
  * document (caller frees). */
 char *render_message_page(const char *title, const char *message, const char *css_href);
+/* The same with title and message (English sentences) translated into lang (NULL: English). */
+char *render_message_page_in(const char *title, const char *message, const char *css_href, const char *lang);
 
 /* Escapes s for element text (attr false) or for a double-quoted attribute value (attr true).
  * Returns a malloc'd string (caller frees). NUL bytes cannot occur in s; use the len variant for

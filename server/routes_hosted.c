@@ -11,12 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "availability.h"
 #include "contacts.h"
+#include "i18n.h"
 #include "reply.h"
 #include "render.h"
 #include "routes.h"
@@ -79,12 +82,113 @@ static void send_page(struct evhttp_request *req, int status, char *html)
 	free(html);
 }
 
+/* The request's Accept-Language header, or NULL. */
+static const char *accept_language(const request *r)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->req), "Accept-Language");
+}
+
+/* The language a page of f is shown in: the best of the form's own language and its translations
+ * for the visitor's Accept-Language, the form's own when none fits (borrowed). */
+static const char *content_language(const request *r, const form *f)
+{
+	size_t n = 1 + (f->locales ? json_object_size(f->locales) : 0), i = 1;
+	const char **tags = xcalloc(n, sizeof *tags);
+	tags[0] = f->locale;
+	const char *key;
+	json_t *v;
+	json_object_foreach(f->locales, key, v)
+		tags[i++] = key;
+	const char *pick = i18n_pick(accept_language(r), tags, n);
+	free(tags);
+	return pick ? pick : f->locale;
+}
+
+/* The language of the server's own sentences on a page of f (static). */
+static const char *chrome_language(const request *r, const form *f)
+{
+	return i18n_chrome(content_language(r, f), accept_language(r));
+}
+
+/* A message page with status, its sentences in the visitor's language (lang NULL: picked from
+ * Accept-Language). */
+static void send_message(request *r, int status, const char *title, const char *message, const char *lang)
+{
+	send_page(r->req, status, render_message_page_in(title, message, CSS_HREF(r->srv),
+	                                                 lang ? lang : i18n_pick_server(accept_language(r))));
+}
+
 /* The 404 page for an unknown or inactive form. */
 static void send_not_found(request *r)
 {
-	send_page(r->req, 404, render_message_page("Form not found",
-	                                           "There is no form at this address. It may have been closed.",
-	                                           CSS_HREF(r->srv)));
+	send_message(r, 404, "Form not found", "There is no form at this address. It may have been closed.", NULL);
+}
+
+/* The 410 page of a form that is closed (schedule, quota). */
+static void send_closed(request *r, const form *f, int avail)
+{
+	const char *why = avail == AVAIL_QUOTA_REACHED ? "This form has received all the answers it needs."
+	                  : avail == AVAIL_NOT_STARTED ? "This form is not open yet."
+	                                               : "This form is no longer taking answers.";
+	send_message(r, 410, "This form is closed", why, chrome_language(r, f));
+}
+
+/* Whether f takes answers now; sends the closed page (or a 503) and returns false when not. */
+static bool form_open(request *r, const form *f)
+{
+	char *err = NULL;
+	int avail = availability_of(f, r->srv->reader, now_ms(), &err);
+	if (avail == AVAIL_OPEN)
+		return true;
+	if (avail < 0) {
+		log_line("form %s: cannot count its answers: %s", f->id, err);
+		free(err);
+		send_message(r, 503, "Please wait a moment",
+		             "Your answer could not be stored, and nothing was kept. Please try again in a moment.", NULL);
+		return false;
+	}
+	send_closed(r, f, avail);
+	return false;
+}
+
+#define VARIANT_FIELD "_v"
+
+/* A uniformly random number in [0, 1) from the kernel's generator. */
+static double random_unit(void)
+{
+	uint32_t x = 0;
+	if (getrandom(&x, sizeof x, 0) != (ssize_t)sizeof x)
+		x = (uint32_t)now_ms();
+	return (double)x / 4294967296.0;
+}
+
+/* The wording variant of f this visitor sees: the one named by the posted field or the cookie
+ * "es_v_<form>" when f still has it, else one picked by weight (*fresh set: the caller sends the
+ * cookie). Borrowed from f; NULL when f has no variants. */
+static const char *visitor_variant(const request *r, const form *f, const json_t *fields, bool *fresh)
+{
+	*fresh = false;
+	if (!f->variants)
+		return NULL;
+	const char *given = json_string_value(json_object_get(fields, VARIANT_FIELD));
+	if (given && form_variant(f, given))
+		return json_string_value(json_object_get(form_variant(f, given), "id"));
+	const char *cookies = evhttp_find_header(evhttp_request_get_input_headers(r->req), "Cookie");
+	char *name = xasprintf("es_v_%s=", f->id);
+	const char *at = cookies ? strstr(cookies, name) : NULL;
+	if (at && (at == cookies || at[-1] == ' ' || at[-1] == ';')) {
+		at += strlen(name);
+		char *id = xstrndup(at, strcspn(at, "; "));
+		const json_t *v = form_variant(f, id);
+		free(id);
+		if (v) {
+			free(name);
+			return json_string_value(json_object_get(v, "id"));
+		}
+	}
+	free(name);
+	*fresh = true;
+	return form_variant_pick(f, random_unit());
 }
 
 /* The form that {form} names when it is active, or NULL. */
@@ -100,7 +204,8 @@ static void token_key(const server *srv, spam_key *key)
 	spam_key_derive(srv->ip_salt, key);
 }
 
-/* Sends the form page with status: values and problems may be NULL; token NULL issues a new one. */
+/* Sends the form page with status: values and problems may be NULL; token NULL issues a new one.
+ * The page is in the visitor's language, with the visitor's wording variant (kept in a cookie). */
 static void send_form(request *r, const form *f, int status, const json_t *values, const json_t *problems,
                       const char *notice, const char *token)
 {
@@ -110,12 +215,22 @@ static void send_form(request *r, const form *f, int status, const json_t *value
 		token_key(r->srv, &key);
 		token = fresh = spam_token_issue(&key, f->id, now_ms());
 	}
+	bool new_variant = false;
+	const char *variant = visitor_variant(r, f, values, &new_variant);
+	if (variant && new_variant) {
+		char *cookie = xasprintf("es_v_%s=%s; Path=/f/%s; Max-Age=31536000; SameSite=Lax", f->id, variant, f->id);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie", cookie);
+		free(cookie);
+	}
+	form *view = form_view_new(f, content_language(r, f), variant);
 	render_form_args a = {
-		.form = f, .values = values, .problems = problems, .notice = notice, .token = token,
+		.form = view, .values = values, .problems = problems, .notice = notice, .token = token,
 		.min_fill_seconds = r->srv->cfg->limits.min_fill_seconds,
-		.css_href = CSS_HREF(r->srv), .js_src = JS_SRC(r->srv),
+		.css_href = CSS_HREF(r->srv), .js_src = JS_SRC(r->srv), .lang = chrome_language(r, f),
+		.variant = variant,
 	};
 	send_page(r->req, status, render_form_page(&a));
+	form_view_free(view);
 	free(fresh);
 }
 
@@ -149,6 +264,8 @@ static void handle_form(request *r)
 		send_not_found(r);
 		return;
 	}
+	if (!form_open(r, f))
+		return;
 	send_form(r, f, 200, NULL, NULL, NULL, NULL);
 }
 
@@ -168,7 +285,10 @@ static void submit_done(writer_job *job, void *arg)
 {
 	hosted_ctx *ctx = arg;
 	request *r = &ctx->r;
-	if (job->status == 201) {
+	if (job->status == 410) {
+		send_closed(r, ctx->form, strcmp(json_string_value(json_object_get(job->body, "reason")), "quota_reached") == 0
+		                          ? AVAIL_QUOTA_REACHED : AVAIL_ENDED);
+	} else if (job->status == 201) {
 		if (job->dropped)
 			log_line("form %s: a submit was dropped as spam (replayed timing token); nothing stored",
 			         ctx->form->id);
@@ -212,7 +332,7 @@ static bool rate_allowed(request *r)
 	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Retry-After", secs);
 	msg = xasprintf("Too many answers came from your address. Please wait %d second%s and send again.",
 	                retry_after, retry_after == 1 ? "" : "s");
-	send_page(r->req, 429, render_message_page("Please wait a moment", msg, CSS_HREF(r->srv)));
+	send_message(r, 429, "Please wait a moment", msg, NULL);
 	free(msg);
 	return false;
 }
@@ -228,8 +348,12 @@ static void submit_answer(request *r, const form *f, json_t *normalised, json_t 
 	job->form = f;
 	job->answers = normalised;
 	char *page = xasprintf("/f/%s", f->id);
-	job->meta = json_pack("{s:s, s:s}", "page", page, "channel", "hosted");
+	job->meta = json_pack("{s:s, s:s, s:s}", "page", page, "channel", "hosted", "locale", content_language(r, f));
 	free(page);
+	bool fresh_variant;
+	const char *variant = visitor_variant(r, f, fields, &fresh_variant);
+	if (variant && !fresh_variant)
+		json_object_set_new(job->meta, "variant", json_string(variant));
 	job->client = routes_private_client(srv, r->client);
 	job->created_ms = now_ms();
 	job->token_nonce = xstrdup(tok->nonce);
@@ -255,12 +379,12 @@ static void handle_submit(request *r)
 		return;
 	}
 	if (!is_urlencoded(r->req)) {
-		send_page(r->req, 415, render_message_page("Unsupported form data",
-		                                           "Send this form as application/x-www-form-urlencoded.",
-		                                           CSS_HREF(r->srv)));
+		send_message(r, 415, "Unsupported form data", "Send this form as application/x-www-form-urlencoded.", NULL);
 		return;
 	}
 	if (!rate_allowed(r))
+		return;
+	if (!form_open(r, f))
 		return;
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	size_t len = evbuffer_get_length(in);
@@ -337,7 +461,11 @@ static void handle_thanks(request *r)
 		log_line("thank-you page of %s: %s", f->id, err);
 		free(err);
 	}
-	send_page(r->req, 200, render_thanks_page(f, offers, CSS_HREF(r->srv)));
+	bool fresh_variant;
+	const char *variant = visitor_variant(r, f, NULL, &fresh_variant);
+	form *view = form_view_new(f, content_language(r, f), fresh_variant ? NULL : variant);
+	send_page(r->req, 200, render_thanks_page_in(view, offers, CSS_HREF(r->srv), chrome_language(r, f)));
+	form_view_free(view);
 	json_decref(offers);
 }
 
@@ -349,6 +477,14 @@ static void handle_token(request *r)
 	const form *f = active_form(r);
 	if (!f) {
 		reply_error(r->req, 404, "unknown_form", "There is no active form with this id.", NULL);
+		return;
+	}
+	char *err = NULL;
+	int avail = availability_of(f, r->srv->reader, now_ms(), &err);
+	free(err);
+	if (avail > AVAIL_OPEN) {
+		reply_error(r->req, 410, "form_closed", "This form is no longer taking answers.",
+		            json_pack("{s:s}", "reason", availability_reason((availability)avail)));
 		return;
 	}
 	spam_key key;

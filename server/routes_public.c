@@ -13,8 +13,10 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "availability.h"
 #include "build-config.h"
 #include "config.h"
+#include "i18n.h"
 #include "plugin_glue.h"
 #include "plugin_host.h"
 #include "reply.h"
@@ -250,7 +252,20 @@ static bool etag_matches(const char *inm, const char *etag)
 	return false;
 }
 
-/* surveys_cache's question: does the widget fetch a timing token before it shows f? (ctx: server) */
+/* surveys_cache's first question: is f served now, inside its schedule and under its quota?
+ * (ctx: server) */
+static bool survey_served(const void *ctx, const form *f)
+{
+	server *srv = (server *)ctx;
+	char *count_err = NULL;
+	int avail = availability_of(f, srv->reader, now_ms(), &count_err);
+	if (avail < 0)
+		log_line("form %s: cannot count its answers: %s", f->id, count_err);
+	free(count_err);
+	return avail == AVAIL_OPEN;
+}
+
+/* surveys_cache's second question: does the widget fetch a timing token before it shows f? */
 static bool survey_needs_token(const void *ctx, const form *f)
 {
 	return routes_form_needs_token((server *)ctx, f);
@@ -281,7 +296,8 @@ static void handle_surveys(request *r)
 			return;
 		}
 	}
-	const surveys_body *b = surveys_cache_body(r->srv->forms, path, survey_needs_token, r->srv);
+	const surveys_policy policy = { survey_served, survey_needs_token, r->srv };
+	const surveys_body *b = surveys_cache_body(r->srv->forms, path, &policy);
 	free(path);
 	evhttp_add_header(out, "ETag", b->etag);
 	evhttp_add_header(out, "Cache-Control", "public, max-age=60");
@@ -296,6 +312,41 @@ static void handle_surveys(request *r)
 
 /* ---- POST /api/v1/forms/{form}/responses ----------------------------------------------------- */
 
+/* True when lang is f's own language or one of its translations. */
+static bool form_speaks(const form *f, const char *lang)
+{
+	return lang && (strcmp(lang, f->locale) == 0 || (f->locales && json_object_get(f->locales, lang)));
+}
+
+/* Sets meta.locale to the language the visitor was shown (the form's own unless the sender named one
+ * of its translations) and drops a meta.variant the form does not have. */
+static void normalise_meta(const form *f, json_t *meta)
+{
+	const char *lang = json_string_value(json_object_get(meta, "locale"));
+	if (!form_speaks(f, lang))
+		json_object_set_new(meta, "locale", json_string(f->locale));
+	json_t *variant = json_object_get(meta, "variant");
+	if (variant && !(json_is_string(variant) && form_variant(f, json_string_value(variant))))
+		json_object_del(meta, "variant");
+}
+
+/* The language of the server's sentences in a reply about f: meta.locale when the server speaks it,
+ * else the pick for Accept-Language (static). */
+static const char *reply_language(request *r, json_t *meta)
+{
+	const char *lang = json_string_value(json_object_get(meta, "locale"));
+	return i18n_chrome(lang, evhttp_find_header(evhttp_request_get_input_headers(r->req), "Accept-Language"));
+}
+
+/* Sends a JSON error whose message is translated into lang (details: a new reference or NULL). */
+static void reply_error_in(request *r, const char *lang, int status, const char *code, const char *english,
+                           json_t *details)
+{
+	char *msg = i18n_sentence(lang, english);
+	reply_error(r->req, status, code, msg, details);
+	free(msg);
+}
+
 typedef struct submit_ctx {
 	server *srv;
 	struct evhttp_request *req;
@@ -304,10 +355,20 @@ typedef struct submit_ctx {
 static void submit_done(writer_job *job, void *arg)
 {
 	submit_ctx *ctx = arg;
-	if (job->status != 201 && job->status != 422)
+	if (job->status != 201 && job->status != 422 && job->status != 410)
 		log_line("answer to %s not stored (status %d)", job->form->id, job->status);
 	if (job->dropped)
 		log_line("form %s: a submit was dropped as spam (replayed timing token); nothing stored", job->form->id);
+	if (job->status == 410 || job->status == 422 || job->status == 503) {
+		request rq = { .srv = ctx->srv, .req = ctx->req };
+		const char *lang = reply_language(&rq, job->meta);
+		json_t *msg = json_object_get(job->body, "message");
+		if (json_is_string(msg)) {
+			char *t = i18n_sentence(lang, json_string_value(msg));
+			json_string_set(msg, t);
+			free(t);
+		}
+	}
 	reply_json(ctx->req, job->status, json_incref(job->body));
 	ctx->srv->pending--;
 	writer_job_free(job);
@@ -389,6 +450,19 @@ static void handle_submit(request *r)
 		reply_error(req, 404, "unknown_form", "There is no active form with this id.", NULL);
 		return;
 	}
+	char *count_err = NULL;
+	int avail = availability_of(f, srv->reader, now_ms(), &count_err);
+	free(count_err);
+	if (avail > AVAIL_OPEN) {
+		/* The writer checks again inside the answer's transaction: this only saves the work. */
+		const char *lang = reply_language(r, NULL);
+		reply_error_in(r, lang, 410, "form_closed",
+		               avail == AVAIL_QUOTA_REACHED ? "This form has received all the answers it needs."
+		               : avail == AVAIL_NOT_STARTED ? "This form is not open yet."
+		                                            : "This form is no longer taking answers.",
+		               json_pack("{s:s}", "reason", availability_reason((availability)avail)));
+		return;
+	}
 	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
 	if (!media_type_accepted(ctype)) {
 		reply_error(req, 415, "unsupported_media_type",
@@ -458,7 +532,10 @@ static void handle_submit(request *r)
 	if (json_object_size(problems) == 0 && json_object_size(normalised) == 0)
 		json_object_set_new(problems, "answers", json_string("must answer at least one question"));
 	if (json_object_size(problems) > 0) {
-		reply_error(req, 422, "invalid", "Some answers need another look.", json_pack("{s:o}", "fields", problems));
+		const char *lang = reply_language(r, json_is_object(meta_in) ? meta_in : NULL);
+		i18n_problems(lang, problems);
+		reply_error_in(r, lang, 422, "invalid", "Some answers need another look.",
+		               json_pack("{s:o}", "fields", problems));
 		json_decref(normalised);
 		json_decref(body);
 		return;
@@ -470,6 +547,7 @@ static void handle_submit(request *r)
 	int64_t started_ms;
 	if (json_is_string(started) && iso8601_parse_ms(json_string_value(started), &started_ms) == 0)
 		json_object_set(meta, "started_at", started);
+	normalise_meta(f, meta);
 
 	writer_job *job = writer_job_new();
 	job->reg = form_registry_ref(srv->forms);

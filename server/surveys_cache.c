@@ -38,13 +38,15 @@ static void cache_free(void *arg)
 
 /* The indexes of reg's forms served for path (active surveys, page rules), in registry order, into
  * a malloc'd array (caller frees); *n gets the count. */
-static size_t *matching_forms(const form_registry *reg, const char *path, size_t *n)
+static size_t *matching_forms(const form_registry *reg, const char *path, const surveys_policy *pol,
+                              size_t *n)
 {
 	size_t *out = xmalloc((reg->n ? reg->n : 1) * sizeof *out);
 	*n = 0;
 	for (size_t i = 0; i < reg->n; i++) {
 		const form *f = reg->forms[i];
-		if (f->kind == FORM_SURVEY && f->active && (!path || form_matches_page(f, path)))
+		if (f->kind == FORM_SURVEY && f->active && (!path || form_matches_page(f, path)) &&
+		    (!pol->served || pol->served(pol->ctx, f)))
 			out[(*n)++] = i;
 	}
 	return out;
@@ -52,12 +54,12 @@ static size_t *matching_forms(const form_registry *reg, const char *path, size_t
 
 /* Builds the body {"surveys":[...]} of the given forms and its ETag into *b. */
 static void build_body(const form_registry *reg, const size_t *match, size_t n,
-                       surveys_needs_token_fn needs_token, const void *ctx, surveys_body *b)
+                       const surveys_policy *pol, surveys_body *b)
 {
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		const form *f = reg->forms[match[i]];
-		if (needs_token && needs_token(ctx, f)) {
+		if (pol->needs_token && pol->needs_token(pol->ctx, f)) {
 			json_t *copy = json_copy(form_public_json(f));
 			json_object_set_new(copy, "needs_token", json_true());
 			json_array_append_new(list, copy);
@@ -78,8 +80,7 @@ static void build_body(const form_registry *reg, const size_t *match, size_t n,
 }
 
 /* Returns the cached body for path, building and keeping it on first use. */
-const surveys_body *surveys_cache_body(form_registry *reg, const char *path,
-                                       surveys_needs_token_fn needs_token, const void *ctx)
+const surveys_body *surveys_cache_body(form_registry *reg, const char *path, const surveys_policy *policy)
 {
 	if (!reg->cache) {
 		reg->cache = xcalloc(1, sizeof(surveys_cache));
@@ -87,7 +88,7 @@ const surveys_body *surveys_cache_body(form_registry *reg, const char *path,
 	}
 	surveys_cache *c = reg->cache;
 	size_t n = 0;
-	size_t *match = matching_forms(reg, path, &n);
+	size_t *match = matching_forms(reg, path, policy, &n);
 	for (size_t i = 0; i < c->used; i++) {
 		cache_entry *e = &c->slots[i];
 		if (e->n_match == n && memcmp(e->match, match, n * sizeof *match) == 0) {
@@ -106,6 +107,6 @@ const surveys_body *surveys_cache_body(form_registry *reg, const char *path,
 	}
 	e->match = match;
 	e->n_match = n;
-	build_body(reg, match, n, needs_token, ctx, &e->body);
+	build_body(reg, match, n, policy, &e->body);
 	return &e->body;
 }

@@ -18,13 +18,18 @@ typedef struct surveys_body {
 	char etag[24];   /* "\"<16 hex digits>\"" */
 } surveys_body;
 
-/* Whether the widget must fetch a timing token before showing f (marked "needs_token": true). The
- * answer must depend only on f and what was loaded with reg (the plugins of the same reload). */
-typedef bool (*surveys_needs_token_fn)(const void *ctx, const form *f);
+/* What the caller decides per form. served: whether a matching survey is served now (its schedule
+ * and quota; asked on every call, so the set of served forms is part of the cache key). needs_token:
+ * whether the widget must fetch a timing token before showing it (marked "needs_token": true); it
+ * must depend only on f and what was loaded with reg (the plugins of the same reload). */
+typedef struct surveys_policy {
+	bool (*served)(const void *ctx, const form *f);
+	bool (*needs_token)(const void *ctx, const form *f);
+	const void *ctx;
+} surveys_policy;
 
 /* The body for the surveys of reg that match path (every active survey when path is NULL), built on
  * first use and kept with reg. Returns a pointer owned by the cache, valid while reg lives. */
-const surveys_body *surveys_cache_body(form_registry *reg, const char *path,
-                                       surveys_needs_token_fn needs_token, const void *ctx);
+const surveys_body *surveys_cache_body(form_registry *reg, const char *path, const surveys_policy *policy);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <event2/event.h>
 
+#include "availability.h"
 #include "checkpointer.h"
 #include "contacts.h"
 #include "log.h"
@@ -110,7 +111,9 @@ static json_t *accepted_body(const writer_job *job)
 {
 	json_t *body = json_object();
 	json_object_set_new(body, "id", json_string(job->id));
-	json_object_set_new(body, "thank_you", json_string(job->form->thank_you ? job->form->thank_you : ""));
+	const char *thanks = form_thank_you(job->form, json_string_value(json_object_get(job->meta, "locale")),
+	                                    json_string_value(json_object_get(job->meta, "variant")));
+	json_object_set_new(body, "thank_you", json_string(thanks ? thanks : ""));
 	json_object_set_new(body, "offers", job->offers ? json_deep_copy(job->offers) : json_array());
 	if (job->score)
 		json_object_set_new(body, "score", json_deep_copy(job->score));
@@ -140,12 +143,34 @@ static int job_replay(writer *w, writer_job *job)
 	return 1;
 }
 
+/* The form is closed (schedule over or quota reached): 410 with the reason. */
+static void job_closed(writer_job *job, int avail)
+{
+	const char *reason = availability_reason((availability)avail);
+	job->replayed = false;
+	job_finish(job, 410, json_pack("{s:s, s:s, s:s}", "error", "form_closed", "reason", reason, "message",
+	                               avail == AVAIL_QUOTA_REACHED ? "This form has received all the answers it needs."
+	                               : avail == AVAIL_NOT_STARTED ? "This form is not open yet."
+	                                                            : "This form is no longer taking answers."));
+}
+
 /* Stores one new answer inside the open savepoint: its timing token's nonce, plugins' hook, the
  * row, its contacts and offers, the idempotency key. Returns 0 (job->body set to the 201 body), 1
- * when a plugin refused it, 2 when its timing token was used before, -1 on an error. */
+ * when a plugin refused it, 2 when its timing token was used before, 3 when the form is closed
+ * (job->body set to the 410 body; counted inside this transaction, so a quota is never exceeded),
+ * -1 on an error. */
 static int job_store(writer *w, writer_job *job)
 {
 	char *err = NULL;
+	int avail = availability_of(job->form, w->st, job->created_ms, &err);
+	free(err);
+	err = NULL;
+	if (avail < 0)
+		return -1;
+	if (avail != AVAIL_OPEN) {
+		job_closed(job, avail);
+		return 3;
+	}
 	if (job->token_nonce) {
 		int used = spam_token_remember(w->st, job->token_nonce, job->token_expires_ms, job->created_ms, &err);
 		free(err);
@@ -223,6 +248,8 @@ static void job_process(writer *w, writer_job *job)
 	store_rollback_savepoint(w->st);
 	if (rc == 1) {
 		job_refused(job);
+	} else if (rc == 3) {
+		/* job->body already says why the form is closed */
 	} else if (rc == 2) {
 		/* A replayed timing token: the sender sees an ordinary 201 for an id never stored. */
 		job->dropped = true;

@@ -44,7 +44,8 @@ struct writer_job {
 	size_t delivery_bytes;       /* (the outbox's per-answer caps) */
 
 	/* The outcome, valid in done(). */
-	int status;                  /* 201, 422 (refused by a plugin), or 503 (not stored) */
+	int status;                  /* 201, 422 (refused by a plugin), 410 (the form closed: schedule
+	                              * or max_responses), or 503 (not stored) */
 	json_t *body;                /* the reply body (201: {"id","thank_you","offers","score"?}) */
 	bool replayed;               /* 201 replayed from an earlier answer with the same key */
 	bool dropped;                /* 201 that stored nothing: its timing token was used before */

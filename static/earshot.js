@@ -1,4 +1,4 @@
-// earshot survey widget (docs/widget.md): ES2017, no build step, dense for the 6 KB budget
+// earshot survey widget (docs/widget.md): ES2017, no build step, dense for the 7 KB budget
 (()=>{'use strict';
 const w=window,d=document,loc=location,P='earshot:',DAY=864e5,old=w.earshot,now=Date.now;
 if(old&&old.version)return;
@@ -21,8 +21,9 @@ try{ls=localStorage;ls.setItem(P,1);ls.removeItem(P)}catch(e){ls=null}
 const get=k=>{try{return JSON.parse(ls.getItem(P+k))}catch(e){}},
  put=(k,v)=>{try{v?ls.setItem(P+k,JSON.stringify(v)):ls.removeItem(P+k)}catch(e){}},
  rnd=n=>[...crypto.getRandomValues(new Uint8Array(n))].map(b=>(b+256).toString(16).slice(1)).join('');
-let vis=get('visitor');
+let vis=get('visitor'),seen=get('first');
 if(!/^v_\w{8,64}$/.test(vis))put('visitor',vis='v_'+rnd(8));
+seen>0||put('first',seen=now());
 // FNV-1a of visitor id + form id, mod 100
 const bucket=s=>{let x=2166136261;for(const c of s)x=Math.imul(x^c.charCodeAt(0),16777619);return(x>>>0)%100};
 
@@ -35,8 +36,13 @@ const pageOk=({pages:p={}})=>{
  const m=g=>RegExp('^'+g.split('*').map(s=>s.replace(/[\\^$.+?()[\]{}|]/g,'\\$&')).join('.*')+'$').test(loc.pathname),
   inc=p.include||[];
  return!(p.exclude||[]).some(m)&&(!inc[0]||inc.some(m))};
+// audience: every condition listed must hold; values are lists of accepted strings
+const ua=navigator.userAgent,dev=/iPad|Tablet|Android(?!.*Mobi)/i.test(ua)?'tablet':/Mobi|iPhone|Android/i.test(ua)?'mobile':'desktop',
+ has=(m,f)=>Object.keys(m||{}).every(k=>m[k].includes(f(k))),
+ aud=(a={})=>(!a.device||a.device.includes(dev))&&(!a.visitor||a.visitor==(now()-seen<18e5?'new':'returning'))&&
+  has(a.attributes,k=>attrs[k]+'')&&has(a.query,k=>new URLSearchParams(loc.search).get(k));
 const ok=s=>{const t=s.trigger,n=now();
- return ls&&!cur&&pageOk(t)&&bucket(vis+s.id)<t.sample_percent&&
+ return ls&&!cur&&pageOk(t)&&aud(t.audience)&&bucket(vis+s.id)<t.sample_percent&&
   n-((get('done')||{})[s.id]||0)>=t.recontact_days*DAY&&n-(get('last')||0)>=DAY};
 const done=id=>{const o=get('done')||{};o[id]=now();put('done',o)};
 const typing=(a=d.activeElement)=>a&&a.matches('input,textarea,select,[contenteditable]');
@@ -82,6 +88,20 @@ const prep=()=>(d.body?Promise.resolve():new Promise(r=>d.addEventListener('DOMC
  host.isConnected||d.body.append(host);
  return css});
 
+// the visitor's language among the form's own and its translations (navigator.languages, the form's own last)
+const tongue=s=>{const a=[s.locale,...Object.keys(s.locales=s.locales||{})];
+ for(const l of[attrs.locale,me.dataset.locale,...navigator.languages])for(const x of a)
+  if(l&&(x==l||x==l.split('-')[0]||x=='nb'&&/^n[ob]/.test(l)))return x;
+ return s.locale},
+// the wording variant: picked by weight once per visitor and form, then kept
+ variant=s=>{const v=s.variants,o=get('variant')||{};if(!v)return;
+  let r=v.find(x=>x.id==o[s.id]);
+  if(!r){let n=Math.random()*v.reduce((a,x)=>a+x.weight,0);r=v.find(x=>(n-=x.weight)<0)||v[0];o[s.id]=r.id;put('variant',o)}
+  return{id:r.id,v:r}},
+// a copy of s with translated or varied texts; options keep their values, shown as q.shown
+ words=(s,x={})=>({...s,title:x.title||s.title,thank_you:x.thank_you||s.thank_you,questions:s.questions.map(q=>
+  {const y=(x.questions||{})[q.id]||{};return{...q,label:y.label||q.label,why:y.why||q.why,hint:y.hint||q.hint,shown:y.options}})});
+
 // the dialog; cur: the survey on screen and its state
 const open=s=>{
  if(cur)return;
@@ -89,12 +109,13 @@ const open=s=>{
  prep().then(styled=>{
   if(cur!=st)return;
   if(!styled)return cur=null;
-  const L=lang(attrs.locale||me.dataset.locale||s.locale),t={};
+  const C=tongue(s),V=variant(s),x=C==s.locale?V&&V.v:s.locales[C],L=lang(attrs.locale||me.dataset.locale||C),t={};
   TX[L].split('|').forEach((x,i)=>t[KEYS[i]]=x);
-  Object.assign(st,{qs:s.questions,t,L,hist:[],ans:{},key:rnd(16),back:d.activeElement,
+  s=words(s,x);
+  Object.assign(st,{s,qs:s.questions,t,L:C,V:V&&V.id,hist:[],ans:{},key:rnd(16),back:d.activeElement,
    tok:s.needs_token&&fetch(base+'/f/'+s.id+'/token').then(r=>r.json()).then(k=>new Promise(r=>setTimeout(r,k.min_fill_seconds*1e3,k)),()=>0),
    start:new Date().toISOString().replace(/\.\d+/,''),page:loc.href,body:h('div')});
-  root.append(st.card=h('div',{class:'card',role:'dialog','aria-labelledby':'es-title',lang:s.locale,onkeydown:keys},
+  root.append(st.card=h('div',{class:'card',role:'dialog','aria-labelledby':'es-title',lang:C,onkeydown:keys},
    h('div',{class:'head'},h('h2',{id:'es-title'},s.title),
     h('button',{type:'button',class:'x','aria-label':t.close,onclick:()=>close(1)},'×')),
    s.offer&&h('p',{class:'offer'},s.offer),st.body));
@@ -128,7 +149,7 @@ const render=q=>{
  let main,read,first;
  if(/^(nps|rating|single_choice)$/.test(ty)){
   const vals=ty=='single_choice'?q.options:[...Array(ty=='nps'?11:q.scale||5).keys()].map(i=>i+(ty!='nps')),
-   btns=vals.map(x=>h('button',{type:'button','aria-pressed':''+(x===v),onclick:()=>step(q,x)},x));
+   btns=vals.map((x,i)=>h('button',{type:'button','aria-pressed':''+(x===v),onclick:()=>step(q,x)},(q.shown||vals)[i]));
   first=btns[vals.indexOf(v)]||btns[0];
   main=h('fieldset',{'aria-describedby':desc},legend,h('div',{class:'opts '+ty},...btns),
    ty=='nps'&&h('div',{class:'ends','aria-hidden':'true'},h('span',{},'0: '+t.lo),h('span',{},'10: '+t.hi)));
@@ -136,7 +157,7 @@ const render=q=>{
  }else if(/^(multi_choice|consent)$/.test(ty)){
   const one=ty=='consent',boxes=(one?[q.label]:q.options).map(o=>h('input',{type:'checkbox',value:o,
     checked:one?v:[].concat(v).includes(o),'aria-describedby':one&&desc})),
-   rows=boxes.map(b=>h('label',{class:'check'},b,h('span',{},b.value)));
+   rows=boxes.map((b,i)=>h('label',{class:'check'},b,h('span',{},one?b.value:(q.shown||q.options)[i])));
   main=one?h('div',{},...rows):h('fieldset',{'aria-describedby':desc},legend,...rows);
   read=(a=boxes.filter(b=>b.checked).map(b=>b.value))=>one?!!a[0]:a[0]?a:undefined;
   first=boxes[0];
@@ -197,7 +218,7 @@ const close=byVisitor=>{const st=cur;
 const again=s=>!s||s==408||s==429||s>499,
  queue=f=>{const q=f(get('queue')||[]);put('queue',q[0]&&q);return q},
  submit=async(st,partial)=>{
-  const meta=Object.assign({},attrs,{page:st.page,visitor:vis,locale:st.L,partial}),
+  const meta=Object.assign({},attrs,{page:st.page,visitor:vis,locale:st.L,variant:st.V,partial}),
    j={u:base+'/api/v1/forms/'+st.s.id+'/responses',k:st.key,n:0,t:now(),
     b:JSON.stringify({answers:st.ans,meta,started_at:st.start,idempotency_key:st.key,timing_token:(await st.tok||{}).token})};
   queue(q=>q.filter(x=>x.k!=j.k).concat(j).slice(-50));

@@ -235,9 +235,13 @@
     return seen;
   }
 
-  // The sentence beside a field, composed as the server composes it.
+  // The sentence beside a field, composed as the server composes it, in the page's language: the
+  // server lists the translation of every sentence this page's script may show in data-i18n.
+  var translated = {};
+  try { translated = JSON.parse(form.getAttribute('data-i18n') || '{}'); } catch (e) { translated = {}; }
   function sentence(problem) {
-    return 'This field ' + problem;
+    var english = 'This field ' + problem;
+    return Object.prototype.hasOwnProperty.call(translated, english) ? translated[english] : english;
   }
 
   function errorElement(field, create) {

@@ -219,11 +219,11 @@ const fnvBucket = s => {
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 
-test('size budget: earshot.js <= 6 KB and earshot.css <= 2 KB gzipped (zlib level 9)', async () => {
+test('size budget: earshot.js <= 7 KB and earshot.css <= 2 KB gzipped (zlib level 9)', async () => {
   const gz = f => zlib.gzipSync(fs.readFileSync(path.join(staticDir, f)), { level: 9 }).length;
   const js = gz('earshot.js'), css = gz('earshot.css');
-  console.log(`# earshot.js ${js} bytes gzipped (budget 6144), earshot.css ${css} bytes gzipped (budget 2048)`);
-  ok(js <= 6144, `earshot.js is ${js} bytes gzipped`);
+  console.log(`# earshot.js ${js} bytes gzipped (budget 7168), earshot.css ${css} bytes gzipped (budget 2048)`);
+  ok(js <= 7168, `earshot.js is ${js} bytes gzipped`);
   ok(css <= 2048, `earshot.css is ${css} bytes gzipped`);
 });
 

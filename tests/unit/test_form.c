@@ -284,7 +284,7 @@ static void test_unknown_key(void **state)
 	(void)state;
 	expect_problems("title: x\ntitel: y\n" ONE_QUESTION,
 	                PATH ":2:1: unknown key \"titel\", expected one of: id, kind, title, locale, active, questions, "
-	                "trigger, thank_you, follow_up, offer_up_front");
+	                "trigger, thank_you, follow_up, offer_up_front, locales, variants");
 	expect_problems("title: x\nquestions:\n  - id: q\n    type: text\n    label: Q\n    requird: true\n",
 	                PATH ":6:5: unknown key \"requird\", expected one of: id, type, label, required, options, scale, "
 	                "max_length, min, max, why, hint, default_country, next");
@@ -292,7 +292,7 @@ static void test_unknown_key(void **state)
 	                PATH ":8:11: unknown key \"incl\", expected one of: include, exclude");
 	expect_problems("title: x\n" ONE_QUESTION "trigger: {event: delay, delay: 5}\n",
 	                PATH ":6:25: unknown key \"delay\", expected one of: event, delay_seconds, scroll_percent, pages, "
-	                "sample_percent, recontact_days");
+	                "sample_percent, recontact_days, schedule, max_responses, audience");
 }
 
 static void test_wrong_types(void **state)
@@ -583,7 +583,7 @@ static void test_several_problems_all_reported(void **state)
 	                "trigger: {event: exit_intent, sample_percent: 200}\n",
 	                PATH ":1:5: invalid value \"Bad\" for \"id\", a form id must match [a-z0-9][a-z0-9-]{0,63}\n"
 	                PATH ":3:1: unknown key \"colour\", expected one of: id, kind, title, locale, active, questions, "
-	                "trigger, thank_you, follow_up, offer_up_front\n"
+	                "trigger, thank_you, follow_up, offer_up_front, locales, variants\n"
 	                PATH ":6:11: invalid value \"txt\" for \"type\", it must be one of: text, long_text, single_choice, "
 	                "multi_choice, nps, rating, number, email, phone, date, consent\n"
 	                PATH ":8:19: invalid value \"nowhere\" for \"goto\", no question has this id; it must name a later "
