@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "http_frame.h"
+#include "util.h"
 
 enum {
 	S_START,            /* before a request line; empty lines (CRLF) are skipped */
@@ -43,18 +44,6 @@ static bool is_tchar(unsigned char c)
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
 		return true;
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* The value of a hexadecimal digit, or -1. */
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* A byte a field value may hold: HTAB, SP, VCHAR or obs-text. */
@@ -356,7 +345,7 @@ static http_frame_result step(http_frame *f, unsigned char c)
 			return invalid(f, 400, bad_byte_reason('\r'));
 		return end_head(f);
 	case S_CHUNK_SIZE: {
-		int v = hex_value(c);
+		int v = hex_digit_value((char)c);
 		if (v >= 0) {
 			if (++f->hex_digits > 15)
 				return invalid(f, 400, "A chunk size is larger than this server accepts.");

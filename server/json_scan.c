@@ -15,18 +15,6 @@ static void skip_ws(const char *s, size_t n, size_t *i)
 		(*i)++;
 }
 
-/* Value of hex digit c, or -1. */
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Skips a string starting at its opening quote s[*i]. 0, or -1 when malformed. */
 static int skip_string(const char *s, size_t n, size_t *i)
 {
@@ -47,7 +35,7 @@ static int skip_string(const char *s, size_t n, size_t *i)
 				if (j + 6 > n)
 					return -1;
 				for (int k = 2; k < 6; k++)
-					if (hex_digit(s[j + k]) < 0)
+					if (hex_digit_value(s[j + k]) < 0)
 						return -1;
 				j += 6;
 				continue;
@@ -258,7 +246,8 @@ static void put_utf8(char **p, uint32_t cp)
 /* Reads the four hex digits at s. */
 static uint32_t hex4(const char *s)
 {
-	return (uint32_t)(hex_digit(s[0]) << 12 | hex_digit(s[1]) << 8 | hex_digit(s[2]) << 4 | hex_digit(s[3]));
+	return (uint32_t)(hex_digit_value(s[0]) << 12 | hex_digit_value(s[1]) << 8 |
+	                  hex_digit_value(s[2]) << 4 | hex_digit_value(s[3]));
 }
 
 /* Decodes a string value into the buffer (see json_scan.h). */
