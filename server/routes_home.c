@@ -49,13 +49,13 @@ static void handle_home(request *r)
 	evbuffer_add_printf(buf, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	                         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	                         "<title>earshot</title>\n<link rel=\"stylesheet\" href=\"/static/form.css\">\n"
-	                         "</head>\n<body>\n<main>\n<h1>earshot %s</h1>\n"
+	                         "</head>\n<body>\n<main class=\"es-page\">\n<h1>earshot %s</h1>\n"
 	                         "<p>This server collects the answers of your site's visitors.</p>\n"
 	                         "<ul>\n<li><a href=\"/admin\">Dashboard</a> (needs an admin token)</li>\n"
 	                         "<li><a href=\"/static/demo.html\">Widget demo</a> on a sample shop page</li>\n"
 	                         "</ul>\n<h2>Forms</h2>\n<ul>\n", PACKAGE_VERSION);
 	add_form_links(buf, r->srv->forms);
-	evbuffer_add_printf(buf, "</ul>\n<h2>Embed the widget</h2>\n<p>Add this line to your site's pages:</p>\n<pre>");
+	evbuffer_add_printf(buf, "</ul>\n<h2>Embed the widget</h2>\n<p>Add this line to your site's pages:</p>\n<pre class=\"es-embed\">");
 	char *line = xasprintf("<script src=\"%s/static/earshot.js?v=%s\" async></script>", r->srv->cfg->public_url,
 	                       PACKAGE_VERSION);
 	add_escaped(buf, line);
