@@ -23,6 +23,7 @@ static const char *const cond_keys[] = { "equals", "in", "lte", "gte", "answered
 static const char *const trigger_keys[] = { "event", "delay_seconds", "scroll_percent", "pages", "sample_percent",
 	"recontact_days", "schedule", "max_responses", "audience", NULL };
 static const char *const pages_keys[] = { "include", "exclude", NULL };
+static const char *const confirm_keys[] = { "destination", "expires_hours", NULL };
 
 /* In trigger_event order, starting at TRIGGER_EXIT_INTENT. */
 static const char *const event_names[] = { "exit_intent", "delay", "scroll", "page_view", "manual", NULL };
@@ -551,12 +552,11 @@ int form_follow_up_minutes(const form *f)
  * destination exists and sends email is checked against the config (confirm.c). */
 static void read_confirm(form_reader *r, const yaml_node_t *root)
 {
-	static const char *const keys[] = { "destination", "expires_hours", NULL };
 	form *f = r->f;
 	yaml_node_t *n = ydoc_get(r->doc, root, "confirm");
 	if (!n || !ydoc_expect_mapping(r->doc, n, "confirm"))
 		return;
-	ydoc_check_keys(r->doc, n, keys);
+	ydoc_check_keys(r->doc, n, confirm_keys);
 	yaml_node_t *d = ydoc_require(r->doc, n, "destination");
 	if (d && ydoc_read_string(r->doc, d, "destination", &f->confirm_destination) == 0) {
 		f->confirm_line = ydoc_line(d);

@@ -42,7 +42,7 @@
  *                getters on config handles (valid until fini)
  *   init         add_route, config_check_keys, declare_offers
  *   on_response  response_*, question_*, answered_*, answer_*, meta_string, set_score, add_tag,
- *                add_offer, reject, kv_get, kv_put, kv_incr, enqueue_delivery
+ *                add_offer, reject, kv_get, kv_put, kv_incr, enqueue_delivery, response_confirmed
  *   on_route     request_method, request_path, path_param, query_param, request_body, reply,
  *                reply_text, reply_error, query_* (one query open at a time), request_kv_get
  *                (read only: writes happen only inside an answer's transaction)
