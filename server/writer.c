@@ -246,7 +246,9 @@ static void job_confirm(writer *w, writer_job *job)
 		log_line("confirmation of %s not stored (503): %s", job->confirming, err ? err : "unknown error");
 	free(err);
 	err = NULL;
-	if (rc != CONFIRM_OK || store_release(w->st, &err) != 0) {
+	if (rc == CONFIRM_OK && store_release(w->st, &err) != 0)
+		rc = -1;
+	if (rc != CONFIRM_OK) {
 		free(err);
 		store_rollback_savepoint(w->st);
 	}
