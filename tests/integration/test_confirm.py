@@ -3,18 +3,20 @@
 (aiosmtpd): submit -> email with a signed link to the visitor -> link opened -> confirmed in the exports
 and listing; forged, reused and expired links refused; an unconfirmed answer exported as unconfirmed;
 an incentive offer with requires_confirmed made only once the link is opened; erasure removes the
-pending confirmation; earshot check refuses a confirm.destination that is unknown or not email."""
+pending confirmation; earshot check refuses a confirm.destination that is unknown or not email; the
+email is retried from the outbox while SMTP is down; the shipped newsletter form switches it on."""
 import csv
 import io
 import json
 import os
 import re
 import sys
+import time
 import urllib.parse
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TAP, Server, expect, expect_eq, run_earshot  # noqa: E402
+from harness import SRCDIR, TAP, Server, expect, expect_eq, free_port, run_earshot  # noqa: E402
 from test_alerts import Mailbox, parse, visitor_submit, wait_for, BUILDDIR  # noqa: E402
 
 INCENTIVE = os.path.join(BUILDDIR, "plugins", "incentive.so")
@@ -186,6 +188,55 @@ def test_check_refuses_bad_destination():
         srv.cleanup()
 
 
+def test_email_waits_in_the_outbox():
+    """SMTP down at the submit: the confirmation email is retried from the outbox and arrives once, its
+    Message-ID the delivery's id."""
+    port = free_port()
+    srv = Server(forms={"signup": SIGNUP}, extra_config=config(port))
+    box = None
+    try:
+        srv.start()
+        st, _, a = visitor_submit(srv, "signup", {"email": "eve@example.com", "consent": True})
+        expect_eq(st, 201, "stored while SMTP is down")
+        failed = wait_for(lambda: srv.request("GET", "/api/v1/deliveries?state=failed", admin=True)[2]["deliveries"],
+                          10, "a failed attempt")
+        expect_eq((failed[0]["type"], failed[0]["response_id"]), ("confirm", a["id"]), "a confirm delivery")
+        box = Mailbox(port)
+        msg = wait_for(lambda: box.seen(), 20, "the email once SMTP is back")[0]
+        time.sleep(0.5)
+        expect_eq(len(box.seen()), 1, "sent once")
+        expect_eq(parse(msg)["message-id"][1:].split("@")[0], failed[0]["id"], "Message-ID is the delivery id")
+    finally:
+        srv.cleanup()
+        if box:
+            box.close()
+
+
+def test_shipped_newsletter_switches_on():
+    """forms/newsletter.yaml ships with its confirm: block commented out; uncommented, with an email
+    destination newsletter-mail, the newsletter sends the confirmation link."""
+    with open(os.path.join(SRCDIR, "forms", "newsletter.yaml")) as f:
+        shipped = f.read()
+    expect("\n# confirm:\n#   destination: newsletter-mail\n" in shipped, "the block is there, commented out")
+    on = shipped.replace("\n# confirm:\n#   destination: newsletter-mail\n", "\nconfirm:\n  destination: newsletter-mail\n")
+    box = Mailbox()
+    srv = Server(forms={"newsletter": on}, extra_config=config(box.port).replace("optin-mail", "newsletter-mail"))
+    try:
+        srv.start()
+        st, _, a = visitor_submit(srv, "newsletter", {"email": "dora@example.com", "consent": True})
+        expect_eq(st, 201, "submit")
+        expect("check your inbox" in a["thank_you"], "the thank-you asks to check the inbox")
+        msg = wait_for(lambda: box.seen(), 10, "the confirmation email")[0]
+        expect_eq(msg["to"], ["dora@example.com"], "to the visitor")
+        u = urllib.parse.urlsplit(re.search(r"http://\S+/f/newsletter/confirm\?t=\S+",
+                                            parse(msg).get_body(preferencelist=("plain",)).get_content()).group(0))
+        st, _, _ = srv.request("GET", u.path + "?" + u.query, raw=True)
+        expect_eq(st, 200, "confirmed")
+    finally:
+        srv.cleanup()
+        box.close()
+
+
 if __name__ == "__main__":
     t = TAP()
     t.run("submit, email with a signed link, confirm, exports; forged and reused links refused; erasure",
@@ -193,4 +244,6 @@ if __name__ == "__main__":
     t.run("an incentive with requires_confirmed makes its code only when the link is opened",
           test_offer_waits_for_confirmation)
     t.run("earshot check refuses an unknown or non-email confirm.destination", test_check_refuses_bad_destination)
+    t.run("SMTP down: the confirmation email is retried from the outbox, sent once", test_email_waits_in_the_outbox)
+    t.run("the shipped newsletter form confirms once its block is uncommented", test_shipped_newsletter_switches_on)
     t.finish()
