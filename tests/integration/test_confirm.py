@@ -6,10 +6,13 @@ an incentive offer with requires_confirmed made only once the link is opened; er
 pending confirmation; earshot check refuses a confirm.destination that is unknown or not email; the
 email is retried from the outbox while SMTP is down; the shipped newsletter form switches it on."""
 import csv
+import hashlib
+import hmac
 import io
 import json
 import os
 import re
+import sqlite3
 import sys
 import time
 import urllib.parse
@@ -137,6 +140,28 @@ def test_confirm_flow():
         expect_eq(st, 200, f"erased: {erased}")
         st, _, _ = srv.request("GET", path_of(link_b), raw=True)
         expect_eq(st, 404, "the erased answer's link no longer works")
+        expect_eq(erased["deleted"]["responses"], 1, "the answer erased")
+        db = sqlite3.connect(os.path.join(srv.dir, "data.db"))
+        expect_eq(db.execute("SELECT count(*) FROM pending_confirmations").fetchone()[0], 0,
+                  "no pending confirmation left (one confirmed, one erased)")
+        expect_eq(db.execute("SELECT count(*) FROM outbox WHERE response_id = ?", (b["id"],)).fetchone()[0], 0,
+                  "its confirmation email erased too")
+        db.close()
+        # A genuine link past its expiry (signed here with the server's secret, read from its database).
+        db = sqlite3.connect(os.path.join(srv.dir, "data.db"))
+        salt = db.execute("SELECT value FROM plugin_kv WHERE plugin = 'earshot' AND key = 'ip_salt'").fetchone()[0]
+        db.close()
+        salt = salt if isinstance(salt, bytes) else salt.encode()
+        key = hmac.new(salt, b"earshot signup confirmation key v1", hashlib.sha256).digest()
+        past = int(time.time() * 1000) - 1000
+        mac = hmac.new(key, f"c1\nsignup\n{a['id']}\n{past}".encode(), hashlib.sha256).hexdigest()
+        st, _, page = srv.request("GET", f"/f/signup/confirm?t=c1.{a['id']}.{past}.{mac}", raw=True)
+        expect_eq(st, 410, "an expired link refused")
+        expect(b"has expired" in page, "says it expired")
+        mac = hmac.new(key, f"c1\nsignup\n{a['id']}\n{past + 10**9}".encode(), hashlib.sha256).hexdigest()
+        st, _, page = srv.request("GET", f"/f/signup/confirm?t=c1.{a['id']}.{past + 10**9}.{mac}", raw=True)
+        expect_eq(st, 410, "a genuine link of a confirmed answer: used (not forged), so the signing is as documented")
+        expect(b"already used" in page, "used")
     finally:
         srv.cleanup()
         box.close()
