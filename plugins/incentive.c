@@ -23,6 +23,10 @@
  *   codes: {source: generate, prefix: EAR, length: 8}   or {source: file, path: coupons.txt}
  *   one_per: email                          email | phone (default: every answer gets its own code)
  *   email_identity: canonical               canonical | exact: who counts as the same email address
+ *   requires_confirmed: false               true: on a form with `confirm:`, the code is made only
+ *                                           when the visitor opens the emailed link, and shown on
+ *                                           the confirmation page (an answer without confirmation
+ *                                           gets it at once)
  * A relative file path is resolved against the directory of earshot.yaml. Lines that are empty or start
  * with '#' are skipped.
  *
@@ -72,6 +76,7 @@ struct incentive {
 	char fingerprint[65];            /* hex SHA-256 of the pool file */
 	enum one_per one_per;
 	enum email_identity_mode email_identity;
+	bool requires_confirmed;         /* the offer waits for the signup's confirmation */
 };
 
 /* ---- small helpers -------------------------------------------------------------------------- */
@@ -348,20 +353,38 @@ static int read_codes(struct incentive *s, const earshot_conf *config)
 	return -1;
 }
 
+/* Reads `requires_confirmed:` (default false); it needs a host that confirms signups (ABI 1.1). */
+static int read_requires_confirmed(struct incentive *s, const earshot_conf *config)
+{
+	int yes = 0;
+	int rc = s->host->config_bool(config, "requires_confirmed", &yes);
+	if (rc < 0) {
+		s->host->set_error(config, "\"requires_confirmed\" must be true or false");
+		return -1;
+	}
+	s->requires_confirmed = rc == 1 && yes;
+	if (s->requires_confirmed && !EARSHOT_HOST_HAS(s->host, response_confirmed)) {
+		s->host->set_error(config, "\"requires_confirmed\" needs a server that confirms signups (plugin ABI 1.1)");
+		return -1;
+	}
+	return 0;
+}
+
 /* Frees what init built. */
 static void incentive_fini(void *state);
 
 /* Reads and checks the config (and the pool file); refuses it with a message. */
 static int incentive_init(const struct earshot_host *host, const earshot_conf *config, void **state)
 {
-	static const char *const keys[] = { "offer", "requires", "codes", "one_per", "email_identity", NULL };
+	static const char *const keys[] = { "offer", "requires", "codes", "one_per", "email_identity",
+		                            "requires_confirmed", NULL };
 	struct incentive *s = calloc(1, sizeof *s);
 	if (!s)
 		abort();
 	s->host = host;
 	if (check_keys(host, config, NULL, keys) != 0 || required_string(host, config, "offer", &s->offer) != 0 ||
 	    read_requires(s, config) != 0 || read_one_per(s, config) != 0 || read_email_identity(s, config) != 0 ||
-	    read_codes(s, config) != 0) {
+	    read_codes(s, config) != 0 || read_requires_confirmed(s, config) != 0) {
 		incentive_fini(s);
 		return EARSHOT_ERROR;
 	}
@@ -587,6 +610,10 @@ static int incentive_response(void *state, earshot_response *r)
 	const struct incentive *s = state;
 	const struct earshot_host *host = s->host;
 	if (!requirements_met(s, r))
+		return EARSHOT_OK;
+	/* Waiting for the confirmation: asking registers this plugin, which runs again for this answer
+	 * when the emailed link is opened; no code is taken before. */
+	if (s->requires_confirmed && host->response_confirmed(r) == 0)
 		return EARSHOT_OK;
 	char *identity = NULL;
 	if (s->one_per != ONE_PER_NONE && !(identity = contact_identity(s, r)))

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "confirm.h"
 #include "config.h"
 #include "form.h"
 #include "plugin_glue.h"
@@ -29,6 +30,7 @@ int cli_check(int argc, char **argv)
 		form_registry *forms = form_registry_load_dir(cfg->forms_dir, &diags);
 		if (forms)
 			n_forms = forms->n;
+		confirm_check_forms(forms, cfg, &diags);
 		char *notes = NULL;
 		plugin_crash_policy(cfg, CRASH_AT_CHECK, &diags, &notes);
 		if (notes)

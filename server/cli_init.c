@@ -97,7 +97,11 @@ static const char newsletter_form[] =
 	"    type: consent\n"
 	"    label: I agree to receive the newsletter and can unsubscribe at any time.\n"
 	"    required: true\n"
-	"thank_you: Thank you! Please check your inbox.\n";
+	"thank_you: Thank you! Please check your inbox.\n"
+	"# Confirmed signups (double opt-in): uncomment once earshot.yaml lists an email destination\n"
+	"# newsletter-mail; the visitor then gets a link to confirm their address.\n"
+	"# confirm:\n"
+	"#   destination: newsletter-mail\n";
 
 /* Creates dir unless it is already a directory. Returns 0, or -1 with errno set. */
 static int ensure_dir(const char *dir)

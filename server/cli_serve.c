@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "confirm.h"
 #include "http.h"
 #include "plugin_glue.h"
 #include "plugin_marker.h"
@@ -27,6 +28,7 @@ int cli_serve(int argc, char **argv)
 	diag_list diags;
 	diag_init(&diags);
 	form_registry *forms = form_registry_load_dir(cfg->forms_dir, &diags);
+	confirm_check_forms(forms, cfg, &diags);
 	/* A crash inside a plugin hook last time: start without the plugin, or not at all. */
 	char *notes = NULL;
 	plugin_crash_policy(cfg, CRASH_AT_START, &diags, &notes);

@@ -55,4 +55,7 @@ const char config_embedded_default[] =
 	"      offer: \"10% off your next order\"\n"
 	"      requires: [email]\n"
 	"      codes: {source: generate, prefix: EAR}\n"
-	"      one_per: email\n";
+	"      one_per: email\n"
+	"      # Confirmed signups (double opt-in) are off: this configuration sends no email. To switch them\n"
+	"      # on, add an email destination newsletter-mail, uncomment confirm: in forms/newsletter.yaml\n"
+	"      # and add requires_confirmed: true here (the code then waits for the emailed link).\n";

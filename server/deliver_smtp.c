@@ -72,19 +72,27 @@ int deliver_smtp(const deliver_ctx *ctx, const destination *dst, const delivery_
 	json_t *notice = deliver_notice(d, error);
 	if (!notice)
 		return DELIVER_FAILED;
-	char *message = mail_message_build(dst->from, dst->to, dst->n_to, d->id, notice, now_ms(), error);
+	/* A signup confirmation goes to the visitor's address instead of the destination's `to`. */
+	const char *recipient = json_string_value(json_object_get(notice, "recipient"));
+	char *visitor[1] = { recipient ? xstrdup(recipient) : NULL };
+	char *const *to = recipient ? visitor : dst->to;
+	size_t n_to = recipient ? 1 : dst->n_to;
+	char *message = mail_message_build(dst->from, to, n_to, d->id, notice, now_ms(), error);
 	json_decref(notice);
-	if (!message)
+	if (!message) {
+		free(visitor[0]);
 		return DELIVER_FAILED;
+	}
 	char *password = NULL;
 	if (dst->password_file && !(password = read_password(dst->password_file, error))) {
+		free(visitor[0]);
 		free(message);
 		return DELIVER_FAILED;
 	}
 	char *mail_from = angle_address(dst->from);
 	struct curl_slist *rcpt = NULL;
-	for (size_t i = 0; i < dst->n_to; i++) {
-		char *a = angle_address(dst->to[i]);
+	for (size_t i = 0; i < n_to; i++) {
+		char *a = angle_address(to[i]);
 		if (a)
 			rcpt = curl_slist_append(rcpt, a);
 		free(a);
@@ -123,6 +131,7 @@ int deliver_smtp(const deliver_ctx *ctx, const destination *dst, const delivery_
 	curl_easy_reset(c);
 	curl_slist_free_all(rcpt);
 	free(mail_from);
+	free(visitor[0]);
 	if (password) {
 		memset(password, 0, strlen(password));
 		free(password);

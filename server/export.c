@@ -206,10 +206,27 @@ static bool is_variant_column(const form *f, size_t col)
 	return has_variant_column(f) && col == N_LEADING + f->n_questions + N_TRAILING;
 }
 
-/* Number of columns: id, created_at, one per question, score, category, tags, page (, variant). */
+/* ---- the confirmed column: after all others, only for forms with `confirm:` (confirm.h) ---- */
+
+/* True when f's exports end with a "confirmed" column (true once the emailed link was opened). */
+static bool has_confirmed_column(const form *f)
+{
+	return f->confirm_destination != NULL;
+}
+
+/* True when col is the confirmed column of f. */
+static bool is_confirmed_column(const form *f, size_t col)
+{
+	return has_confirmed_column(f) &&
+	       col == N_LEADING + f->n_questions + N_TRAILING + (has_variant_column(f) ? 1 : 0);
+}
+
+/* Number of columns: id, created_at, one per question, score, category, tags, page (, variant)
+ * (, confirmed). */
 static size_t column_count(const form *f)
 {
-	return N_LEADING + f->n_questions + N_TRAILING + (has_variant_column(f) ? 1 : 0);
+	return N_LEADING + f->n_questions + N_TRAILING + (has_variant_column(f) ? 1 : 0) +
+	       (has_confirmed_column(f) ? 1 : 0);
 }
 
 /* Header name of column col (borrowed). */
@@ -223,6 +240,8 @@ static const char *column_name(const form *f, size_t col)
 		return f->questions[col - N_LEADING].id;
 	if (is_variant_column(f, col))
 		return "variant";
+	if (is_confirmed_column(f, col))
+		return "confirmed";
 	return trailing_names[col - N_LEADING - f->n_questions];
 }
 
@@ -255,6 +274,8 @@ static json_t *column_value(const form *f, const response_record *r, size_t col)
 		return json_string(when);
 	}
 	json_t *v = NULL;
+	if (is_confirmed_column(f, col))
+		return json_boolean(r->confirmed == RESPONSE_CONFIRM_DONE);
 	if (is_variant_column(f, col)) {
 		v = json_object_get(r->meta, "variant");
 	} else if (col < N_LEADING + f->n_questions) {
@@ -707,6 +728,11 @@ static int raw_columns(export_writer *w, const response_raw *r, raw_row *row, ch
 		json_scan_object(r->meta, r->meta_len, find_member, &variant);
 		row->cols[q0 + N_TRAILING] = variant.found;
 	}
+	if (has_confirmed_column(f)) {
+		bool yes = r->confirmed == RESPONSE_CONFIRM_DONE;
+		row->cols[q0 + N_TRAILING + (has_variant_column(f) ? 1 : 0)] =
+			(json_span){ .p = yes ? "true" : "false", .len = yes ? 4 : 5 };
+	}
 	if (r->score) {
 		size_t i = 0;
 		json_span score;
@@ -812,6 +838,10 @@ static int ndjson_row_raw(export_writer *w, const response_raw *r, char **err)
 	if (r->score) {
 		append(&w->buf, &w->len, &w->cap, ",\"score\":", 9);
 		append(&w->buf, &w->len, &w->cap, r->score, r->score_len);
+	}
+	if (r->confirmed != RESPONSE_CONFIRM_NONE) {
+		const char *c = r->confirmed == RESPONSE_CONFIRM_DONE ? ",\"confirmed\":true" : ",\"confirmed\":false";
+		append(&w->buf, &w->len, &w->cap, c, strlen(c));
 	}
 	append(&w->buf, &w->len, &w->cap, "}\n", 2);
 	return 0;

@@ -14,7 +14,7 @@
 #include "yaml_doc.h"
 
 static const char *const form_keys[] = { "id", "kind", "title", "locale", "active", "questions", "trigger",
-	"thank_you", "follow_up", "offer_up_front", "locales", "variants", NULL };
+	"thank_you", "follow_up", "offer_up_front", "locales", "variants", "confirm", NULL };
 static const char *const follow_up_keys[] = { "within_minutes", NULL };
 static const char *const question_keys[] = { "id", "type", "label", "required", "options", "scale", "max_length",
 	"min", "max", "why", "hint", "default_country", "next", NULL };
@@ -23,6 +23,7 @@ static const char *const cond_keys[] = { "equals", "in", "lte", "gte", "answered
 static const char *const trigger_keys[] = { "event", "delay_seconds", "scroll_percent", "pages", "sample_percent",
 	"recontact_days", "schedule", "max_responses", "audience", NULL };
 static const char *const pages_keys[] = { "include", "exclude", NULL };
+static const char *const confirm_keys[] = { "destination", "expires_hours", NULL };
 
 /* In trigger_event order, starting at TRIGGER_EXIT_INTENT. */
 static const char *const event_names[] = { "exit_intent", "delay", "scroll", "page_view", "manual", NULL };
@@ -547,6 +548,29 @@ int form_follow_up_minutes(const form *f)
 	return f && f->follow_up_minutes > 0 ? f->follow_up_minutes : 1440;
 }
 
+/* Reads `confirm: {destination, expires_hours}`: the form must ask an email question. Whether the
+ * destination exists and sends email is checked against the config (confirm.c). */
+static void read_confirm(form_reader *r, const yaml_node_t *root)
+{
+	form *f = r->f;
+	yaml_node_t *n = ydoc_get(r->doc, root, "confirm");
+	if (!n || !ydoc_expect_mapping(r->doc, n, "confirm"))
+		return;
+	ydoc_check_keys(r->doc, n, confirm_keys);
+	yaml_node_t *d = ydoc_require(r->doc, n, "destination");
+	if (d && ydoc_read_string(r->doc, d, "destination", &f->confirm_destination) == 0) {
+		f->confirm_line = ydoc_line(d);
+		f->confirm_col = ydoc_col(d);
+	}
+	f->confirm_expires_hours = 72;
+	ydoc_get_int(r->doc, n, "expires_hours", 1, 8760, &f->confirm_expires_hours);
+	bool has_email = false;
+	for (size_t i = 0; i < f->n_questions; i++)
+		has_email = has_email || f->questions[i].type == Q_EMAIL;
+	if (!has_email)
+		ydoc_error(r->doc, n, "confirm: needs a question of type email (the address the link is sent to)");
+}
+
 /* Reads every key of the form's root mapping. */
 static void read_form(form_reader *r, const yaml_node_t *root)
 {
@@ -567,6 +591,7 @@ static void read_form(form_reader *r, const yaml_node_t *root)
 	read_questions(r, root);
 	read_trigger(r, root);
 	read_follow_up(r, root);
+	read_confirm(r, root);
 	form_read_texts(r->doc, root, r->f);
 }
 
@@ -673,6 +698,7 @@ void form_free(form *f)
 	ydoc_strings_free(f->trigger.exclude, f->trigger.n_exclude);
 	free(f->thank_you);
 	free(f->offer_up_front);
+	free(f->confirm_destination);
 	json_decref(f->public_json);
 	json_decref(f->trigger.audience);
 	json_decref(f->locales);

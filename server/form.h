@@ -83,6 +83,10 @@ typedef struct form {
 	json_t *locales;         /* owned, may be NULL: language tag -> text overrides (form_text.c) */
 	json_t *variants;        /* owned, may be NULL: array of {"id","weight",text overrides...} */
 	bool is_view;            /* a view made by form_view_new: its strings are borrowed */
+	char *confirm_destination; /* owned, may be NULL: confirm.destination, the email destination that
+	                            * sends the visitor the link confirming a signup */
+	int confirm_expires_hours; /* confirm.expires_hours: how long the link works (default 72) */
+	size_t confirm_line, confirm_col; /* where confirm.destination is written, for earshot check */
 } form;
 
 typedef struct form_registry {

@@ -17,6 +17,7 @@
 
 #include "admin_auth.h"
 #include "client_addr.h"
+#include "confirm.h"
 #include "http.h"
 #include "http_guard.h"
 #include "inbox.h"
@@ -266,6 +267,10 @@ void server_reload(server *srv)
 	diag_list diags;
 	diag_init(&diags);
 	form_registry *forms = form_registry_load_dir(srv->cfg->forms_dir, &diags);
+	if (forms && confirm_check_forms(forms, srv->cfg, &diags) > 0) {
+		form_registry_unref(forms);
+		forms = NULL;
+	}
 	int plugins_ok = forms ? plugin_glue_reload(srv, forms, &diags) : -1;
 	if (!forms || plugins_ok != 0) {
 		for (size_t i = 0; i < diags.n; i++)
@@ -370,6 +375,7 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 	store_close(st);
 	if (salt_rc != 0)
 		goto fail;
+	confirm_configure(cfg, srv->ip_salt);
 	if (store_open(cfg->database, cfg->durability, true, &srv->reader, err) != 0)
 		goto fail;
 	writer_hooks hooks;

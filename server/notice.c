@@ -137,9 +137,25 @@ static int is_reminder(const json_t *notice)
 	return kind && strcmp(kind, "reminder") == 0;
 }
 
+/* True for the notice of a signup confirmation email (confirm.h). */
+static int is_confirmation(const json_t *notice)
+{
+	const char *kind = json_string_value(json_object_get(notice, "kind"));
+	return kind && strcmp(kind, "confirm") == 0;
+}
+
+/* The notice's string member key, or "". */
+static const char *member(const json_t *notice, const char *key)
+{
+	const char *s = json_string_value(json_object_get(notice, key));
+	return s ? s : "";
+}
+
 /* Title (cut to 120 bytes on a character boundary), contact (or "new answer") and the due time. */
 char *notice_subject(const json_t *notice)
 {
+	if (is_confirmation(notice))
+		return xasprintf("%s: %s", member(notice, "subject"), member(notice, "title"));
 	const char *full = json_string_value(json_object_get(notice, "title"));
 	char title[128];
 	snprintf(title, sizeof title, "%s", full ? full : "earshot");
@@ -166,6 +182,12 @@ char *notice_text(const json_t *notice)
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
+	if (is_confirmation(notice)) {
+		fprintf(f, "%s\n\n%s\n%s\n\n%s\n", member(notice, "title"), member(notice, "intro"),
+		        member(notice, "link"), member(notice, "outro"));
+		fclose(f);
+		return out;
+	}
 	const char *title = json_string_value(json_object_get(notice, "title"));
 	const char *priority = json_string_value(json_object_get(notice, "priority"));
 	char due[32];
@@ -214,6 +236,26 @@ char *notice_html(const json_t *notice)
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
+	if (is_confirmation(notice)) {
+		fputs("<!doctype html><html lang=\"", f);
+		html_put(f, member(notice, "lang"));
+		fputs("\"><body style=\"font-family:sans-serif;color:#1f2328\">\n<h2>", f);
+		html_put(f, member(notice, "title"));
+		fputs("</h2>\n<p>", f);
+		html_put(f, member(notice, "intro"));
+		fputs("</p>\n<p><a href=\"", f);
+		html_put(f, member(notice, "link"));
+		fputs("\" style=\"display:inline-block;padding:10px 16px;background:#0b57d0;color:#fff;"
+		      "text-decoration:none;border-radius:4px\">", f);
+		html_put(f, member(notice, "button"));
+		fputs("</a></p>\n<p style=\"font-size:small\">", f);
+		html_put(f, member(notice, "link"));
+		fputs("</p>\n<p>", f);
+		html_put(f, member(notice, "outro"));
+		fputs("</p>\n</body></html>\n", f);
+		fclose(f);
+		return out;
+	}
 	char due[32];
 	notice_due_text(notice, due);
 	fputs("<!doctype html><html><body style=\"font-family:sans-serif;color:#1f2328\">\n<h2 style=\"margin:0 0 8px\">", f);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "build-config.h"
+#include "confirm.h"
 #include "plugin_internal.h"
 #include "plugin_marker.h"
 #include "store.h"
@@ -706,6 +707,25 @@ static int api_add_offer(earshot_response *r, const char *text, const char *code
 	return EARSHOT_OK;
 }
 
+/* 1 in the confirmation pass; 0 when the answer waits for its confirmation (the plugin is then
+ * called again when the link is opened); -1 when the answer asks no confirmation. */
+static int api_response_confirmed(earshot_response *r)
+{
+	writer_job *job = r->job;
+	if (job->confirming[0])
+		return 1;
+	if (!confirm_wanted(job))
+		return -1;
+	plugin_instance *inst = r->head.inst;
+	size_t i;
+	json_t *name;
+	json_array_foreach(job->confirm_plugins, i, name)
+		if (strcmp(json_string_value(name), inst->name) == 0)
+			return 0;
+	json_array_append_new(job->confirm_plugins, json_string(inst->name));
+	return 0;
+}
+
 static int api_reject(earshot_response *r, const char *question_id, const char *message)
 {
 	json_t *m = message && *message ? json_string(message) : NULL;
@@ -1258,6 +1278,7 @@ static const struct earshot_host host_table = {
 	.form_question_type = api_form_question_type,
 	.config_check_keys = api_config_check_keys,
 	.declare_offers = api_declare_offers,
+	.response_confirmed = api_response_confirmed,
 };
 
 const struct earshot_host *plugin_api_table(void)
@@ -1267,12 +1288,25 @@ const struct earshot_host *plugin_api_table(void)
 
 /* ---- Dispatch ----------------------------------------------------------------------------------- */
 
+/* True when plugin name is in job->confirm_plugins. */
+static bool waits_for_confirmation(const writer_job *job, const char *name)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(job->confirm_plugins, i, v)
+		if (strcmp(json_string_value(v), name) == 0)
+			return true;
+	return false;
+}
+
 int plugin_api_on_response(plugin_host *h, store *st, writer_job *job, char **err)
 {
 	for (size_t i = 0; h && i < h->n; i++) {
 		plugin_instance *inst = h->inst[i];
 		if (!inst->desc.on_response || !plugin_instance_sees_form(inst, job->form->id))
 			continue;
+		if (job->confirming[0] && !waits_for_confirmation(job, inst->name))
+			continue; /* the confirmation pass runs only the plugins that asked for it */
 		earshot_response r = { .head = { HANDLE_RESPONSE, inst }, .st = st, .job = job };
 		size_t used = strlen(job->plugins_run);
 		snprintf(job->plugins_run + used, sizeof job->plugins_run - used, "%s%s", used ? "," : "", inst->name);

@@ -26,5 +26,7 @@ json_t *response_record_to_json(const response_record *r)
 	json_object_set_new(o, "tags", r->tags ? json_incref(r->tags) : json_array());
 	if (r->score)
 		json_object_set(o, "score", r->score);
+	if (r->confirmed != RESPONSE_CONFIRM_NONE)
+		json_object_set_new(o, "confirmed", json_boolean(r->confirmed == RESPONSE_CONFIRM_DONE));
 	return o;
 }

@@ -16,7 +16,11 @@ typedef struct response_record {
 	json_t *meta;            /* owned object */
 	json_t *score;           /* owned object or NULL */
 	json_t *tags;            /* owned array */
+	int confirmed;           /* RESPONSE_CONFIRM_*: the form's `confirm:` state of this answer */
 } response_record;
+
+/* The confirmation state of an answer (docs/forms.md, "Confirmed signups"). */
+enum { RESPONSE_CONFIRM_NONE = 0, RESPONSE_CONFIRM_PENDING = 1, RESPONSE_CONFIRM_DONE = 2 };
 
 /* One stored answer as the store holds it, for exports that read columns straight into their output:
  * every text is borrowed from the store (valid until the cursor moves) and NUL-terminated; answers,
@@ -33,12 +37,13 @@ typedef struct response_raw {
 	size_t score_len;
 	const char *tags;
 	size_t tags_len;
+	int confirmed;           /* RESPONSE_CONFIRM_* */
 } response_raw;
 
 /* Releases the JSON held by r and zeroes it. */
 void response_record_clear(response_record *r);
-/* {"id","form","created_at","answers","meta","tags","score"} — a new object (caller owns); "score" is
- * omitted when NULL. */
+/* {"id","form","created_at","answers","meta","tags","score","confirmed"} — a new object (caller owns);
+ * "score" is omitted when NULL, "confirmed" (true|false) for answers of forms without `confirm:`. */
 json_t *response_record_to_json(const response_record *r);
 
 #endif

@@ -4,6 +4,7 @@
 #include "http.h"
 
 extern const route hosted_routes[]; /* routes_hosted.c: the hosted form pages */
+extern const route confirm_routes[]; /* routes_confirm.c: the link of a signup confirmation email */
 extern const route contacts_routes[]; /* routes_contacts.c: erasure by contact */
 extern const route dashboard_routes[]; /* routes_dashboard.c: GET /admin */
 extern const route home_routes[]; /* routes_home.c: GET /, the landing page */
@@ -13,6 +14,7 @@ extern const route metrics_routes[]; /* routes_metrics.c: GET /metrics */
 const route *const route_tables[] = {
 	public_routes,
 	hosted_routes,
+	confirm_routes,
 	admin_routes,
 	deliveries_routes,
 	contacts_routes,

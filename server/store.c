@@ -41,7 +41,7 @@ enum stmt_id {
 	ST_N
 };
 
-#define RESPONSE_COLUMNS "seq, id, form, created_ms, answers, meta, score, tags"
+#define RESPONSE_COLUMNS "seq, id, form, created_ms, answers, meta, score, tags, confirmed"
 #define RESPONSE_RANGE "form = ?1 AND created_ms >= ?2 AND created_ms <= ?3"
 
 static const char *const stmt_sql[ST_N] = {
@@ -54,8 +54,8 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_IDEM_FIND] = "SELECT status, body FROM idempotency WHERE key = ?1",
 	[ST_IDEM_PUT] = "INSERT INTO idempotency (key, form, response_id, status, body, created_ms) "
 	                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_RESP_INSERT] = "INSERT INTO responses (id, form, created_ms, answers, meta, score, tags, client) "
-	                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_RESP_INSERT] = "INSERT INTO responses (id, form, created_ms, answers, meta, score, tags, client, confirmed) "
+	                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[ST_RESP_COUNT] = "SELECT count(*) FROM responses WHERE form = ?1",
 	[ST_RESP_LIST] = "SELECT " RESPONSE_COLUMNS " FROM responses WHERE " RESPONSE_RANGE
 	                 " AND seq > ?4 ORDER BY seq LIMIT ?5",
@@ -603,6 +603,8 @@ int store_response_insert(store *st, response_record *r, const char *client, cha
 	sqlite3_bind_text(s, 7, tags, -1, SQLITE_STATIC);
 	if (client)
 		sqlite3_bind_text(s, 8, client, -1, SQLITE_STATIC);
+	if (r->confirmed != RESPONSE_CONFIRM_NONE)
+		sqlite3_bind_int(s, 9, r->confirmed == RESPONSE_CONFIRM_DONE);
 	ret = stmt_run(st, s, op, err);
 	if (ret == 0)
 		r->seq = sqlite3_last_insert_rowid(st->db);
@@ -684,6 +686,14 @@ static int column_field(sqlite3_stmt *s, int col, char *dst, size_t size, char *
 	return 0;
 }
 
+/* The RESPONSE_CONFIRM_* of column col (NULL: the form asks no confirmation). */
+static int confirm_state(sqlite3_stmt *s, int col)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return RESPONSE_CONFIRM_NONE;
+	return sqlite3_column_int(s, col) ? RESPONSE_CONFIRM_DONE : RESPONSE_CONFIRM_PENDING;
+}
+
 /* Fills *r from the current row of a RESPONSE_COLUMNS query. Returns 0, or -1 with *err (r is then
  * left cleared). */
 static int row_to_record(sqlite3_stmt *s, response_record *r, char **err)
@@ -698,6 +708,7 @@ static int row_to_record(sqlite3_stmt *s, response_record *r, char **err)
 		response_record_clear(r);
 		return -1;
 	}
+	r->confirmed = confirm_state(s, 8);
 	return 0;
 }
 
@@ -838,6 +849,7 @@ int store_cursor_next_raw(store_cursor *cur, response_raw *r, char **err)
 	r->score_len = (size_t)sqlite3_column_bytes(s, 6);
 	r->tags = (const char *)sqlite3_column_text(s, 7);
 	r->tags_len = (size_t)sqlite3_column_bytes(s, 7);
+	r->confirmed = confirm_state(s, 8);
 	if (!r->id || !r->form || !r->answers || !r->meta || !r->tags) {
 		store_set_err(err, xasprintf("read response: row %lld has a missing column",
 		                             (long long)sqlite3_column_int64(s, 0)));

@@ -154,6 +154,19 @@ static const store_migration store_migrations[] = {
 		"  DELETE FROM inbox WHERE response_id = old.id; "
 		"END;",
 	},
+	{
+		.name = "confirmed signups",
+		.sql =
+		/* confirmed: NULL for forms without `confirm:`, 0 until the visitor opens the emailed link, 1
+		 * after. A pending confirmation remembers until when its link works and which plugins asked to
+		 * hear of the confirmation (a JSON array of names); it goes with its answer. */
+		"ALTER TABLE responses ADD COLUMN confirmed INTEGER;"
+		"CREATE TABLE pending_confirmations ("
+		"  response_id TEXT PRIMARY KEY NOT NULL REFERENCES responses(id) ON DELETE CASCADE,"
+		"  expires_ms INTEGER NOT NULL,"
+		"  plugins TEXT NOT NULL DEFAULT '[]'"
+		") WITHOUT ROWID;",
+	},
 };
 
 static const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

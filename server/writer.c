@@ -15,6 +15,7 @@
 #include "checkpointer.h"
 #include "contacts.h"
 #include "log.h"
+#include "confirm.h"
 #include "spam.h"
 #include "util.h"
 #include "writer.h"
@@ -59,6 +60,7 @@ writer_job *writer_job_new(void)
 	writer_job *job = xcalloc(1, sizeof *job);
 	job->tags = json_array();
 	job->offers = json_array();
+	job->confirm_plugins = json_array();
 	return job;
 }
 
@@ -73,6 +75,7 @@ void writer_job_free(writer_job *job)
 	json_decref(job->tags);
 	json_decref(job->tag_set);
 	json_decref(job->offers);
+	json_decref(job->confirm_plugins);
 	json_decref(job->reject);
 	json_decref(job->body);
 	free(job->idempotency_key);
@@ -188,12 +191,14 @@ static int job_store(writer *w, writer_job *job)
 		if (rc != 0)
 			return rc == 1 ? 1 : -1;
 	}
+	bool confirm = confirm_wanted(job);
 	response_record r = { .created_ms = job->created_ms, .answers = job->answers, .meta = job->meta,
-	                      .score = job->score, .tags = job->tags };
+	                      .score = job->score, .tags = job->tags,
+	                      .confirmed = confirm ? RESPONSE_CONFIRM_PENDING : RESPONSE_CONFIRM_NONE };
 	snprintf(r.id, sizeof r.id, "%s", job->id);
 	snprintf(r.form, sizeof r.form, "%s", job->form->id);
 	if (store_response_insert(w->st, &r, job->client, &err) != 0 ||
-	    contacts_link_answer(w->st, job, &err) != 0) {
+	    contacts_link_answer(w->st, job, &err) != 0 || (confirm && confirm_on_store(w->st, job, &err) != 0)) {
 		log_line("answer to form %s not stored (503): %s", job->form->id, err ? err : "unknown error");
 		free(err);
 		return -1;
@@ -215,6 +220,48 @@ static int job_store(writer *w, writer_job *job)
 	return 0;
 }
 
+/* Confirms a stored answer inside its own savepoint (confirm.h): marks it confirmed, runs again the
+ * on_response of the plugins that waited for it and stores the offers they make. The outcome goes to
+ * job->status (200 with body {"offers"}, 404, 410 with {"reason"}, or 503). */
+static void job_confirm(writer *w, writer_job *job)
+{
+	char *err = NULL;
+	json_t *plugins = NULL;
+	if (store_savepoint(w->st, &err) != 0) {
+		free(err);
+		job_unavailable(job);
+		return;
+	}
+	int rc = confirm_apply(w->st, job, &plugins, &err);
+	snprintf(job->id, sizeof job->id, "%s", job->confirming);
+	if (rc == CONFIRM_OK && json_array_size(plugins) > 0 && w->has_hooks && w->hooks.on_response) {
+		json_decref(job->confirm_plugins);
+		job->confirm_plugins = json_incref(plugins);
+		rc = w->hooks.on_response(w->hooks.ctx, w->st, job, &err) >= 0 ? CONFIRM_OK : -1; /* reject: ignored */
+		if (rc == CONFIRM_OK && confirm_store_offers(w->st, job, &err) != 0)
+			rc = -1;
+	}
+	json_decref(plugins);
+	if (rc < 0)
+		log_line("confirmation of %s not stored (503): %s", job->confirming, err ? err : "unknown error");
+	free(err);
+	err = NULL;
+	if (rc == CONFIRM_OK && store_release(w->st, &err) != 0)
+		rc = -1;
+	if (rc != CONFIRM_OK) {
+		free(err);
+		store_rollback_savepoint(w->st);
+	}
+	if (rc == CONFIRM_OK)
+		job_finish(job, 200, json_pack("{s:O}", "offers", job->offers));
+	else if (rc == CONFIRM_UNKNOWN)
+		job_finish(job, 404, json_pack("{s:s}", "reason", "unknown"));
+	else if (rc == CONFIRM_USED || rc == CONFIRM_EXPIRED)
+		job_finish(job, 410, json_pack("{s:s}", "reason", rc == CONFIRM_USED ? "used" : "expired"));
+	else
+		job_unavailable(job);
+}
+
 /* Handles one job inside the batch's transaction: replay, or a new answer in its own savepoint.
  * Sets the job's tentative outcome; a 201 still depends on the batch's COMMIT. */
 static void job_process(writer *w, writer_job *job)
@@ -224,6 +271,10 @@ static void job_process(writer *w, writer_job *job)
 	job->dropped = false;
 	if (!job->form || !job->form->id) {
 		job_unavailable(job);
+		return;
+	}
+	if (job->confirming[0]) {
+		job_confirm(w, job);
 		return;
 	}
 	if (job->idempotency_key) {

@@ -29,6 +29,8 @@ struct writer_job {
 	char *token_nonce;           /* may be NULL: the nonce of the answer's timing token (spam.h); a
 	                              * nonce is used once: an answer whose nonce was seen is dropped */
 	int64_t token_expires_ms;    /* until when the nonce is remembered */
+	char confirming[48];         /* set: not a new answer but the confirmation of this stored one
+	                              * (confirm.h); answers and meta are then loaded by the writer */
 	void (*done)(writer_job *job, void *arg); /* called once, on the event loop thread */
 	void *done_arg;
 
@@ -40,12 +42,15 @@ struct writer_job {
 	json_t *reject;              /* object field -> message when a plugin refused the answer */
 	char plugins_run[128];       /* "nps,incentive": plugins whose on_response ran (for the log) */
 	json_t *tag_set;             /* object tag -> true: the tags already in `tags`, found in O(1) */
+	json_t *confirm_plugins;     /* array: plugins that wait for the answer's confirmation (or, while
+	                              * confirming, the plugins whose on_response runs again) */
 	unsigned n_deliveries;       /* deliveries enqueued for this answer, and their document bytes */
 	size_t delivery_bytes;       /* (the outbox's per-answer caps) */
 
 	/* The outcome, valid in done(). */
 	int status;                  /* 201, 422 (refused by a plugin), 410 (the form closed: schedule
-	                              * or max_responses), or 503 (not stored) */
+	                              * or max_responses), or 503 (not stored); a confirmation: 200,
+	                              * 404 (unknown answer), 410 (link used or expired) or 503 */
 	json_t *body;                /* the reply body (201: {"id","thank_you","offers","score"?}) */
 	bool replayed;               /* 201 replayed from an earlier answer with the same key */
 	bool dropped;                /* 201 that stored nothing: its timing token was used before */

@@ -23,7 +23,8 @@
  *                    form_id, form_question_count, form_question_id, form_question_type (a form's
  *                    questions from any hook), config_check_keys (unknown keys in a plugin's own
  *                    config) and declare_offers (a plugin that makes offers says so; its forms
- *                    then need a timing token on JSON submits). The handle argument of log,
+ *                    then need a timing token on JSON submits), and response_confirmed (an
+ *                    answer's signup confirmation; waiting plugins are called again when it comes). The handle argument of log,
  *                    set_error, last_error, has_destination and config_dir is now honoured (1.0 servers used the hook call in progress on
  *                    the calling thread, which is the same handle for every correct 1.0 plugin).
  *                    log's level is declared as enum earshot_log_level (same binary signature).
@@ -41,7 +42,7 @@
  *                getters on config handles (valid until fini)
  *   init         add_route, config_check_keys, declare_offers
  *   on_response  response_*, question_*, answered_*, answer_*, meta_string, set_score, add_tag,
- *                add_offer, reject, kv_get, kv_put, kv_incr, enqueue_delivery
+ *                add_offer, reject, kv_get, kv_put, kv_incr, enqueue_delivery, response_confirmed
  *   on_route     request_method, request_path, path_param, query_param, request_body, reply,
  *                reply_text, reply_error, query_* (one query open at a time), request_kv_get
  *                (read only: writes happen only inside an answer's transaction)
@@ -536,6 +537,18 @@ struct earshot_host {
 	 * @return EARSHOT_OK, or EARSHOT_ERROR when called outside init.
 	 */
 	int (*declare_offers)(const earshot_conf *config);
+
+	/**
+	 * Whether the answer's email address is confirmed, for forms with `confirm:` (double opt-in).
+	 * @return 1 in the confirmation call: the visitor opened the emailed link and on_response runs
+	 *         again for this same answer, only for the plugins that asked (score, tags and reject are
+	 *         ignored then; add_offer, enqueue_delivery and the key-value store work);
+	 *         0 when the answer waits for its confirmation: asking registers the plugin, so its
+	 *         on_response is called once more when the link is opened;
+	 *         -1 when the answer asks no confirmation (its form has no `confirm:`, or no address).
+	 * @param response the answer being stored (borrowed).
+	 */
+	int (*response_confirmed)(earshot_response *response);
 };
 
 #ifdef __cplusplus

@@ -284,7 +284,7 @@ static void test_unknown_key(void **state)
 	(void)state;
 	expect_problems("title: x\ntitel: y\n" ONE_QUESTION,
 	                PATH ":2:1: unknown key \"titel\", expected one of: id, kind, title, locale, active, questions, "
-	                "trigger, thank_you, follow_up, offer_up_front, locales, variants");
+	                "trigger, thank_you, follow_up, offer_up_front, locales, variants, confirm");
 	expect_problems("title: x\nquestions:\n  - id: q\n    type: text\n    label: Q\n    requird: true\n",
 	                PATH ":6:5: unknown key \"requird\", expected one of: id, type, label, required, options, scale, "
 	                "max_length, min, max, why, hint, default_country, next");
@@ -583,7 +583,7 @@ static void test_several_problems_all_reported(void **state)
 	                "trigger: {event: exit_intent, sample_percent: 200}\n",
 	                PATH ":1:5: invalid value \"Bad\" for \"id\", a form id must match [a-z0-9][a-z0-9-]{0,63}\n"
 	                PATH ":3:1: unknown key \"colour\", expected one of: id, kind, title, locale, active, questions, "
-	                "trigger, thank_you, follow_up, offer_up_front, locales, variants\n"
+	                "trigger, thank_you, follow_up, offer_up_front, locales, variants, confirm\n"
 	                PATH ":6:11: invalid value \"txt\" for \"type\", it must be one of: text, long_text, single_choice, "
 	                "multi_choice, nps, rating, number, email, phone, date, consent\n"
 	                PATH ":8:19: invalid value \"nowhere\" for \"goto\", no question has this id; it must name a later "
