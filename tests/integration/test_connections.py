@@ -440,7 +440,10 @@ def main():
     tap.run("at max_connections the oldest idle connection is closed first", oldest_idle_closed_first)
 
     def short_flood():
-        log("flood: " + json.dumps(flood(total=2000, seconds=4.0)))
+        # The normal suite runs beside other tests on a shared machine: its bounds only catch a
+        # server that spins or stops answering (the failure this guards against: ~95 % CPU, /healthz
+        # silent). make check-slow holds the one-second p99 on a minute-long flood.
+        log("flood: " + json.dumps(flood(total=2000, seconds=4.0, p99_bound=3.0, cpu_bound=0.9)))
 
     tap.run("2000 idle and trickling connections at 1024 open files: others answered, CPU and log bounded",
             short_flood)
