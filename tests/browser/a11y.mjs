@@ -105,6 +105,7 @@ async function newPage(width = 1280, opts = {}) {
 
 // Runs axe on `page` and throws naming each violated rule with its elements; `what` names the state.
 async function axe(page, what) {
+  if (process.env.A11Y_DEBUG) console.log('# axe: ' + what);
   if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
   const r = await page.evaluate(() => window.axe.run(document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] },
@@ -173,11 +174,15 @@ for (const width of WIDTHS) {
 
   test(`axe ${width} px: hosted forms loaded, with errors, thanked (with and without JavaScript)`, async () => {
     for (const js of [true, false]) {
-      const page = await newPage(width, { javaScriptEnabled: js });
+      // "without JavaScript": form.js is not loaded (axe itself needs the page's JavaScript)
+      const page = await newPage(width);
+      if (!js) await page.route('**/static/form.js*', r => r.abort());
       for (const form of ['newsletter', 'callback']) {
         await page.goto(`${E}/f/${form}`);
         await axe(page, `${form} loaded (js ${js})`);
-        await Promise.all([js ? Promise.resolve() : page.waitForLoadState('load'), page.getByRole('button', { name: 'Send' }).click()]);
+        // the browser's own checks would stop an empty submit: the server's answer is wanted
+        if (!js) await page.locator('form').first().evaluate(f => { f.noValidate = true; });
+        await Promise.all([js ? Promise.resolve() : page.waitForNavigation(), page.getByRole('button', { name: 'Send' }).click()]);
         await page.locator('[aria-invalid=true]').first().waitFor({ timeout: 5000 });
         await axe(page, `${form} with errors (js ${js})`);
       }
@@ -333,7 +338,7 @@ test('320 px wide (400 % zoom): nothing cut off or needing sideways scrolling', 
     await page.goto(`${E}/f/${form}`);
     ok(await wide(page) <= 320, `${form}: no sideways scrolling (${await wide(page)})`);
     const cut = await page.evaluate(() => Array.from(document.querySelectorAll('label, input, button, p, h1'))
-      .filter(e => { const r = e.getBoundingClientRect(); return r.width && (r.left < 0 || r.right > 320); }).map(e => e.outerHTML.slice(0, 80)));
+      .filter(e => !e.closest('[aria-hidden=true]')).filter(e => { const r = e.getBoundingClientRect(); return r.width && (r.left < 0 || r.right > 320); }).map(e => e.outerHTML.slice(0, 80)));
     eq(cut, [], `${form}: nothing cut off`);
   }
   await page.close();
