@@ -105,7 +105,6 @@ async function newPage(width = 1280, opts = {}) {
 
 // Runs axe on `page` and throws naming each violated rule with its elements; `what` names the state.
 async function axe(page, what) {
-  if (process.env.A11Y_DEBUG) console.log('# axe: ' + what);
   if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE);
   const r = await page.evaluate(() => window.axe.run(document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'] },
@@ -119,7 +118,7 @@ async function axe(page, what) {
       `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.join('\n    ')}`).join('\n'));
 }
 
-const shot = (page, name) => SHOTS && page.screenshot({ path: path.join(SHOTS, name) });
+const shot = (page, name, fullPage = false) => SHOTS && page.screenshot({ path: path.join(SHOTS, name), fullPage });
 if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true });
 
 // The widget's dialog inside its shadow root.
@@ -301,6 +300,7 @@ test('visible focus under forced-colors (Windows high contrast); a screenshot of
       return { style: s.outlineStyle, width: parseFloat(s.outlineWidth), color: s.outlineColor };
     });
     ok(ring.style !== 'none' && ring.width >= 2, `focus ring (${forcedColors}): ${JSON.stringify(ring)}`);
+    await sleep(400); // past the opening animation
     await shot(page, forcedColors === 'active' ? 'widget-forced-colors.png' : 'widget-focus.png');
     // the hosted form and the admin keep theirs too
     for (const [url, sel] of [[`${E}/f/newsletter`, '#q-email'], [`${E}/admin`, '#token']]) {
@@ -351,7 +351,15 @@ test('320 px wide (400 % zoom): nothing cut off or needing sideways scrolling', 
   await shot(admin, 'admin-320.png');
   await admin.close();
   const phone = await adminPage(390);
+  // the answers table's region takes focus from the keyboard and shows it
+  const region = phone.getByRole('region', { name: 'Latest answers table' });
+  await region.focus();
+  const ring = await region.evaluate(e => getComputedStyle(e).outlineStyle);
+  ok(ring !== 'none', 'the focused table region shows a focus ring');
+  await phone.keyboard.press('ArrowRight');
+  ok(await region.evaluate(e => e.scrollWidth <= e.clientWidth || e.scrollLeft > 0), 'ArrowRight scrolls the table sideways');
   await shot(phone, 'admin-390.png');
+  await shot(phone, 'admin-390-full.png', true);
   await phone.close();
 });
 
