@@ -205,6 +205,9 @@ for (const width of WIDTHS) {
     await signin.close();
     const page = await adminPage(width);
     await axe(page, 'admin dashboard');
+    const chart = await page.locator('#nps-chart svg').getAttribute('aria-label');
+    ok(/^NPS by week\. Week of [-\d]+: -?\d+ from 4 responses/.test(chart || ''), `the chart's text alternative has its numbers: ${chart}`);
+    eq(await page.locator('#nps-chart svg').getAttribute('role'), 'img', 'the chart is an image with that text');
     await page.locator('#show-done').click();
     await axe(page, 'admin inbox, done');
     await page.locator('#show-open').click();
