@@ -36,7 +36,7 @@ const pageOk=({pages:p={}})=>{
  const m=g=>RegExp('^'+g.split('*').map(s=>s.replace(/[\\^$.+?()[\]{}|]/g,'\\$&')).join('.*')+'$').test(loc.pathname),
   inc=p.include||[];
  return!(p.exclude||[]).some(m)&&(!inc[0]||inc.some(m))};
-// audience: every condition listed must hold; values are lists of accepted strings
+// audience: each listed condition holds
 const ua=navigator.userAgent,dev=/iPad|Tablet|Android(?!.*Mobi)/i.test(ua)?'tablet':/Mobi|iPhone|Android/i.test(ua)?'mobile':'desktop',
  has=(m,f)=>Object.keys(m||{}).every(k=>m[k].includes(f(k))),
  aud=(a={})=>(!a.device||a.device.includes(dev))&&(!a.visitor||a.visitor==(now()-seen<18e5?'new':'returning'))&&
@@ -47,7 +47,7 @@ const ok=s=>{const t=s.trigger,n=now();
 const done=id=>{const o=get('done')||{};o[id]=now();put('done',o)};
 const typing=(a=d.activeElement)=>a&&a.matches('input,textarea,select,[contenteditable]');
 
-let attrs={},list,path,disarms=[],host,root,css,cur=null;
+let attrs={},list,path,disarms=[],host,root,css,live,cur=null;
 
 // triggers; returns the disarm function
 const arm=s=>{
@@ -84,11 +84,12 @@ const load=q=>fetch(base+'/api/v1/surveys'+q).then(r=>r.json()).then(j=>j.survey
 const prep=()=>(d.body?Promise.resolve():new Promise(r=>d.addEventListener('DOMContentLoaded',r))).then(()=>{
  if(!host){
   root=(host=h('div',{id:'earshot-widget'})).attachShadow({mode:'open'});
+  root.append(live=h('p',{class:'sr',role:'status'}));
   css=new Promise(r=>root.append(h('link',{rel:'stylesheet',href:base+'/static/earshot.css'+ver,onload:()=>r(1),onerror:()=>r(0)})))}
  host.isConnected||d.body.append(host);
  return css});
 
-// the visitor's language among the form's own and its translations (navigator.languages, the form's own last)
+// the visitor's language among the form's and its translations
 const tongue=s=>{const a=[s.locale,...Object.keys(s.locales=s.locales||{})];
  for(const l of[attrs.locale,me.dataset.locale,...navigator.languages])for(const x of a)
   if(l&&(x==l||x==l.split('-')[0]||x=='nb'&&/^n[ob]/.test(l)))return x;
@@ -98,12 +99,12 @@ const tongue=s=>{const a=[s.locale,...Object.keys(s.locales=s.locales||{})];
   let r=v.find(x=>x.id==o[s.id]);
   if(!r){let n=Math.random()*v.reduce((a,x)=>a+x.weight,0);r=v.find(x=>(n-=x.weight)<0)||v[0];o[s.id]=r.id;put('variant',o)}
   return{id:r.id,v:r}},
-// a copy of s with translated or varied texts; options keep their values, shown as q.shown
+// s in translated or varied texts; options keep values, shown as q.shown
  words=(s,x={})=>({...s,title:x.title||s.title,thank_you:x.thank_you||s.thank_you,questions:s.questions.map(q=>
   {const y=(x.questions||{})[q.id]||{};return{...q,label:y.label||q.label,why:y.why||q.why,hint:y.hint||q.hint,shown:y.options}})});
 
-// the dialog; cur: the survey on screen and its state
-const open=s=>{
+// the dialog (ask: by the visitor; else only announced); cur: the survey on screen and its state
+const open=(s,ask)=>{
  if(cur)return;
  const st=cur={s};
  prep().then(styled=>{
@@ -112,13 +113,14 @@ const open=s=>{
   const C=tongue(s),V=variant(s),x=C==s.locale?V&&V.v:s.locales[C],L=lang(attrs.locale||me.dataset.locale||C),t={};
   TX[L].split('|').forEach((x,i)=>t[KEYS[i]]=x);
   s=words(s,x);
-  Object.assign(st,{s,qs:s.questions,t,L:C,V:V&&V.id,hist:[],ans:{},key:rnd(16),back:d.activeElement,
+  Object.assign(st,{s,qs:s.questions,t,L:C,V:V&&V.id,hist:[],ans:{},key:rnd(16),back:d.activeElement,ask,
    tok:s.needs_token&&fetch(base+'/f/'+s.id+'/token').then(r=>r.json()).then(k=>new Promise(r=>setTimeout(r,k.min_fill_seconds*1e3,k)),()=>0),
    start:new Date().toISOString().replace(/\.\d+/,''),page:loc.href,body:h('div')});
   root.append(st.card=h('div',{class:'card',role:'dialog','aria-labelledby':'es-title',lang:C,onkeydown:keys},
    h('div',{class:'head'},h('h2',{id:'es-title'},s.title),
     h('button',{type:'button',class:'x','aria-label':t.close,onclick:()=>close(1)},'×')),
    s.offer&&h('p',{class:'offer'},s.offer),st.body));
+  ask||(live.textContent=s.title);
   put('last',now());
   go((st.qs[0]||{}).id)})};
 
@@ -151,7 +153,10 @@ const render=q=>{
   const vals=ty=='single_choice'?q.options:[...Array(ty=='nps'?11:q.scale||5).keys()].map(i=>i+(ty!='nps')),
    btns=vals.map((x,i)=>h('button',{type:'button','aria-pressed':''+(x===v),onclick:()=>step(q,x)},(q.shown||vals)[i]));
   first=btns[vals.indexOf(v)]||btns[0];
-  main=h('fieldset',{'aria-describedby':desc},legend,h('div',{class:'opts '+ty},...btns),
+  const rove=ty!='single_choice'&&(e=>{const k=e.key,n=btns.indexOf(e.target)+(/^Arrow[RD]/.test(k)||-/^Arrow/.test(k));
+   /^Arrow/.test(k)&&e.preventDefault(btns[n]&&tab(btns,btns[n]).focus())});
+  rove&&tab(btns,first);// roving tabindex
+  main=h('fieldset',{'aria-describedby':desc},legend,h('div',{class:'opts '+ty,onkeydown:rove},...btns),
    ty=='nps'&&h('div',{class:'ends','aria-hidden':'true'},h('span',{},'0: '+t.lo),h('span',{},'10: '+t.hi)));
   read=()=>v;
  }else if(/^(multi_choice|consent)$/.test(ty)){
@@ -176,13 +181,17 @@ const render=q=>{
  while((x=find(st,id))&&g++<99){m++;id=nextId(x,st.ans[x.id],st.qs)}
  st.err=h('p',{class:'err',id:'es-err',role:'alert'});
  st.ctl=first;
+ const f=inside(st);
  st.body.textContent='';
  st.body.append(h('form',{novalidate:true,onsubmit:e=>{e.preventDefault();step(q,read())}},
   m>1&&h('p',{class:'prog'},n+' / '+m),main,why,st.err,
   h('div',{class:'nav'},h('button',{type:'submit'},[...rs.map(r=>r.goto),rs.some(r=>!r.if)||after(q,st.qs)].some(x=>find(st,x))?t.next:t.send))));
- first.focus()};
+ f&&first.focus()};
 
-const keys=e=>e.key=='Escape'&&(e.stopPropagation(),close(1));
+// focus moves if asked or already inside
+const inside=st=>st.ask||st.card.contains(root.activeElement),
+ tab=(a,b)=>(a.map(x=>x.tabIndex=x==b?0:-1),b),
+ keys=e=>e.key=='Escape'&&(e.stopPropagation(),close(1));
 
 const finish=()=>{const st=cur;
  st.sent=1;done(st.s.id);
@@ -196,23 +205,25 @@ const finish=()=>{const st=cur;
   }else s<300||again(s)?thanks(b):fail(b.message||'bad')})};
 
 const thanks=b=>{const st=cur,t=st.t,msg=h('p',{class:'thanks',tabindex:-1},b.thank_you||st.s.thank_you);
- st.over=1;st.body.textContent='';
+ const f=inside(st);st.over=1;st.body.textContent='';
  st.body.append(msg,...(b.offers||[]).map((o,i)=>{
   const code=h('input',{readonly:true,value:o.code,'aria-labelledby':'es-o'+i}),said=h('span',{'aria-live':'polite'});
   return h('div',{class:'offer'},h('p',{id:'es-o'+i},o.text),
    h('div',{},code,h('button',{type:'button',onclick:()=>
     navigator.clipboard.writeText(o.code).then(()=>said.textContent='✓',()=>code.select())},t.copy)),said)}));
- msg.focus()};
+ f&&msg.focus()};
 
 // by the visitor: dismissed; answers so far go out as partial
 const close=byVisitor=>{const st=cur;
  cur=null;
  if(!st||!st.card)return;
+ live.textContent='';
+ const f=inside(st);
  st.card.remove();
  const some=!st.sent&&!st.over&&Object.keys(st.ans)[0];
  if(byVisitor||some)done(st.s.id);
  if(some)submit(st,true);
- st.back&&st.back.isConnected&&st.back.focus()};
+ f&&st.back&&st.back.isConnected&&st.back.focus()};
 
 // delivery through the earshot:queue outbox
 const again=s=>!s||s==408||s==429||s>499,
@@ -238,7 +249,7 @@ const plan=(q=get('queue'))=>{clearTimeout(timer);q&&(timer=setTimeout(flush,Mat
   queue(q=>q.filter(x=>t-x.t<7*DAY)).forEach(x=>(all===true||!(x.at>t))&&send(x));plan()};
 
 const api=w.earshot={version:1,
- show:id=>{const f=a=>a.find(x=>x.id==id);list.then(a=>f(a)||load('').then(f)).then(s=>s&&open(s))},
+ show:id=>{const f=a=>a.find(x=>x.id==id);list.then(a=>f(a)||load('').then(f)).then(s=>s&&open(s,1))},
  identify:o=>Object.assign(attrs,o),
  hide:()=>close(),
  q:{push:c=>run(c)}},

@@ -405,8 +405,8 @@ test('keyboard only: open, answer every question type, close with Escape; focus 
     return a ? (a.getAttribute('aria-label') || a.textContent || a.type || a.tagName).trim() : null;
   });
   eq(await active(), '0', 'focus on the first nps button');
-  for (let i = 0; i < 9; i++) await kb.press('Tab');
-  eq(await active(), '9', 'tab reaches 9');
+  for (let i = 0; i < 9; i++) await kb.press('ArrowRight');
+  eq(await active(), '9', 'arrow keys reach 9');
   await kb.press('Enter');
   eq(await active(), 'Free', 'focus on the first choice');
   await kb.press('Tab');
@@ -428,9 +428,9 @@ test('keyboard only: open, answer every question type, close with Escape; focus 
   await kb.press('Space');
   await kb.press('Tab');
   await kb.press('Enter');
-  // rating 1..5: Tab three times to 4
+  // rating 1..5: ArrowRight three times to 4
   eq(await active(), '1', 'first star');
-  for (let i = 0; i < 3; i++) await kb.press('Tab');
+  for (let i = 0; i < 3; i++) await kb.press('ArrowRight');
   await kb.press('Enter');
   await kb.type('03152024'); // date field, en-US order
   await kb.press('Enter');
