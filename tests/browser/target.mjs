@@ -157,7 +157,7 @@ test('schedule: not served before `from`, served once it passes; never after `un
   eq(await visit(page, '/over'), null, 'after until');
   await sleep(Math.max(0, START + SOON_MS + 300 - Date.now()));
   // a fresh browser: the listing the first one saw may be cached for up to a minute
-  eq(await visit(await newPage(), '/soon', { wait: 3000 }), 'Survey soon', 'after from');
+  eq(await visit(await newPage(), '/soon', { wait: 10000 }), 'Survey soon', 'after from');
   const res = await page.goto(E + '/f/over');
   eq(res.status(), 410, 'hosted page of an ended form');
   ok((await page.locator('h1').textContent()).includes('This form is closed'), 'closed page');
@@ -166,32 +166,34 @@ test('schedule: not served before `from`, served once it passes; never after `un
 test('audience device: a phone (mobile emulation) sees the mobile survey, a desktop the desktop one', async () => {
   const phone = await newPage(IPHONE);
   eq(await visit(phone, '/aud/desktop'), null, 'phone: desktop survey');
-  eq(await visit(phone, '/aud/mobile', { wait: 3000 }), 'Survey aud-mobile', 'phone: mobile survey');
+  eq(await visit(phone, '/aud/mobile', { wait: 10000 }), 'Survey aud-mobile', 'phone: mobile survey');
   fs.writeFileSync(path.join(shots, 'widget-mobile.png'), await phone.screenshot());
   const desk = await newPage();
   eq(await visit(desk, '/aud/mobile'), null, 'desktop: mobile survey');
-  eq(await visit(desk, '/aud/desktop', { wait: 3000 }), 'Survey aud-desktop', 'desktop: desktop survey');
+  eq(await visit(desk, '/aud/desktop', { wait: 10000 }), 'Survey aud-desktop', 'desktop: desktop survey');
   eq([...phone.errors, ...desk.errors], [], 'no page errors');
 });
 
 test('audience visitor: new on the first visit, returning after a reload half an hour on', async () => {
   const page = await newPage();
   eq(await visit(page, '/aud/returning'), null, 'a new visitor is not returning');
-  eq(await visit(page, '/aud/new', { wait: 3000 }), 'Survey aud-new', 'a new visitor');
+  eq(await visit(page, '/aud/new', { wait: 10000 }), 'Survey aud-new', 'a new visitor');
   const first = Number(await page.evaluate(() => localStorage.getItem('earshot:first')));
   ok(first > START - 1000 && first <= Date.now(), 'first-seen stamp in the widget\'s storage');
   // the same browser, 31 minutes after the first visit
   await page.evaluate(t => localStorage.setItem('earshot:first', String(t)), first - 31 * 60e3);
   await rearm(page);
   eq(await visit(page, '/aud/new', { reload: false }), null, 'no longer new');
-  await page.goto(H + '/aud/returning');
+  // Wait until this page's widget has shown the survey (and stamped its once-a-day limit) before the
+  // limit is forgotten again: otherwise a slow widget stamps it after rearm and the reload stays quiet.
+  eq(await visit(page, '/aud/returning', { wait: 10000 }), 'Survey aud-returning', 'returning on the next page');
   await rearm(page);
-  eq(await visit(page, '/aud/returning', { reload: true, wait: 3000 }), 'Survey aud-returning', 'returning after reload');
+  eq(await visit(page, '/aud/returning', { reload: true, wait: 10000 }), 'Survey aud-returning', 'returning after reload');
 });
 
 test('audience attributes: identify() values must match', async () => {
   const pro = await newPage();
-  eq(await visit(pro, '/aud/attr?stub=' + encodeURIComponent('[["identify",{"plan":"team"}]]'), { wait: 3000 }),
+  eq(await visit(pro, '/aud/attr?stub=' + encodeURIComponent('[["identify",{"plan":"team"}]]'), { wait: 10000 }),
     'Survey aud-attr', 'plan team');
   const free = await newPage();
   eq(await visit(free, '/aud/attr?stub=' + encodeURIComponent('[["identify",{"plan":"free"}]]')), null, 'plan free');
@@ -204,7 +206,7 @@ test('audience attributes: identify() values must match', async () => {
 
 test('audience query: UTM parameters must match', async () => {
   const a = await newPage();
-  eq(await visit(a, '/aud/utm?utm_source=newsletter&utm_medium=email', { wait: 3000 }), 'Survey aud-utm', 'both match');
+  eq(await visit(a, '/aud/utm?utm_source=newsletter&utm_medium=email', { wait: 10000 }), 'Survey aud-utm', 'both match');
   const b = await newPage();
   eq(await visit(b, '/aud/utm?utm_source=newsletter&utm_medium=cpc'), null, 'medium differs');
   const c = await newPage();
@@ -213,7 +215,7 @@ test('audience query: UTM parameters must match', async () => {
 
 test('max_responses: 20 concurrent submits from the page, exactly 3 stored; then not served', async () => {
   const page = await newPage();
-  eq(await visit(page, '/cap', { wait: 3000 }), 'Survey cap', 'served below the quota');
+  eq(await visit(page, '/cap', { wait: 10000 }), 'Survey cap', 'served below the quota');
   const statuses = await page.evaluate(async url => {
     const one = i => fetch(url, { method: 'POST', body: JSON.stringify({ answers: { pick: 'Yes' }, idempotency_key: 'k' + i }) })
       .then(r => r.json().then(b => r.status + ':' + (b.reason || '')));
@@ -241,7 +243,7 @@ const LANGS = {
 test('widget language from the browser settings (sl, uk, ro, nb; de falls back to the form\'s own)', async () => {
   for (const [browserLocale, [lang, title, option, first]] of Object.entries(LANGS)) {
     const page = await newPage({ locale: browserLocale });
-    eq(await visit(page, '/lang', { wait: 3000 }), title, `title for ${browserLocale}`);
+    eq(await visit(page, '/lang', { wait: 10000 }), title, `title for ${browserLocale}`);
     const dlg = page.locator(DIALOG);
     eq(await dlg.getAttribute('lang'), lang, `lang attribute for ${browserLocale}`);
     ok(await dlg.getByRole('button', { name: option }).isVisible(), `option for ${browserLocale}`);
@@ -281,15 +283,15 @@ test('variants: split near 20/80 over 60 simulated visitors, kept across reloads
   await page.goto(H + '/var');
   for (let i = 0; i < 60; i++) {
     await page.evaluate(() => localStorage.clear());
-    const title = await visit(page, '/var', { reload: true, wait: 3000 });
+    const title = await visit(page, '/var', { reload: true, wait: 10000 });
     seen[title]++;
   }
   ok(seen['Wording B'] >= 36 && seen['Wording B'] <= 57, `split near 80% B: ${JSON.stringify(seen)}`);
   await rearm(page);
-  const kept = await visit(page, '/var', { reload: true, wait: 3000 });
+  const kept = await visit(page, '/var', { reload: true, wait: 10000 });
   for (let i = 0; i < 5; i++) {
     await rearm(page);
-    eq(await visit(page, '/var', { reload: true, wait: 3000 }), kept, `kept on reload ${i + 1}`);
+    eq(await visit(page, '/var', { reload: true, wait: 10000 }), kept, `kept on reload ${i + 1}`);
   }
   await page.locator(DIALOG).getByRole('button', { name: 'No' }).click();
   const [r] = await waitResponses('var', 1);
