@@ -154,6 +154,54 @@ static const store_migration store_migrations[] = {
 		"  DELETE FROM inbox WHERE response_id = old.id; "
 		"END;",
 	},
+	{
+		.name = "the answer index behind summaries",
+		.sql =
+		/* One row per answered question of each stored answer (part 0: the value itself, NULL when it
+		 * is an array, an object or a text longer than 100 bytes), one per element of an array answer
+		 * (part 1) and one per answer (part 2, question ''), each with the answer's meta.variant, so
+		 * that per-question counts come from one covering index instead of parsing every answer.
+		 * Kept by triggers: rows come and go with their answer (insert, erasure, retention purge). */
+		"CREATE TABLE answer_values ("
+		"  seq INTEGER NOT NULL,"
+		"  form TEXT NOT NULL,"
+		"  question TEXT NOT NULL,"
+		"  part INTEGER NOT NULL,"
+		"  value,"
+		"  variant TEXT,"
+		"  created_ms INTEGER NOT NULL"
+		");"
+		"CREATE INDEX answer_values_count ON answer_values(form, question, part, value, variant, created_ms);"
+		"CREATE INDEX answer_values_seq ON answer_values(seq);"
+		"CREATE TRIGGER answer_values_insert AFTER INSERT ON responses BEGIN "
+		"  INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"  SELECT new.seq, new.form, j.key, 0, "
+		"    CASE WHEN j.type IN ('array', 'object') OR (j.type = 'text' AND length(j.atom) > 100) "
+		"    THEN NULL ELSE j.atom END, json_extract(new.meta, '$.variant'), new.created_ms "
+		"  FROM json_each(new.answers) j; "
+		"  INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"  SELECT new.seq, new.form, j.key, 1, e.atom, json_extract(new.meta, '$.variant'), new.created_ms "
+		"  FROM json_each(new.answers) j, json_each(j.value) e "
+		"  WHERE j.type = 'array' AND e.type NOT IN ('array', 'object'); "
+		"  INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"  VALUES (new.seq, new.form, '', 2, NULL, json_extract(new.meta, '$.variant'), new.created_ms); "
+		"END;"
+		"CREATE TRIGGER answer_values_delete AFTER DELETE ON responses BEGIN "
+		"  DELETE FROM answer_values WHERE seq = old.seq; "
+		"END;"
+		/* The answers stored before this migration. */
+		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"SELECT r.seq, r.form, j.key, 0, "
+		"  CASE WHEN j.type IN ('array', 'object') OR (j.type = 'text' AND length(j.atom) > 100) "
+		"  THEN NULL ELSE j.atom END, json_extract(r.meta, '$.variant'), r.created_ms "
+		"FROM responses r, json_each(r.answers) j;"
+		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"SELECT r.seq, r.form, j.key, 1, e.atom, json_extract(r.meta, '$.variant'), r.created_ms "
+		"FROM responses r, json_each(r.answers) j, json_each(j.value) e "
+		"WHERE j.type = 'array' AND e.type NOT IN ('array', 'object');"
+		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"SELECT seq, form, '', 2, NULL, json_extract(meta, '$.variant'), created_ms FROM responses;",
+	},
 };
 
 static const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
@@ -161,6 +209,7 @@ static const size_t store_n_migrations = sizeof store_migrations / sizeof store_
 struct store;
 struct sqlite3;
 struct sqlite3_stmt;
+struct store_cursor;
 /* The SQLite connection of a store handle, for the other store*.c files (the outbox's SQL lives in
  * store_outbox.c); it stays owned by the handle. */
 struct sqlite3 *store_sqlite(struct store *st);
@@ -187,6 +236,11 @@ struct sqlite3_stmt *store_cached(struct store *st, const char *sql, const char 
 void store_done(struct sqlite3_stmt *s);
 /* store_run_once for a store_cached statement: steps it once, then store_done. 0, or -1 with *err. */
 int store_run_cached(struct store *st, struct sqlite3_stmt *s, const char *op, char **err);
+
+/* Opens a streaming cursor over s (prepared by store_prepare and bound by the caller, columns as
+ * RESPONSE_COLUMNS: seq, id, form, created_ms, answers, meta, score, tags), taking its read snapshot
+ * now. The cursor owns s from the call on, also when it fails. 0 with *out (caller closes), or -1. */
+int store_cursor_open_stmt(struct store *st, struct sqlite3_stmt *s, struct store_cursor **out, char **err);
 
 /* Fills the record at rec from the current row of s: 0, or -1 with *err (rec left cleared). */
 typedef int (*store_row_fn)(struct sqlite3_stmt *s, void *rec, char **err);
