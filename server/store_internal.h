@@ -159,9 +159,12 @@ static const store_migration store_migrations[] = {
 		.sql =
 		/* One row per answered question of each stored answer (part 0: the value itself, NULL when it
 		 * is an array, an object or a text longer than 100 bytes), one per element of an array answer
-		 * (part 1) and one per answer (part 2, question ''), each with the answer's meta.variant, so
-		 * that per-question counts come from one covering index instead of parsing every answer.
-		 * Kept by triggers: rows come and go with their answer (insert, erasure, retention purge). */
+		 * (part 1) and one per answer (part 2, question ''), each with the answer's meta.variant and
+		 * time. Kept by triggers: rows come and go with their answer (insert, erasure, retention purge).
+		 * answer_counts adds them up per UTC day (day = created_ms / 86400000), each row twice: under
+		 * its value (NULL written as X'00') and under X'' ("any value"); variant '' is none. A summary
+		 * reads whole days from answer_counts and the rest of its time range from answer_values, so it
+		 * costs the same whatever the number of answers. */
 		"CREATE TABLE answer_values ("
 		"  seq INTEGER NOT NULL,"
 		"  form TEXT NOT NULL,"
@@ -171,8 +174,33 @@ static const store_migration store_migrations[] = {
 		"  variant TEXT,"
 		"  created_ms INTEGER NOT NULL"
 		");"
-		"CREATE INDEX answer_values_count ON answer_values(form, question, part, value, variant, created_ms);"
-		"CREATE INDEX answer_values_seq ON answer_values(seq);"
+		"CREATE INDEX answer_values_time ON answer_values(form, question, part, created_ms, value, variant);"
+		"CREATE INDEX answer_values_seq ON answer_values(seq, question, part, value, variant);"
+		"CREATE TABLE answer_counts ("
+		"  form TEXT NOT NULL,"
+		"  question TEXT NOT NULL,"
+		"  part INTEGER NOT NULL,"
+		"  value NOT NULL,"
+		"  variant TEXT NOT NULL,"
+		"  day INTEGER NOT NULL,"
+		"  n INTEGER NOT NULL,"
+		"  PRIMARY KEY (form, question, part, value, variant, day)"
+		") WITHOUT ROWID;"
+		"CREATE TRIGGER answer_counts_add AFTER INSERT ON answer_values BEGIN "
+		"  INSERT INTO answer_counts (form, question, part, value, variant, day, n) "
+		"  VALUES (new.form, new.question, new.part, coalesce(new.value, X'00'), coalesce(new.variant, ''), "
+		"          new.created_ms / 86400000, 1), "
+		"         (new.form, new.question, new.part, X'', coalesce(new.variant, ''), new.created_ms / 86400000, 1) "
+		"  ON CONFLICT DO UPDATE SET n = n + 1; "
+		"END;"
+		"CREATE TRIGGER answer_counts_remove AFTER DELETE ON answer_values BEGIN "
+		"  UPDATE answer_counts SET n = n - 1 WHERE form = old.form AND question = old.question "
+		"    AND part = old.part AND value IN (coalesce(old.value, X'00'), X'') "
+		"    AND variant = coalesce(old.variant, '') AND day = old.created_ms / 86400000; "
+		"  DELETE FROM answer_counts WHERE form = old.form AND question = old.question "
+		"    AND part = old.part AND value IN (coalesce(old.value, X'00'), X'') "
+		"    AND variant = coalesce(old.variant, '') AND day = old.created_ms / 86400000 AND n <= 0; "
+		"END;"
 		"CREATE TRIGGER answer_values_insert AFTER INSERT ON responses BEGIN "
 		"  INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
 		"  SELECT new.seq, new.form, j.key, 0, "

@@ -1,7 +1,8 @@
 /* store_query: SQL for the filtered admin reads. A filter becomes a WHERE clause over responses, with
- * its values bound as parameters (never spliced into the SQL). Counts read the answer_values index
- * (store_internal.h): the time range and the variant are columns of that index, every other filter
- * narrows it through the matching responses' seq. */
+ * its values bound as parameters (never spliced into the SQL). Counts read the summary tables
+ * (store_internal.h): with only a time range and a variant, whole days come from the daily totals of
+ * answer_counts and partial days from answer_values; any other filter is evaluated on each response of
+ * the range, joined to its rows of answer_values. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,8 +205,74 @@ int store_response_page(store *st, const char *form, const response_filter *flt,
 	return 0;
 }
 
-int store_count_values(store *st, const char *form, const response_filter *flt, const char *question,
-                       count_part part, count_group group, count_fn fn, void *ctx, char **err)
+#define DAY_MS 86400000LL
+
+/* Appends the per-group count of the answer index for a filter that restricts only the time range and
+ * the variant: whole UTC days are read from answer_counts, the partial days at either end from
+ * answer_values. */
+static void put_fast_count(sql_builder *b, const char *form, const response_filter *flt, const char *qid,
+                           count_part part, count_group group)
+{
+	static const char *const outer[] = {
+		[GROUP_NONE] = "SELECT NULL, NULL, sum(n) FROM (",
+		[GROUP_VALUE] = "SELECT value, NULL, sum(n) FROM (",
+		[GROUP_VARIANT] = "SELECT NULL, variant, sum(n) FROM (",
+		[GROUP_VALUE_VARIANT] = "SELECT value, variant, sum(n) FROM (",
+	};
+	static const char *const groups[] = {
+		[GROUP_NONE] = ")",
+		[GROUP_VALUE] = ") GROUP BY value",
+		[GROUP_VARIANT] = ") GROUP BY variant",
+		[GROUP_VALUE_VARIANT] = ") GROUP BY value, variant",
+	};
+	bool by_variant = group == GROUP_VARIANT || group == GROUP_VALUE_VARIANT;
+	bool by_value = group == GROUP_VALUE || group == GROUP_VALUE_VARIANT;
+	int64_t lo, hi;
+	time_bounds(flt, &lo, &hi);
+	/* Whole days d1..d2 inside [lo, hi]; the ends [lo, d1 start) and (d2 end, hi] are partial. */
+	int64_t lo_c = lo < 0 ? 0 : lo, hi_c = hi > (INT64_C(1) << 53) ? (INT64_C(1) << 53) : hi;
+	int64_t d1 = (lo_c + DAY_MS - 1) / DAY_MS, d2 = (hi_c + 1) / DAY_MS - 1;
+	int64_t edges[2][2] = { { lo, hi }, { 1, 0 } }; /* without a whole day: all of it, and nothing */
+	if (d1 <= d2) {
+		edges[0][1] = d1 * DAY_MS - 1;
+		edges[1][0] = (d2 + 1) * DAY_MS;
+		edges[1][1] = hi;
+	} else {
+		d1 = 1;
+		d2 = 0;
+	}
+	put(b, outer[group]);
+	put(b, "SELECT CASE WHEN c.value = X'00' THEN NULL ELSE c.value END AS value, NULLIF(c.variant, '') AS variant, "
+	       "c.n AS n FROM answer_counts c WHERE ");
+	put_text(b, "c.form = ?", form, false);
+	put_text(b, " AND c.question = ?", qid, false);
+	put_int(b, " AND c.part = ?", (int64_t)part);
+	put_int(b, " AND c.day >= ?", d1);
+	put_int(b, " AND c.day <= ?", d2);
+	put(b, by_value ? " AND c.value <> X''" : " AND c.value = X''");
+	if (flt->variant)
+		put_text(b, " AND c.variant = ?", flt->variant, false);
+	if (by_variant)
+		put(b, " AND c.variant <> ''");
+	for (int e = 0; e < 2; e++) {
+		put(b, " UNION ALL SELECT v.value, v.variant, 1 FROM answer_values v WHERE ");
+		put_text(b, "v.form = ?", form, false);
+		put_text(b, " AND v.question = ?", qid, false);
+		put_int(b, " AND v.part = ?", (int64_t)part);
+		put_int(b, " AND v.created_ms >= ?", edges[e][0]);
+		put_int(b, " AND v.created_ms <= ?", edges[e][1]);
+		if (flt->variant)
+			put_text(b, " AND v.variant = ?", flt->variant, false);
+		if (by_variant)
+			put(b, " AND v.variant IS NOT NULL");
+	}
+	put(b, groups[group]);
+}
+
+/* Appends the per-group count for any filter: the matching responses, joined to their rows of the
+ * answer index. */
+static void put_filtered_count(sql_builder *b, const char *form, const response_filter *flt, const char *qid,
+                               count_part part, count_group group)
 {
 	static const char *const selects[] = {
 		[GROUP_NONE] = "SELECT NULL, NULL, count(*)",
@@ -219,27 +286,26 @@ int store_count_values(store *st, const char *form, const response_filter *flt, 
 		[GROUP_VARIANT] = " GROUP BY v.variant",
 		[GROUP_VALUE_VARIANT] = " GROUP BY v.value, v.variant",
 	};
-	int64_t lo, hi;
-	time_bounds(flt, &lo, &hi);
-	sql_builder b = { 0 };
-	put(&b, selects[group]);
-	put_text(&b, " FROM answer_values v WHERE v.form = ?", form, false);
-	put_text(&b, " AND v.question = ?", part == COUNT_ANSWERS ? "" : question, false);
-	put_int(&b, " AND v.part = ?", (int64_t)part);
-	put_int(&b, " AND v.created_ms >= ?", lo);
-	put_int(&b, " AND v.created_ms <= ?", hi);
-	if (flt->variant)
-		put_text(&b, " AND v.variant = ?", flt->variant, false);
+	put(b, selects[group]);
+	put_text(b, " FROM responses r JOIN answer_values v ON v.seq = r.seq AND v.question = ?", qid, false);
+	put_int(b, " AND v.part = ? WHERE ", (int64_t)part);
+	put_filter(b, form, flt);
 	if (group == GROUP_VARIANT || group == GROUP_VALUE_VARIANT)
-		put(&b, " AND v.variant IS NOT NULL");
+		put(b, " AND v.variant IS NOT NULL");
+	put(b, groups[group]);
+}
+
+int store_count_values(store *st, const char *form, const response_filter *flt, const char *question,
+                       count_part part, count_group group, count_fn fn, void *ctx, char **err)
+{
+	const char *qid = part == COUNT_ANSWERS ? "" : question;
+	sql_builder b = { 0 };
 	response_filter rest = *flt;
 	rest.variant = NULL;
-	if (!response_filter_time_only(&rest)) {
-		put(&b, " AND v.seq IN (SELECT r.seq FROM responses r WHERE ");
-		put_filter(&b, form, &rest);
-		put(&b, ")");
-	}
-	put(&b, groups[group]);
+	if (response_filter_time_only(&rest))
+		put_fast_count(&b, form, flt, qid, part, group);
+	else
+		put_filtered_count(&b, form, flt, qid, part, group);
 	const char *op = "count answers";
 	sqlite3_stmt *s = builder_prepare(st, &b, op, err);
 	builder_free(&b);

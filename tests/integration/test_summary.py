@@ -344,6 +344,21 @@ def t_submits_are_counted(s, rows):
     expect_eq(q["nps"], 25.0, "NPS of 2 promoters, 1 detractor in 4")
 
 
+def t_erased_answers_leave_the_counts(s, rows):
+    """Deleting answers (as erasure and the retention purge do) takes them out of every count."""
+    gone = set(range(0, len(rows), 7))
+    db = sqlite3.connect(os.path.join(s.dir, "data.db"), timeout=10)
+    with db:
+        for i in gone:
+            db.execute("DELETE FROM responses WHERE id = ?", (f"r_seed{i:05d}",))
+    db.close()
+    kept = [r for i, r in enumerate(rows) if i not in gone]
+    rows[:] = kept
+    for f in ({}, {"since": T0 + 4 * DAY, "until": T0 + 9 * DAY}, {"variant": "b"}):
+        got = get_json(s, "/api/v1/forms/shop/summary" + (f"?{query(f)}" if f else ""))
+        check_summary(got, expected_summary([r for r in kept if matches(r, f)]))
+
+
 def t_variant_verdict(s, rows):
     """The chi-square verdict: none on the random seed data (same distribution per variant), one when
     variant b's answers clearly differ."""
@@ -389,6 +404,7 @@ def main():
         t.run("the summary needs the admin token and a known form", t_summary_needs_the_token_and_a_form, s, rows)
         t.run("contact, consent and text values never appear in a summary",
               t_contact_and_consent_values_never_appear, s, rows)
+        t.run("erased answers leave every count", t_erased_answers_leave_the_counts, s, rows)
         t.run("answers submitted over HTTP are counted (the index follows inserts)", t_submits_are_counted, s, rows)
         t.run("variants: answers per variant, a chi-square verdict only when significant", t_variant_verdict, s, rows)
     finally:
