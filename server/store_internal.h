@@ -17,7 +17,12 @@ typedef struct store_migration {
 	const char *sql;  /* the script */
 } store_migration;
 
-/* The list, included by store.c only (one translation unit). */
+/* A JSON column as an object for the summary triggers: '{}' when it is not well-formed JSON or not an
+ * object, so that no stored text can make an insert fail (CASE evaluates its tests in order). */
+#define SUMMARY_OBJECT(col) "CASE WHEN NOT json_valid(" col ") THEN '{}' WHEN json_type(" col ") <> 'object' " \
+	"THEN '{}' ELSE " col " END"
+
+/* The list, included by store.c (and the store's unit test). */
 static const store_migration store_migrations[] = {
 	{
 		.name = "responses, idempotency keys, plugin and server key-value tables",
@@ -205,14 +210,14 @@ static const store_migration store_migrations[] = {
 		"  INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
 		"  SELECT new.seq, new.form, j.key, 0, "
 		"    CASE WHEN j.type IN ('array', 'object') OR (j.type = 'text' AND length(j.atom) > 100) "
-		"    THEN NULL ELSE j.atom END, json_extract(new.meta, '$.variant'), new.created_ms "
-		"  FROM json_each(new.answers) j; "
+		"    THEN NULL ELSE j.atom END, json_extract(" SUMMARY_OBJECT("new.meta") ", '$.variant'), new.created_ms "
+		"  FROM json_each(" SUMMARY_OBJECT("new.answers") ") j; "
 		"  INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
-		"  SELECT new.seq, new.form, j.key, 1, e.atom, json_extract(new.meta, '$.variant'), new.created_ms "
-		"  FROM json_each(new.answers) j, json_each(j.value) e "
+		"  SELECT new.seq, new.form, j.key, 1, e.atom, json_extract(" SUMMARY_OBJECT("new.meta") ", '$.variant'), new.created_ms "
+		"  FROM json_each(" SUMMARY_OBJECT("new.answers") ") j, json_each(j.value) e "
 		"  WHERE j.type = 'array' AND e.type NOT IN ('array', 'object'); "
 		"  INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
-		"  VALUES (new.seq, new.form, '', 2, NULL, json_extract(new.meta, '$.variant'), new.created_ms); "
+		"  VALUES (new.seq, new.form, '', 2, NULL, json_extract(" SUMMARY_OBJECT("new.meta") ", '$.variant'), new.created_ms); "
 		"END;"
 		"CREATE TRIGGER answer_values_delete AFTER DELETE ON responses BEGIN "
 		"  DELETE FROM answer_values WHERE seq = old.seq; "
@@ -221,14 +226,14 @@ static const store_migration store_migrations[] = {
 		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
 		"SELECT r.seq, r.form, j.key, 0, "
 		"  CASE WHEN j.type IN ('array', 'object') OR (j.type = 'text' AND length(j.atom) > 100) "
-		"  THEN NULL ELSE j.atom END, json_extract(r.meta, '$.variant'), r.created_ms "
-		"FROM responses r, json_each(r.answers) j;"
+		"  THEN NULL ELSE j.atom END, json_extract(" SUMMARY_OBJECT("r.meta") ", '$.variant'), r.created_ms "
+		"FROM responses r, json_each(" SUMMARY_OBJECT("r.answers") ") j;"
 		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
-		"SELECT r.seq, r.form, j.key, 1, e.atom, json_extract(r.meta, '$.variant'), r.created_ms "
-		"FROM responses r, json_each(r.answers) j, json_each(j.value) e "
+		"SELECT r.seq, r.form, j.key, 1, e.atom, json_extract(" SUMMARY_OBJECT("r.meta") ", '$.variant'), r.created_ms "
+		"FROM responses r, json_each(" SUMMARY_OBJECT("r.answers") ") j, json_each(j.value) e "
 		"WHERE j.type = 'array' AND e.type NOT IN ('array', 'object');"
 		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
-		"SELECT seq, form, '', 2, NULL, json_extract(meta, '$.variant'), created_ms FROM responses;",
+		"SELECT seq, form, '', 2, NULL, json_extract(" SUMMARY_OBJECT("meta") ", '$.variant'), created_ms FROM responses;",
 	},
 };
 

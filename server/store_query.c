@@ -332,3 +332,20 @@ int store_count_values(store *st, const char *form, const response_filter *flt, 
 	sqlite3_finalize(s);
 	return ret;
 }
+
+int store_snapshot_begin(store *st, char **err)
+{
+	sqlite3 *db = store_sqlite(st);
+	if (!sqlite3_get_autocommit(db))
+		return 0;
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, "begin a read", err);
+	return 1;
+}
+
+void store_snapshot_end(store *st, int begun)
+{
+	sqlite3 *db = store_sqlite(st);
+	if (begun == 1 && !sqlite3_get_autocommit(db) && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}

@@ -50,4 +50,10 @@ typedef int (*count_fn)(void *ctx, const count_row *row);
 int store_count_values(store *st, const char *form, const response_filter *flt, const char *question,
                        count_part part, count_group group, count_fn fn, void *ctx, char **err);
 
+/* Starts a read transaction on st so that several counts see one snapshot. Returns 1 when it began one
+ * (end it with store_snapshot_end), 0 when st was already in a transaction, -1 with *err. */
+int store_snapshot_begin(store *st, char **err);
+/* Ends the read transaction store_snapshot_begin returned begun (1) for; does nothing for 0 or -1. */
+void store_snapshot_end(store *st, int begun);
+
 #endif

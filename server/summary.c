@@ -1,5 +1,6 @@
-/* summary: builds the per-question summary from grouped counts of the answer index (store_query.c).
- * Text, contact and consent questions are counted without ever reading their values. */
+/* summary: builds the per-question summary from grouped counts of the answer index (store_query.c), all
+ * read in one snapshot. Text, contact and consent questions are counted without ever reading their
+ * values. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,7 +401,8 @@ static json_t *variants_summary(store *st, const form *f, const response_filter 
 
 /* ---- the whole summary --------------------------------------------------------------------------- */
 
-json_t *summary_build(store *st, const form *f, const response_filter *flt, char **err)
+/* The summary inside the caller's snapshot. */
+static json_t *summary_in_snapshot(store *st, const form *f, const response_filter *flt, char **err)
 {
 	int64_t total = 0;
 	if (count_only(st, f, flt, NULL, COUNT_ANSWERS, &total, err) != 0)
@@ -421,4 +423,14 @@ json_t *summary_build(store *st, const form *f, const response_filter *flt, char
 	}
 	return json_pack("{s:s, s:I, s:o, s:o}", "form", f->id, "answers", (json_int_t)total, "questions", questions,
 	                 "variants", variants);
+}
+
+json_t *summary_build(store *st, const form *f, const response_filter *flt, char **err)
+{
+	int begun = store_snapshot_begin(st, err);
+	if (begun < 0)
+		return NULL;
+	json_t *out = summary_in_snapshot(st, f, flt, err);
+	store_snapshot_end(st, begun);
+	return out;
 }
