@@ -114,8 +114,18 @@ static char *like_pattern(const char *text)
  * on the responses row r. with_variant leaves the variant out when false (the caller has it). */
 static void put_conditions(sql_builder *b, const response_filter *f, bool with_variant)
 {
-	if (f->page)
-		put_text(b, " AND json_extract(r.meta, '$.page') GLOB ?", f->page, false);
+	if (f->page) {
+		/* u: meta.page as stored (the widget sends the whole URL); path: its path, without the
+		 * scheme, host, query and fragment when u is a URL, else u itself. Either may match. */
+		put_text(b, " AND EXISTS (SELECT 1 FROM (SELECT u, CASE WHEN instr(p, '?') > 0 THEN substr(p, 1, "
+		         "instr(p, '?') - 1) ELSE p END AS path FROM (SELECT u, CASE WHEN instr(q, '#') > 0 THEN "
+		         "substr(q, 1, instr(q, '#') - 1) ELSE q END AS p FROM (SELECT u, CASE WHEN rest IS NULL "
+		         "THEN u WHEN instr(rest, '/') > 0 THEN substr(rest, instr(rest, '/')) ELSE '/' END AS q "
+		         "FROM (SELECT u, CASE WHEN instr(u, '://') > 0 THEN substr(u, instr(u, '://') + 3) END "
+		         "AS rest FROM (SELECT json_extract(r.meta, '$.page') AS u))))) WHERE u GLOB ?",
+		         f->page, false);
+		put_text(b, " OR path GLOB ?)", f->page, false);
+	}
 	if (f->tag)
 		put_text(b, " AND EXISTS (SELECT 1 FROM json_each(r.tags) t WHERE t.value = ?)", f->tag, false);
 	if (f->category)

@@ -9,6 +9,7 @@ answer 400 naming the parameter; consent and contact values never appear in a su
 import csv
 import io
 import json
+import math
 import os
 import random
 import sqlite3
@@ -63,7 +64,8 @@ questions:
 
 DAY = 86400000
 T0 = 1780000000000            # 2026-05-28T20:26:40Z
-PAGES = ["/cart", "/cart/step2", "/checkout", "/blog/post"]
+PAGES = ["/cart", "/cart/step2", "/checkout", "/blog/post", "https://shop.example.com/cart/step3?utm=x#top",
+         "https://shop.example.com", "http://blog.example.com/checkout#c"]
 TAGS = ["complaint", "praise", "pricing"]
 DEVICES = ["desktop", "mobile", "tablet"]
 REASONS = ["price", "shipping", "just looking", "other"]
@@ -134,8 +136,13 @@ def iso(ms):
 # ---- the independent count --------------------------------------------------------------------------
 
 def glob_match(pattern, text):
+    """The whole meta.page, or the path of a URL (no scheme, host, query, fragment), matches."""
     import fnmatch
-    return fnmatch.fnmatchcase(text, pattern)
+    import urllib.parse as up
+    path = text
+    if "://" in text:
+        path = up.urlsplit(text).path or "/"
+    return fnmatch.fnmatchcase(text, pattern) or fnmatch.fnmatchcase(path, pattern)
 
 
 def matches(r, f):
@@ -161,8 +168,13 @@ def matches(r, f):
     return True
 
 
+def c_round(x):
+    """C's round(): halves away from zero (Python's round() goes to even)."""
+    return math.copysign(math.floor(abs(x) + 0.5), x)
+
+
 def pct(part, whole):
-    return round(1000 * part / whole) / 10 if whole else 0
+    return c_round(1000 * part / whole) / 10 if whole else 0
 
 
 def expected_summary(rows):
@@ -176,7 +188,7 @@ def expected_summary(rows):
     det = sum(1 for v in nps if v <= 6)
     out["nps"] = {"answered": len(nps), "distribution": [nps.count(v) for v in range(11)],
                   "promoters": pro, "passives": len(nps) - pro - det, "detractors": det,
-                  "nps": round(1000 * (pro - det) / len(nps)) / 10 if nps else None}
+                  "nps": c_round(1000 * (pro - det) / len(nps)) / 10 if nps else None}
     extras = [r["answers"]["extras"] for r in rows if "extras" in r["answers"]]
     out["extras"] = {"answered": len(extras),
                      "options": {o: sum(1 for e in extras if o in e) for o in EXTRAS}}
@@ -261,6 +273,8 @@ FILTERS = [
     {"since": T0 + 5 * DAY, "until": T0 + 20 * DAY},
     {"page": "/cart*"},
     {"page": "/c?eckout"},
+    {"page": "/"},
+    {"page": "https://shop.example.com/*"},
     {"tag": "complaint"},
     {"category": "promoter"},
     {"category": "detractor"},
