@@ -10,12 +10,14 @@ extern const route dashboard_routes[]; /* routes_dashboard.c: GET /admin */
 extern const route home_routes[]; /* routes_home.c: GET /, the landing page */
 extern const route inbox_routes[]; /* routes_inbox.c: the follow-up inbox and the contact card */
 extern const route metrics_routes[]; /* routes_metrics.c: GET /metrics */
+extern const route summary_routes[]; /* routes_summary.c: the per-question summary of a form */
 
 const route *const route_tables[] = {
 	public_routes,
 	hosted_routes,
 	confirm_routes,
 	admin_routes,
+	summary_routes,
 	deliveries_routes,
 	contacts_routes,
 	inbox_routes,

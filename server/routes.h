@@ -3,15 +3,22 @@
 #define EARSHOT_ROUTES_H
 
 #include "http.h"
+#include "response_filter.h"
 
 /* The form named by the {form} parameter when it exists (active or not), else NULL. */
 const form *routes_find_form(request *r);
 /* Parses the optional since/until query parameters (ISO-8601). On a bad value sends 400
  * invalid_parameter and returns -1. */
 int routes_time_range(request *r, int64_t *since, int64_t *until);
+/* Reads the filter parameters of the admin summary, listing and export (response_filter.h) into *out
+ * (caller clears it). Returns 0, or -1 after answering 400 invalid_parameter naming the parameter. */
+int routes_filter(request *r, response_filter *out);
 /* Reads the paging parameters of a listing: limit (1 to 1000, 100 when absent) and after (a cursor
  * from a previous page, 0 when absent). Returns 0, or -1 after answering 400 invalid_parameter. */
 int routes_page_parameters(request *r, int *limit, int64_t *after);
+/* Reads the order of a listing: order=oldest (the default: store order) or order=newest. Returns 0,
+ * or -1 after answering 400 invalid_parameter. */
+int routes_order_parameter(request *r, bool *newest_first);
 /* The body of one page of a listing, {KEY: list, "next": cursor}: the cursor is last_seq as a string
  * when more rows follow, else null. Takes ownership of list; returns a new object. */
 json_t *routes_page_body(const char *key, json_t *list, bool more, int64_t last_seq);

@@ -1,4 +1,5 @@
-/* routes_admin: bearer-token routes for site owners — forms, paged responses, streamed exports. */
+/* routes_admin: bearer-token routes for site owners — forms, paged responses, streamed exports (both
+ * filtered with the parameters of response_filter.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "export.h"
 #include "reply.h"
 #include "routes.h"
+#include "store_query.h"
 #include "util.h"
 
 #define EXPORT_ROWS_PER_CHUNK 256
@@ -54,19 +56,23 @@ static void handle_responses(request *r)
 	const form *f = admin_form(r);
 	if (!f)
 		return;
-	int64_t since, until;
-	if (routes_time_range(r, &since, &until) != 0)
+	response_filter flt;
+	if (routes_filter(r, &flt) != 0)
 		return;
 	int limit;
 	int64_t after;
-	if (routes_page_parameters(r, &limit, &after) != 0)
+	bool newest_first;
+	if (routes_page_parameters(r, &limit, &after) != 0 || routes_order_parameter(r, &newest_first) != 0) {
+		response_filter_clear(&flt);
 		return;
+	}
 	response_record *rows = NULL;
 	size_t n = 0;
 	bool more = false;
 	char *err = NULL;
-	if (store_response_list(r->srv->reader, f->id, since, until, after, limit, &rows, &n, &more, &err) !=
-	    0) {
+	int rc = store_response_page(r->srv->reader, f->id, &flt, after, newest_first, limit, &rows, &n, &more, &err);
+	response_filter_clear(&flt);
+	if (rc != 0) {
 		reply_error(r->req, 503, "unavailable", err, NULL);
 		free(err);
 		return;
@@ -189,8 +195,8 @@ static void handle_export(request *r)
 		            json_pack("{s:s}", "parameter", "format"));
 		return;
 	}
-	int64_t since, until;
-	if (routes_time_range(r, &since, &until) != 0)
+	response_filter flt;
+	if (routes_filter(r, &flt) != 0)
 		return;
 	const char *bom = request_query(r, "bom");
 	export_stream *s = xcalloc(1, sizeof *s);
@@ -200,13 +206,15 @@ static void handle_export(request *r)
 	s->pending = evbuffer_new();
 	char *err = NULL;
 	if (store_open(r->srv->cfg->database, r->srv->cfg->durability, true, &s->db, &err) != 0 ||
-	    store_cursor_open(s->db, f->id, since, until, &s->cursor, &err) != 0 ||
+	    store_cursor_open_filtered(s->db, f->id, &flt, &s->cursor, &err) != 0 ||
 	    !(s->writer = export_writer_new(fmt, f, bom && strcmp(bom, "1") == 0, export_sink_to_buffer, s, &err))) {
 		reply_error(r->req, 503, "unavailable", err ? err : "The export could not start.", NULL);
 		free(err);
+		response_filter_clear(&flt);
 		export_stream_free(s);
 		return;
 	}
+	response_filter_clear(&flt);
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
 	char stamp[32], disposition[160];
 	iso8601_format_ms(now_ms(), stamp);

@@ -94,6 +94,17 @@ int routes_page_parameters(request *r, int *limit, int64_t *after)
 	return 0;
 }
 
+int routes_order_parameter(request *r, bool *newest_first)
+{
+	const char *v = request_query(r, "order");
+	*newest_first = v && strcmp(v, "newest") == 0;
+	if (v && !*newest_first && strcmp(v, "oldest") != 0) {
+		bad_parameter(r, "order", "\"order\" must be oldest or newest.");
+		return -1;
+	}
+	return 0;
+}
+
 json_t *routes_page_body(const char *key, json_t *list, bool more, int64_t last_seq)
 {
 	json_t *next = json_null();

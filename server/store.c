@@ -760,20 +760,28 @@ static void cursor_end_txn(store_cursor *cur)
 int store_cursor_open(store *st, const char *form, int64_t since, int64_t until, store_cursor **out,
                       char **err)
 {
+	*out = NULL;
+	bool all = since <= STORE_TIME_MIN && until >= STORE_TIME_MAX;
+	sqlite3_stmt *s = store_prepare(st, all ? cursor_all_sql : cursor_sql, "read responses", err);
+	if (!s)
+		return -1;
+	bind_range(s, form, since, until);
+	return store_cursor_open_stmt(st, s, out, err);
+}
+
+/* The cursor over a prepared and bound statement (owned from here on). 0 with *out, or -1. */
+int store_cursor_open_stmt(store *st, sqlite3_stmt *s, store_cursor **out, char **err)
+{
 	const char *op = "read responses";
 	*out = NULL;
 	store_cursor *cur = xcalloc(1, sizeof *cur);
 	cur->st = st;
+	cur->stmt = s;
 	if (sqlite3_get_autocommit(st->db)) {
 		if (exec_sql(st, "BEGIN", op, err) != 0)
 			goto fail;
 		cur->own_txn = true;
 	}
-	bool all = since <= STORE_TIME_MIN && until >= STORE_TIME_MAX;
-	cur->stmt = store_prepare(st, all ? cursor_all_sql : cursor_sql, op, err);
-	if (!cur->stmt)
-		goto fail;
-	bind_range(cur->stmt, form, since, until);
 	/* The first step fixes the snapshot now, not at the caller's first read. */
 	int rc = sqlite3_step(cur->stmt);
 	if (rc == SQLITE_ROW) {

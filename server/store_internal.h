@@ -17,7 +17,12 @@ typedef struct store_migration {
 	const char *sql;  /* the script */
 } store_migration;
 
-/* The list, included by store.c only (one translation unit). */
+/* A JSON column as an object for the summary triggers: '{}' when it is not well-formed JSON or not an
+ * object, so that no stored text can make an insert fail (CASE evaluates its tests in order). */
+#define SUMMARY_OBJECT(col) "CASE WHEN NOT json_valid(" col ") THEN '{}' WHEN json_type(" col ") <> 'object' " \
+	"THEN '{}' ELSE " col " END"
+
+/* The list, included by store.c (and the store's unit test). */
 static const store_migration store_migrations[] = {
 	{
 		.name = "responses, idempotency keys, plugin and server key-value tables",
@@ -167,6 +172,82 @@ static const store_migration store_migrations[] = {
 		"  plugins TEXT NOT NULL DEFAULT '[]'"
 		") WITHOUT ROWID;",
 	},
+	{
+		.name = "the answer index behind summaries",
+		.sql =
+		/* One row per answered question of each stored answer (part 0: the value itself, NULL when it
+		 * is an array, an object or a text longer than 100 bytes), one per element of an array answer
+		 * (part 1) and one per answer (part 2, question ''), each with the answer's meta.variant and
+		 * time. Kept by triggers: rows come and go with their answer (insert, erasure, retention purge).
+		 * answer_counts adds them up per UTC day (day = created_ms / 86400000), each row twice: under
+		 * its value (NULL written as X'00') and under X'' ("any value"); variant '' is none. A summary
+		 * reads whole days from answer_counts and the rest of its time range from answer_values, so it
+		 * costs the same whatever the number of answers. */
+		"CREATE TABLE answer_values ("
+		"  seq INTEGER NOT NULL,"
+		"  form TEXT NOT NULL,"
+		"  question TEXT NOT NULL,"
+		"  part INTEGER NOT NULL,"
+		"  value,"
+		"  variant TEXT,"
+		"  created_ms INTEGER NOT NULL"
+		");"
+		"CREATE INDEX answer_values_time ON answer_values(form, question, part, created_ms, value, variant);"
+		"CREATE INDEX answer_values_seq ON answer_values(seq, question, part, value, variant);"
+		"CREATE TABLE answer_counts ("
+		"  form TEXT NOT NULL,"
+		"  question TEXT NOT NULL,"
+		"  part INTEGER NOT NULL,"
+		"  value NOT NULL,"
+		"  variant TEXT NOT NULL,"
+		"  day INTEGER NOT NULL,"
+		"  n INTEGER NOT NULL,"
+		"  PRIMARY KEY (form, question, part, value, variant, day)"
+		") WITHOUT ROWID;"
+		"CREATE TRIGGER answer_counts_add AFTER INSERT ON answer_values BEGIN "
+		"  INSERT INTO answer_counts (form, question, part, value, variant, day, n) "
+		"  VALUES (new.form, new.question, new.part, coalesce(new.value, X'00'), coalesce(new.variant, ''), "
+		"          new.created_ms / 86400000, 1), "
+		"         (new.form, new.question, new.part, X'', coalesce(new.variant, ''), new.created_ms / 86400000, 1) "
+		"  ON CONFLICT DO UPDATE SET n = n + 1; "
+		"END;"
+		"CREATE TRIGGER answer_counts_remove AFTER DELETE ON answer_values BEGIN "
+		"  UPDATE answer_counts SET n = n - 1 WHERE form = old.form AND question = old.question "
+		"    AND part = old.part AND value IN (coalesce(old.value, X'00'), X'') "
+		"    AND variant = coalesce(old.variant, '') AND day = old.created_ms / 86400000; "
+		"  DELETE FROM answer_counts WHERE form = old.form AND question = old.question "
+		"    AND part = old.part AND value IN (coalesce(old.value, X'00'), X'') "
+		"    AND variant = coalesce(old.variant, '') AND day = old.created_ms / 86400000 AND n <= 0; "
+		"END;"
+		"CREATE TRIGGER answer_values_insert AFTER INSERT ON responses BEGIN "
+		"  INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"  SELECT new.seq, new.form, j.key, 0, "
+		"    CASE WHEN j.type IN ('array', 'object') OR (j.type = 'text' AND length(j.atom) > 100) "
+		"    THEN NULL ELSE j.atom END, json_extract(" SUMMARY_OBJECT("new.meta") ", '$.variant'), new.created_ms "
+		"  FROM json_each(" SUMMARY_OBJECT("new.answers") ") j; "
+		"  INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"  SELECT new.seq, new.form, j.key, 1, e.atom, json_extract(" SUMMARY_OBJECT("new.meta") ", '$.variant'), new.created_ms "
+		"  FROM json_each(" SUMMARY_OBJECT("new.answers") ") j, json_each(j.value) e "
+		"  WHERE j.type = 'array' AND e.type NOT IN ('array', 'object'); "
+		"  INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"  VALUES (new.seq, new.form, '', 2, NULL, json_extract(" SUMMARY_OBJECT("new.meta") ", '$.variant'), new.created_ms); "
+		"END;"
+		"CREATE TRIGGER answer_values_delete AFTER DELETE ON responses BEGIN "
+		"  DELETE FROM answer_values WHERE seq = old.seq; "
+		"END;"
+		/* The answers stored before this migration. */
+		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"SELECT r.seq, r.form, j.key, 0, "
+		"  CASE WHEN j.type IN ('array', 'object') OR (j.type = 'text' AND length(j.atom) > 100) "
+		"  THEN NULL ELSE j.atom END, json_extract(" SUMMARY_OBJECT("r.meta") ", '$.variant'), r.created_ms "
+		"FROM responses r, json_each(" SUMMARY_OBJECT("r.answers") ") j;"
+		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"SELECT r.seq, r.form, j.key, 1, e.atom, json_extract(" SUMMARY_OBJECT("r.meta") ", '$.variant'), r.created_ms "
+		"FROM responses r, json_each(" SUMMARY_OBJECT("r.answers") ") j, json_each(j.value) e "
+		"WHERE j.type = 'array' AND e.type NOT IN ('array', 'object');"
+		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
+		"SELECT seq, form, '', 2, NULL, json_extract(" SUMMARY_OBJECT("meta") ", '$.variant'), created_ms FROM responses;",
+	},
 };
 
 static const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
@@ -174,6 +255,7 @@ static const size_t store_n_migrations = sizeof store_migrations / sizeof store_
 struct store;
 struct sqlite3;
 struct sqlite3_stmt;
+struct store_cursor;
 /* The SQLite connection of a store handle, for the other store*.c files (the outbox's SQL lives in
  * store_outbox.c); it stays owned by the handle. */
 struct sqlite3 *store_sqlite(struct store *st);
@@ -200,6 +282,11 @@ struct sqlite3_stmt *store_cached(struct store *st, const char *sql, const char 
 void store_done(struct sqlite3_stmt *s);
 /* store_run_once for a store_cached statement: steps it once, then store_done. 0, or -1 with *err. */
 int store_run_cached(struct store *st, struct sqlite3_stmt *s, const char *op, char **err);
+
+/* Opens a streaming cursor over s (prepared by store_prepare and bound by the caller, columns as
+ * RESPONSE_COLUMNS: seq, id, form, created_ms, answers, meta, score, tags), taking its read snapshot
+ * now. The cursor owns s from the call on, also when it fails. 0 with *out (caller closes), or -1. */
+int store_cursor_open_stmt(struct store *st, struct sqlite3_stmt *s, struct store_cursor **out, char **err);
 
 /* Fills the record at rec from the current row of s: 0, or -1 with *err (rec left cleared). */
 typedef int (*store_row_fn)(struct sqlite3_stmt *s, void *rec, char **err);

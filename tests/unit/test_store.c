@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_internal.h"
 #include "test_support.h"
 #include "util.h"
 
@@ -165,6 +166,38 @@ static void test_migrate_empty_file(void **state)
 	store_close(st);
 	v = raw_query(fx->path, "PRAGMA user_version");
 	assert_int_equal(atoi(v), store_schema_version());
+	free(v);
+}
+
+/* A database at version 4 with answers gains the summary tables filled from those answers, and the
+ * triggers keep them in step with later inserts and deletes. */
+static void test_migration_fills_summary_tables(void **state)
+{
+	fixture *fx = *state;
+	assert_true(store_n_migrations >= 5);
+	for (size_t i = 0; i < 4; i++)
+		raw_exec(fx->path, store_migrations[i].sql);
+	raw_exec(fx->path, "PRAGMA user_version = 4");
+	raw_exec(fx->path, "INSERT INTO responses (id, form, created_ms, answers, meta) VALUES "
+	                   "('r_1', 'f', 86400000, '{\"c\":\"x\",\"m\":[\"a\",\"b\"],\"n\":9}', '{\"variant\":\"a\"}'),"
+	                   "('r_2', 'f', 86400001, '{\"c\":\"x\",\"n\":3}', '{}')");
+	store *st = open_rw(fx->path);
+	store_close(st);
+	char *v = raw_query(fx->path, "SELECT group_concat(question || ':' || part || ':' || coalesce(value, 'NULL') || ':' "
+	                              "|| coalesce(variant, '-'), ' ') FROM (SELECT * FROM answer_values ORDER BY seq, part, question, value)");
+	assert_string_equal(v, "c:0:x:a m:0:NULL:a n:0:9:a m:1:a:a m:1:b:a :2:NULL:a c:0:x:- n:0:3:- :2:NULL:-");
+	free(v);
+	v = raw_query(fx->path, "SELECT group_concat(question || '=' || n, ' ') FROM (SELECT * FROM answer_counts "
+	                        "WHERE value = X'' AND part = 0 ORDER BY question, variant)");
+	assert_string_equal(v, "c=1 c=1 m=1 n=1 n=1");
+	free(v);
+	v = raw_query(fx->path, "SELECT sum(n) FROM answer_counts WHERE question = 'c' AND value = 'x' AND day = 1");
+	assert_string_equal(v, "2");
+	free(v);
+	raw_exec(fx->path, "DELETE FROM responses WHERE id = 'r_1'");
+	v = raw_query(fx->path, "SELECT count(*) || ' ' || (SELECT count(*) FROM answer_counts) || ' ' || "
+	                        "(SELECT sum(n) FROM answer_counts WHERE question = 'c' AND value = 'x') FROM answer_values");
+	assert_string_equal(v, "3 6 1");
 	free(v);
 }
 
@@ -766,6 +799,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_memory_open_and_ping),
 		cmocka_unit_test_setup_teardown(test_migrate_empty_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_fills_summary_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data_compact_json, setup, teardown),
 		cmocka_unit_test(test_insert_defaults_and_errors),
 		cmocka_unit_test(test_list_paging),

@@ -1,0 +1,361 @@
+/* store_query: SQL for the filtered admin reads. A filter becomes a WHERE clause over responses, with
+ * its values bound as parameters (never spliced into the SQL). Counts read the summary tables
+ * (store_internal.h): with only a time range and a variant, whole days come from the daily totals of
+ * answer_counts and partial days from answer_values; any other filter is evaluated on each response of
+ * the range, joined to its rows of answer_values. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store_internal.h"
+#include "store_query.h"
+#include "util.h"
+
+#define MAX_BINDS 24
+
+/* A statement being composed: its SQL text and the values to bind, in order. */
+typedef struct sql_builder {
+	char *sql;
+	size_t len, cap;
+	int n;
+	struct {
+		bool is_text;
+		const char *text; /* borrowed, or owned when owned is set */
+		bool owned;
+		int64_t number;
+	} binds[MAX_BINDS];
+} sql_builder;
+
+/* Appends SQL text. */
+static void put(sql_builder *b, const char *s)
+{
+	size_t n = strlen(s);
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->sql = xrealloc(b->sql, b->cap);
+	}
+	memcpy(b->sql + b->len, s, n + 1);
+	b->len += n;
+}
+
+/* Appends s to the SQL and a text value for its "?" (text is owned by the builder when owned). */
+static void put_text(sql_builder *b, const char *s, const char *text, bool owned)
+{
+	put(b, s);
+	b->binds[b->n].is_text = true;
+	b->binds[b->n].text = text;
+	b->binds[b->n].owned = owned;
+	b->n++;
+}
+
+/* Appends s to the SQL and an integer value for its "?". */
+static void put_int(sql_builder *b, const char *s, int64_t v)
+{
+	put(b, s);
+	b->binds[b->n].is_text = false;
+	b->binds[b->n].number = v;
+	b->n++;
+}
+
+static void builder_free(sql_builder *b)
+{
+	for (int i = 0; i < b->n; i++)
+		if (b->binds[i].owned)
+			free((char *)b->binds[i].text);
+	free(b->sql);
+}
+
+/* Prepares the composed statement and binds its values (texts are copied by SQLite). Returns the
+ * statement (caller finalizes) or NULL with *err naming op. */
+static sqlite3_stmt *builder_prepare(struct store *st, sql_builder *b, const char *op, char **err)
+{
+	sqlite3_stmt *s = store_prepare(st, b->sql, op, err);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < b->n; i++) {
+		if (b->binds[i].is_text)
+			sqlite3_bind_text(s, i + 1, b->binds[i].text, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(s, i + 1, b->binds[i].number);
+	}
+	return s;
+}
+
+/* The inclusive created_ms bounds of [since, until). */
+static void time_bounds(const response_filter *f, int64_t *lo, int64_t *hi)
+{
+	*lo = f->since;
+	*hi = f->until == STORE_TIME_MAX ? INT64_MAX : f->until - 1;
+	if (f->until == STORE_TIME_MIN) {
+		*lo = 1;
+		*hi = 0;
+	}
+}
+
+/* "%text%" for LIKE with \ escaping % _ and \ in text (caller frees). */
+static char *like_pattern(const char *text)
+{
+	size_t n = strlen(text);
+	char *out = xmalloc(2 * n + 3), *p = out;
+	*p++ = '%';
+	for (size_t i = 0; i < n; i++) {
+		if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+			*p++ = '\\';
+		*p++ = text[i];
+	}
+	*p++ = '%';
+	*p = '\0';
+	return out;
+}
+
+/* Appends the conditions of f other than the form and the time range, each starting with " AND ",
+ * on the responses row r. with_variant leaves the variant out when false (the caller has it). */
+static void put_conditions(sql_builder *b, const response_filter *f, bool with_variant)
+{
+	if (f->page) {
+		/* u: meta.page as stored (the widget sends the whole URL); path: its path, without the
+		 * scheme, host, query and fragment when u is a URL, else u itself. Either may match. */
+		put_text(b, " AND EXISTS (SELECT 1 FROM (SELECT u, CASE WHEN instr(p, '?') > 0 THEN substr(p, 1, "
+		         "instr(p, '?') - 1) ELSE p END AS path FROM (SELECT u, CASE WHEN instr(q, '#') > 0 THEN "
+		         "substr(q, 1, instr(q, '#') - 1) ELSE q END AS p FROM (SELECT u, CASE WHEN rest IS NULL "
+		         "THEN u WHEN instr(rest, '/') > 0 THEN substr(rest, instr(rest, '/')) ELSE '/' END AS q "
+		         "FROM (SELECT u, CASE WHEN instr(u, '://') > 0 THEN substr(u, instr(u, '://') + 3) END "
+		         "AS rest FROM (SELECT json_extract(r.meta, '$.page') AS u))))) WHERE u GLOB ?",
+		         f->page, false);
+		put_text(b, " OR path GLOB ?)", f->page, false);
+	}
+	if (f->tag)
+		put_text(b, " AND EXISTS (SELECT 1 FROM json_each(r.tags) t WHERE t.value = ?)", f->tag, false);
+	if (f->category)
+		put_text(b, " AND json_extract(r.score, '$.category') = ?", f->category, false);
+	if (f->variant && with_variant)
+		put_text(b, " AND json_extract(r.meta, '$.variant') = ?", f->variant, false);
+	if (f->device)
+		put_text(b, " AND json_extract(r.meta, '$.device') = ?", f->device, false);
+	for (size_t i = 0; i < f->n_attrs; i++)
+		put_text(b, " AND json_extract(r.meta, ?) IS NOT NULL", xasprintf("$.\"%s\"", f->attrs[i]), true);
+	if (f->q)
+		put_text(b, " AND EXISTS (SELECT 1 FROM json_each(r.answers) a WHERE a.type = 'text' AND a.value "
+		         "LIKE ? ESCAPE '\\')", like_pattern(f->q), true);
+}
+
+/* Appends "r.form = ? AND r.created_ms BETWEEN ? AND ?" and the rest of f. */
+static void put_filter(sql_builder *b, const char *form, const response_filter *f)
+{
+	int64_t lo, hi;
+	time_bounds(f, &lo, &hi);
+	put_text(b, "r.form = ?", form, false);
+	put_int(b, " AND r.created_ms >= ?", lo);
+	put_int(b, " AND r.created_ms <= ?", hi);
+	put_conditions(b, f, true);
+}
+
+#define RESPONSE_COLUMNS "r.seq, r.id, r.form, r.created_ms, r.answers, r.meta, r.score, r.tags, r.confirmed"
+
+int store_cursor_open_filtered(store *st, const char *form, const response_filter *flt, store_cursor **out,
+                               char **err)
+{
+	if (response_filter_time_only(flt))
+		return store_cursor_open(st, form, flt->since, flt->until, out, err);
+	sql_builder b = { 0 };
+	put(&b, "SELECT " RESPONSE_COLUMNS " FROM responses r WHERE ");
+	put_filter(&b, form, flt);
+	put(&b, " ORDER BY r.seq");
+	sqlite3_stmt *s = builder_prepare(st, &b, "read responses", err);
+	builder_free(&b);
+	*out = NULL;
+	return s ? store_cursor_open_stmt(st, s, out, err) : -1;
+}
+
+int store_response_page(store *st, const char *form, const response_filter *flt, int64_t after_seq,
+                        bool newest_first, int limit, response_record **out, size_t *n, bool *more,
+                        char **err)
+{
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	sql_builder b = { 0 };
+	put(&b, "SELECT " RESPONSE_COLUMNS " FROM responses r WHERE ");
+	put_filter(&b, form, flt);
+	if (newest_first) {
+		put_int(&b, " AND r.seq < ?", after_seq > 0 ? after_seq : INT64_MAX);
+		put(&b, " ORDER BY r.seq DESC");
+	} else {
+		put_int(&b, " AND r.seq > ?", after_seq);
+		put(&b, " ORDER BY r.seq");
+	}
+	put_int(&b, " LIMIT ?", (int64_t)limit + 1);
+	sqlite3_stmt *s = builder_prepare(st, &b, "list responses", err);
+	builder_free(&b);
+	store_cursor *cur = NULL;
+	if (!s || store_cursor_open_stmt(st, s, &cur, err) != 0)
+		return -1;
+	*out = xcalloc((size_t)limit + 1, sizeof **out);
+	int rc;
+	while ((rc = store_cursor_next(cur, &(*out)[*n], err)) == 1) {
+		if (*n == (size_t)limit) {
+			response_record_clear(&(*out)[*n]);
+			*more = true;
+			break;
+		}
+		(*n)++;
+	}
+	store_cursor_close(cur);
+	if (rc < 0) {
+		for (size_t i = 0; i < *n; i++)
+			response_record_clear(&(*out)[i]);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		*more = false;
+		return -1;
+	}
+	return 0;
+}
+
+#define DAY_MS 86400000LL
+
+/* Appends the per-group count of the answer index for a filter that restricts only the time range and
+ * the variant: whole UTC days are read from answer_counts, the partial days at either end from
+ * answer_values. */
+static void put_fast_count(sql_builder *b, const char *form, const response_filter *flt, const char *qid,
+                           count_part part, count_group group)
+{
+	static const char *const outer[] = {
+		[GROUP_NONE] = "SELECT NULL, NULL, sum(n) FROM (",
+		[GROUP_VALUE] = "SELECT value, NULL, sum(n) FROM (",
+		[GROUP_VARIANT] = "SELECT NULL, variant, sum(n) FROM (",
+		[GROUP_VALUE_VARIANT] = "SELECT value, variant, sum(n) FROM (",
+	};
+	static const char *const groups[] = {
+		[GROUP_NONE] = ")",
+		[GROUP_VALUE] = ") GROUP BY value",
+		[GROUP_VARIANT] = ") GROUP BY variant",
+		[GROUP_VALUE_VARIANT] = ") GROUP BY value, variant",
+	};
+	bool by_variant = group == GROUP_VARIANT || group == GROUP_VALUE_VARIANT;
+	bool by_value = group == GROUP_VALUE || group == GROUP_VALUE_VARIANT;
+	int64_t lo, hi;
+	time_bounds(flt, &lo, &hi);
+	/* Whole days d1..d2 inside [lo, hi]; the ends [lo, d1 start) and (d2 end, hi] are partial. */
+	int64_t lo_c = lo < 0 ? 0 : lo, hi_c = hi > (INT64_C(1) << 53) ? (INT64_C(1) << 53) : hi;
+	int64_t d1 = (lo_c + DAY_MS - 1) / DAY_MS, d2 = (hi_c + 1) / DAY_MS - 1;
+	int64_t edges[2][2] = { { lo, hi }, { 1, 0 } }; /* without a whole day: all of it, and nothing */
+	if (d1 <= d2) {
+		edges[0][1] = d1 * DAY_MS - 1;
+		edges[1][0] = (d2 + 1) * DAY_MS;
+		edges[1][1] = hi;
+	} else {
+		d1 = 1;
+		d2 = 0;
+	}
+	put(b, outer[group]);
+	put(b, "SELECT CASE WHEN c.value = X'00' THEN NULL ELSE c.value END AS value, NULLIF(c.variant, '') AS variant, "
+	       "c.n AS n FROM answer_counts c WHERE ");
+	put_text(b, "c.form = ?", form, false);
+	put_text(b, " AND c.question = ?", qid, false);
+	put_int(b, " AND c.part = ?", (int64_t)part);
+	put_int(b, " AND c.day >= ?", d1);
+	put_int(b, " AND c.day <= ?", d2);
+	put(b, by_value ? " AND c.value <> X''" : " AND c.value = X''");
+	if (flt->variant)
+		put_text(b, " AND c.variant = ?", flt->variant, false);
+	if (by_variant)
+		put(b, " AND c.variant <> ''");
+	for (int e = 0; e < 2; e++) {
+		put(b, " UNION ALL SELECT v.value, v.variant, 1 FROM answer_values v WHERE ");
+		put_text(b, "v.form = ?", form, false);
+		put_text(b, " AND v.question = ?", qid, false);
+		put_int(b, " AND v.part = ?", (int64_t)part);
+		put_int(b, " AND v.created_ms >= ?", edges[e][0]);
+		put_int(b, " AND v.created_ms <= ?", edges[e][1]);
+		if (flt->variant)
+			put_text(b, " AND v.variant = ?", flt->variant, false);
+		if (by_variant)
+			put(b, " AND v.variant IS NOT NULL");
+	}
+	put(b, groups[group]);
+}
+
+/* Appends the per-group count for any filter: the matching responses, joined to their rows of the
+ * answer index. */
+static void put_filtered_count(sql_builder *b, const char *form, const response_filter *flt, const char *qid,
+                               count_part part, count_group group)
+{
+	static const char *const selects[] = {
+		[GROUP_NONE] = "SELECT NULL, NULL, count(*)",
+		[GROUP_VALUE] = "SELECT v.value, NULL, count(*)",
+		[GROUP_VARIANT] = "SELECT NULL, v.variant, count(*)",
+		[GROUP_VALUE_VARIANT] = "SELECT v.value, v.variant, count(*)",
+	};
+	static const char *const groups[] = {
+		[GROUP_NONE] = "",
+		[GROUP_VALUE] = " GROUP BY v.value",
+		[GROUP_VARIANT] = " GROUP BY v.variant",
+		[GROUP_VALUE_VARIANT] = " GROUP BY v.value, v.variant",
+	};
+	put(b, selects[group]);
+	put_text(b, " FROM responses r JOIN answer_values v ON v.seq = r.seq AND v.question = ?", qid, false);
+	put_int(b, " AND v.part = ? WHERE ", (int64_t)part);
+	put_filter(b, form, flt);
+	if (group == GROUP_VARIANT || group == GROUP_VALUE_VARIANT)
+		put(b, " AND v.variant IS NOT NULL");
+	put(b, groups[group]);
+}
+
+int store_count_values(store *st, const char *form, const response_filter *flt, const char *question,
+                       count_part part, count_group group, count_fn fn, void *ctx, char **err)
+{
+	const char *qid = part == COUNT_ANSWERS ? "" : question;
+	sql_builder b = { 0 };
+	response_filter rest = *flt;
+	rest.variant = NULL;
+	if (response_filter_time_only(&rest))
+		put_fast_count(&b, form, flt, qid, part, group);
+	else
+		put_filtered_count(&b, form, flt, qid, part, group);
+	const char *op = "count answers";
+	sqlite3_stmt *s = builder_prepare(st, &b, op, err);
+	builder_free(&b);
+	if (!s)
+		return -1;
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		count_row row = { 0 };
+		int type = sqlite3_column_type(s, 0);
+		if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+			row.is_number = true;
+			row.number = sqlite3_column_double(s, 0);
+		}
+		row.value = (const char *)sqlite3_column_text(s, 0);
+		row.variant = (const char *)sqlite3_column_text(s, 1);
+		row.count = sqlite3_column_int64(s, 2);
+		if (fn(ctx, &row) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		ret = store_fail(st, op, err);
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int store_snapshot_begin(store *st, char **err)
+{
+	sqlite3 *db = store_sqlite(st);
+	if (!sqlite3_get_autocommit(db))
+		return 0;
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, "begin a read", err);
+	return 1;
+}
+
+void store_snapshot_end(store *st, int begun)
+{
+	sqlite3 *db = store_sqlite(st);
+	if (begun == 1 && !sqlite3_get_autocommit(db) && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}

@@ -1,0 +1,436 @@
+/* summary: builds the per-question summary from grouped counts of the answer index (store_query.c), all
+ * read in one snapshot. Text, contact and consent questions are counted without ever reading their
+ * values. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_query.h"
+#include "summary.h"
+#include "util.h"
+
+#define CHI_MIN_EXPECTED 5.0
+#define SIGNIFICANCE 0.05
+
+/* ---- statistics ---------------------------------------------------------------------------------- */
+
+/* The regularized lower incomplete gamma P(a, x) by its power series (for x < a + 1). */
+static double gamma_p_series(double a, double x)
+{
+	double term = 1.0 / a, sum = term;
+	for (int n = 1; n < 1000; n++) {
+		term *= x / (a + n);
+		sum += term;
+		if (fabs(term) < fabs(sum) * 1e-15)
+			break;
+	}
+	return sum * exp(-x + a * log(x) - lgamma(a));
+}
+
+/* The regularized upper incomplete gamma Q(a, x) by its continued fraction (for x >= a + 1), evaluated
+ * with the modified Lentz method. */
+static double gamma_q_fraction(double a, double x)
+{
+	const double tiny = 1e-300;
+	double b = x + 1.0 - a, c = 1.0 / tiny, d = 1.0 / b, h = d;
+	for (int i = 1; i < 1000; i++) {
+		double an = -i * (i - a);
+		b += 2.0;
+		d = an * d + b;
+		if (fabs(d) < tiny)
+			d = tiny;
+		c = b + an / c;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1.0 / d;
+		double delta = d * c;
+		h *= delta;
+		if (fabs(delta - 1.0) < 1e-15)
+			break;
+	}
+	return exp(-x + a * log(x) - lgamma(a)) * h;
+}
+
+double summary_chi_square_p(double x, int df)
+{
+	if (df < 1 || x <= 0)
+		return 1.0;
+	double a = df / 2.0, hx = x / 2.0;
+	return hx < a + 1.0 ? 1.0 - gamma_p_series(a, hx) : gamma_q_fraction(a, hx);
+}
+
+double summary_chi_square(const int64_t *table, size_t rows, size_t cols, int *df)
+{
+	*df = 0;
+	double *rsum = xcalloc(rows ? rows : 1, sizeof *rsum), *csum = xcalloc(cols ? cols : 1, sizeof *csum);
+	double total = 0;
+	for (size_t i = 0; i < rows; i++)
+		for (size_t j = 0; j < cols; j++) {
+			rsum[i] += (double)table[i * cols + j];
+			csum[j] += (double)table[i * cols + j];
+			total += (double)table[i * cols + j];
+		}
+	size_t nr = 0, nc = 0;
+	for (size_t i = 0; i < rows; i++)
+		nr += rsum[i] > 0;
+	for (size_t j = 0; j < cols; j++)
+		nc += csum[j] > 0;
+	double chi = -1;
+	if (nr >= 2 && nc >= 2) {
+		chi = 0;
+		for (size_t i = 0; i < rows && chi >= 0; i++)
+			for (size_t j = 0; j < cols; j++) {
+				if (rsum[i] == 0 || csum[j] == 0)
+					continue;
+				double expected = rsum[i] * csum[j] / total;
+				if (expected < CHI_MIN_EXPECTED) {
+					chi = -1;
+					break;
+				}
+				double diff = (double)table[i * cols + j] - expected;
+				chi += diff * diff / expected;
+			}
+		if (chi >= 0)
+			*df = (int)((nr - 1) * (nc - 1));
+	}
+	free(rsum);
+	free(csum);
+	return chi;
+}
+
+/* ---- counts -------------------------------------------------------------------------------------- */
+
+/* A percentage of part in whole rounded to one decimal (0 when whole is 0). */
+static double percent(int64_t part, int64_t whole)
+{
+	return whole > 0 ? round(1000.0 * (double)part / (double)whole) / 10.0 : 0.0;
+}
+
+/* One value's count, collected from a grouped count. */
+typedef struct tally {
+	char *value;      /* owned text of the value, NULL for SQL NULL */
+	bool is_number;
+	double number;
+	char *variant;    /* owned or NULL */
+	int64_t count;
+} tally;
+
+typedef struct tallies {
+	tally *items;
+	size_t n, cap;
+} tallies;
+
+static int collect(void *ctx, const count_row *row)
+{
+	tallies *t = ctx;
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->items = xrealloc(t->items, t->cap * sizeof *t->items);
+	}
+	t->items[t->n++] = (tally){ row->value ? xstrdup(row->value) : NULL, row->is_number, row->number,
+		                    row->variant ? xstrdup(row->variant) : NULL, row->count };
+	return 0;
+}
+
+static void tallies_free(tallies *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->items[i].value);
+		free(t->items[i].variant);
+	}
+	free(t->items);
+	memset(t, 0, sizeof *t);
+}
+
+/* A count without groups into *n. 0, or -1 with *err. */
+static int count_only(store *st, const form *f, const response_filter *flt, const char *qid,
+                      count_part part, int64_t *n, char **err)
+{
+	tallies t = { 0 };
+	if (store_count_values(st, f->id, flt, qid, part, GROUP_NONE, collect, &t, err) != 0)
+		return -1;
+	*n = t.n > 0 ? t.items[0].count : 0;
+	tallies_free(&t);
+	return 0;
+}
+
+/* ---- questions ----------------------------------------------------------------------------------- */
+
+/* Index of value among q's options, or -1. */
+static int option_index(const question *q, const char *value)
+{
+	for (size_t i = 0; value && i < q->n_options; i++)
+		if (strcmp(q->options[i], value) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Sorts option entries by count, most first; equal counts keep form order (by "order"). */
+static int by_count(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t cx = json_integer_value(json_object_get(x, "count")),
+		   cy = json_integer_value(json_object_get(y, "count"));
+	if (cx != cy)
+		return cx < cy ? 1 : -1;
+	json_int_t ox = json_integer_value(json_object_get(x, "order")),
+		   oy = json_integer_value(json_object_get(y, "order"));
+	return ox < oy ? -1 : ox > oy;
+}
+
+/* The ranked options of a choice question from its value counts; values no longer among the options
+ * come after them. percent is of `answered`. Returns a new array. */
+static json_t *ranked_options(const question *q, const tallies *t, int64_t answered)
+{
+	size_t n = q->n_options + t->n;
+	json_t **entries = xcalloc(n ? n : 1, sizeof *entries);
+	size_t k = 0;
+	for (size_t i = 0; i < q->n_options; i++)
+		entries[k++] = json_pack("{s:s, s:I, s:I}", "value", q->options[i], "count", (json_int_t)0, "order",
+		                         (json_int_t)i);
+	for (size_t i = 0; i < t->n; i++) {
+		if (!t->items[i].value)
+			continue;
+		int at = option_index(q, t->items[i].value);
+		if (at >= 0) {
+			json_object_set_new(entries[at], "count", json_integer(t->items[i].count));
+		} else {
+			entries[k] = json_pack("{s:s, s:I, s:I}", "value", t->items[i].value, "count",
+			                       (json_int_t)t->items[i].count, "order", (json_int_t)k);
+			json_object_set_new(entries[k], "listed", json_false());
+			k++;
+		}
+	}
+	qsort(entries, k, sizeof *entries, by_count);
+	json_t *list = json_array();
+	for (size_t i = 0; i < k; i++) {
+		json_object_del(entries[i], "order");
+		json_object_set_new(entries[i], "percent",
+		                    json_real(percent(json_integer_value(json_object_get(entries[i], "count")), answered)));
+		json_array_append_new(list, entries[i]);
+	}
+	free(entries);
+	return list;
+}
+
+/* Adds the distribution of a 0-10 or rating question (values lo..hi), its mean and for nps the split
+ * and the score. */
+static void add_scores(json_t *o, const question *q, const tallies *t, int lo, int hi)
+{
+	int64_t counts[11] = { 0 }, answered = 0;
+	double sum = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (!t->items[i].is_number)
+			continue;
+		double v = t->items[i].number;
+		answered += t->items[i].count;
+		sum += v * (double)t->items[i].count;
+		if (v >= lo && v <= hi && v == floor(v) && hi - lo <= 10)
+			counts[(int)v - lo] += t->items[i].count;
+	}
+	json_t *dist = json_array();
+	for (int v = lo; v <= hi && v - lo <= 10; v++)
+		json_array_append_new(dist, json_pack("{s:i, s:I, s:f}", "value", v, "count", (json_int_t)counts[v - lo],
+		                                      "percent", percent(counts[v - lo], answered)));
+	json_object_set_new(o, "answered", json_integer(answered));
+	json_object_set_new(o, "distribution", dist);
+	json_object_set_new(o, "mean", answered ? json_real(round(100.0 * sum / (double)answered) / 100.0) : json_null());
+	if (q->type != Q_NPS)
+		return;
+	int64_t det = 0, pas = counts[7] + counts[8], pro = counts[9] + counts[10];
+	for (int v = 0; v <= 6; v++)
+		det += counts[v];
+	json_object_set_new(o, "promoters", json_pack("{s:I, s:f}", "count", (json_int_t)pro, "percent", percent(pro, answered)));
+	json_object_set_new(o, "passives", json_pack("{s:I, s:f}", "count", (json_int_t)pas, "percent", percent(pas, answered)));
+	json_object_set_new(o, "detractors", json_pack("{s:I, s:f}", "count", (json_int_t)det, "percent", percent(det, answered)));
+	json_object_set_new(o, "nps", answered ? json_real(round(1000.0 * (double)(pro - det) / (double)answered) / 10.0)
+	                                       : json_null());
+}
+
+/* The summary entry of question q. Returns a new object, or NULL with *err. */
+static json_t *question_summary(store *st, const form *f, const response_filter *flt, const question *q,
+                                char **err)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "id", q->id, "type", question_type_name(q->type), "label", q->label);
+	tallies t = { 0 };
+	int64_t answered = 0;
+	int rc = 0;
+	switch (q->type) {
+	case Q_SINGLE_CHOICE:
+		rc = store_count_values(st, f->id, flt, q->id, COUNT_VALUES, GROUP_VALUE, collect, &t, err);
+		for (size_t i = 0; rc == 0 && i < t.n; i++)
+			answered += t.items[i].count;
+		if (rc == 0) {
+			json_object_set_new(o, "answered", json_integer(answered));
+			json_object_set_new(o, "options", ranked_options(q, &t, answered));
+		}
+		break;
+	case Q_MULTI_CHOICE:
+		rc = count_only(st, f, flt, q->id, COUNT_VALUES, &answered, err);
+		if (rc == 0)
+			rc = store_count_values(st, f->id, flt, q->id, COUNT_ELEMENTS, GROUP_VALUE, collect, &t, err);
+		if (rc == 0) {
+			json_object_set_new(o, "answered", json_integer(answered));
+			json_object_set_new(o, "options", ranked_options(q, &t, answered));
+		}
+		break;
+	case Q_NPS:
+	case Q_RATING:
+		rc = store_count_values(st, f->id, flt, q->id, COUNT_VALUES, GROUP_VALUE, collect, &t, err);
+		if (rc == 0)
+			add_scores(o, q, &t, q->type == Q_NPS ? 0 : 1, q->type == Q_NPS ? 10 : q->scale);
+		break;
+	case Q_CONSENT:
+		rc = store_count_values(st, f->id, flt, q->id, COUNT_VALUES, GROUP_VALUE, collect, &t, err);
+		if (rc == 0) {
+			int64_t given = 0;
+			for (size_t i = 0; i < t.n; i++) {
+				answered += t.items[i].count;
+				if (t.items[i].is_number && t.items[i].number == 1)
+					given += t.items[i].count;
+			}
+			json_object_set_new(o, "answered", json_integer(answered));
+			json_object_set_new(o, "given", json_integer(given));
+		}
+		break;
+	default: /* text, long_text, email, phone, number, date: how many, never what */
+		rc = count_only(st, f, flt, q->id, COUNT_VALUES, &answered, err);
+		if (rc == 0)
+			json_object_set_new(o, "answered", json_integer(answered));
+		break;
+	}
+	tallies_free(&t);
+	if (rc != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* ---- variants ------------------------------------------------------------------------------------ */
+
+/* The column of a value in the comparison table of q: for nps its category (0 detractor, 1 passive,
+ * 2 promoter), for rating value - 1, for single choice the option index; -1 when it has none. */
+static int comparison_column(const question *q, const tally *t)
+{
+	if (q->type == Q_NPS)
+		return !t->is_number ? -1 : t->number >= 9 ? 2 : t->number >= 7 ? 1 : 0;
+	if (q->type == Q_RATING)
+		return t->is_number && t->number >= 1 && t->number <= q->scale ? (int)t->number - 1 : -1;
+	return option_index(q, t->value);
+}
+
+/* The first single choice, nps or rating question of f, or NULL. */
+static const question *comparison_question(const form *f)
+{
+	for (size_t i = 0; i < f->n_questions; i++) {
+		question_type t = f->questions[i].type;
+		if (t == Q_SINGLE_CHOICE || t == Q_NPS || t == Q_RATING)
+			return &f->questions[i];
+	}
+	return NULL;
+}
+
+/* The variants block: answers per variant and the chi-square comparison. NULL with *err on failure. */
+static json_t *variants_summary(store *st, const form *f, const response_filter *flt, char **err)
+{
+	size_t nv = json_array_size(f->variants);
+	json_t *list = json_array();
+	tallies t = { 0 };
+	if (store_count_values(st, f->id, flt, NULL, COUNT_ANSWERS, GROUP_VARIANT, collect, &t, err) != 0) {
+		json_decref(list);
+		return NULL;
+	}
+	for (size_t i = 0; i < nv; i++) {
+		const char *id = json_string_value(json_object_get(json_array_get(f->variants, i), "id"));
+		int64_t n = 0;
+		for (size_t k = 0; k < t.n; k++)
+			if (t.items[k].variant && strcmp(t.items[k].variant, id) == 0)
+				n = t.items[k].count;
+		json_array_append_new(list, json_pack("{s:s, s:I, s:n}", "id", id, "answers", (json_int_t)n, "views"));
+	}
+	tallies_free(&t);
+	json_t *out = json_pack("{s:o, s:s}", "variants", list, "test", "chi-square test of independence");
+	const question *q = comparison_question(f);
+	if (!q) {
+		json_object_set_new(out, "question", json_null());
+		json_object_set_new(out, "verdict", json_null());
+		return out;
+	}
+	if (store_count_values(st, f->id, flt, q->id, COUNT_VALUES, GROUP_VALUE_VARIANT, collect, &t, err) != 0) {
+		json_decref(out);
+		return NULL;
+	}
+	size_t cols = q->type == Q_NPS ? 3 : q->type == Q_RATING ? (size_t)q->scale : q->n_options;
+	int64_t *table = xcalloc(nv * cols + 1, sizeof *table);
+	for (size_t k = 0; k < t.n; k++) {
+		int col = comparison_column(q, &t.items[k]);
+		for (size_t i = 0; col >= 0 && i < nv; i++) {
+			const char *id = json_string_value(json_object_get(json_array_get(f->variants, i), "id"));
+			if (t.items[k].variant && strcmp(t.items[k].variant, id) == 0)
+				table[i * cols + (size_t)col] += t.items[k].count;
+		}
+	}
+	tallies_free(&t);
+	int df = 0;
+	double chi = summary_chi_square(table, nv, cols, &df);
+	free(table);
+	json_object_set_new(out, "question", json_string(q->id));
+	if (chi < 0) {
+		json_object_set_new(out, "statistic", json_null());
+		json_object_set_new(out, "p_value", json_null());
+		json_object_set_new(out, "significant", json_false());
+		json_object_set_new(out, "verdict", json_null());
+		return out;
+	}
+	double p = summary_chi_square_p(chi, df);
+	json_object_set_new(out, "statistic", json_real(round(chi * 1000.0) / 1000.0));
+	json_object_set_new(out, "df", json_integer(df));
+	json_object_set_new(out, "p_value", json_real(p));
+	json_object_set_new(out, "significant", json_boolean(p < SIGNIFICANCE));
+	json_object_set_new(out, "verdict", json_null());
+	if (p < SIGNIFICANCE) {
+		char *text = xasprintf("The answers to \"%s\" differ between the variants: a chi-square test of "
+		                       "independence finds a difference this large by chance less than 5 %% of the "
+		                       "time (p = %.3g).", q->label, p);
+		json_object_set_new(out, "verdict", json_string(text));
+		free(text);
+	}
+	return out;
+}
+
+/* ---- the whole summary --------------------------------------------------------------------------- */
+
+/* The summary inside the caller's snapshot. */
+static json_t *summary_in_snapshot(store *st, const form *f, const response_filter *flt, char **err)
+{
+	int64_t total = 0;
+	if (count_only(st, f, flt, NULL, COUNT_ANSWERS, &total, err) != 0)
+		return NULL;
+	json_t *questions = json_array();
+	for (size_t i = 0; i < f->n_questions; i++) {
+		json_t *q = question_summary(st, f, flt, &f->questions[i], err);
+		if (!q) {
+			json_decref(questions);
+			return NULL;
+		}
+		json_array_append_new(questions, q);
+	}
+	json_t *variants = json_null();
+	if (f->variants && !(variants = variants_summary(st, f, flt, err))) {
+		json_decref(questions);
+		return NULL;
+	}
+	return json_pack("{s:s, s:I, s:o, s:o}", "form", f->id, "answers", (json_int_t)total, "questions", questions,
+	                 "variants", variants);
+}
+
+json_t *summary_build(store *st, const form *f, const response_filter *flt, char **err)
+{
+	int begun = store_snapshot_begin(st, err);
+	if (begun < 0)
+		return NULL;
+	json_t *out = summary_in_snapshot(st, f, flt, err);
+	store_snapshot_end(st, begun);
+	return out;
+}
