@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { BIN, BUILDDIR, Earshot, adminToken, browserOptions, chromium, eq, freePort, ok, repo, runTests, sleep } from './lib.mjs';
 
 const staticDir = path.join(repo, 'static');
@@ -225,6 +226,11 @@ test('size budget: earshot.js <= 7 KB and earshot.css <= 2 KB gzipped (zlib leve
   console.log(`# earshot.js ${js} bytes gzipped (budget 7168), earshot.css ${css} bytes gzipped (budget 2048)`);
   ok(js <= 7168, `earshot.js is ${js} bytes gzipped`);
   ok(css <= 2048, `earshot.css is ${css} bytes gzipped`);
+});
+
+test('static/earshot.js is the terser build of static/src/earshot.js (scripts/build-widget --check)', async () => {
+  const run = spawnSync(path.join(repo, 'scripts', 'build-widget'), ['--check'], { encoding: 'utf8' });
+  eq(run.status, 0, `scripts/build-widget --check: ${run.stdout}${run.stderr}`);
 });
 
 test('exit intent fires when the pointer leaves through the top, not the sides or bottom', async () => {
