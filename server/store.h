@@ -73,7 +73,8 @@ int store_kv_put(store *st, const char *plugin, const char *key, const void *val
 int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result,
                   char **err);
 
-/* Deletes responses (and their idempotency rows) created before cutoff_ms; *deleted gets the count. */
+/* Deletes responses (and their idempotency rows) created before cutoff_ms, and the view counts of the
+ * UTC days that ended before it; *deleted gets the number of responses. */
 int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
 /* Checkpoints the WAL (TRUNCATE) so it stays bounded. */
 int store_checkpoint(store *st, char **err);

@@ -248,6 +248,21 @@ static const store_migration store_migrations[] = {
 		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
 		"SELECT seq, form, '', 2, NULL, json_extract(" SUMMARY_OBJECT("meta") ", '$.variant'), created_ms FROM responses;",
 	},
+	{
+		.name = "views of surveys and hosted forms",
+		.sql =
+		/* Counters, not rows per view: how often each form was shown per UTC day (day = ms / 86400000),
+		 * wording variant ('' none) and device class ('' unknown). The writer adds a second's worth
+		 * at a time (store_views.c); the retention purge removes whole days. No personal data. */
+		"CREATE TABLE views ("
+		"  form TEXT NOT NULL,"
+		"  day INTEGER NOT NULL,"
+		"  variant TEXT NOT NULL,"
+		"  device TEXT NOT NULL,"
+		"  count INTEGER NOT NULL,"
+		"  PRIMARY KEY (form, day, variant, device)"
+		") WITHOUT ROWID;",
+	},
 };
 
 static const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

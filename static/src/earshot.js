@@ -276,9 +276,15 @@
       state.body));
       if (!asked) live.textContent = survey.title;
       store('last', now());
+      countView(state);
       go((state.questions[0] || {}).id);
     });
   };
+
+  // One view per survey shown, for completion rates per variant (docs/http-api.md). A beacon with a
+  // text/plain body needs no CORS preflight and still goes out when the page is being left.
+  const countView = state => navigator.sendBeacon(base + '/api/v1/forms/' + state.survey.id + '/views',
+    JSON.stringify({ meta: { page: state.page, variant: state.variant, locale: state.locale, device } }));
 
   // Branching (docs/forms.md): the next question after an answer, and moving to it.
   const following = (q, questions) => (questions[questions.indexOf(q) + 1] || { id: 'end' }).id;
@@ -488,7 +494,7 @@
   };
   const submit = async (state, partial) => {
     const meta = Object.assign({}, attributes,
-      { page: state.page, visitor, locale: state.locale, variant: state.variant, partial });
+      { page: state.page, visitor, locale: state.locale, variant: state.variant, device, partial });
     const entry = {
       u: base + '/api/v1/forms/' + state.survey.id + '/responses',
       k: state.key,
