@@ -1,19 +1,19 @@
-/* store_views: upserts of the view counters and their sums per variant. */
+/* store_views: the SQLite backend's views table (migration 7): upserts of the view counters and their
+ * sums per variant (storage.h). The retention purge of whole days is with the other purges (store.c). */
 #include <stdint.h>
 
 #include <sqlite3.h>
 
 #include "store_internal.h"
-#include "store_views.h"
 
 #define DAY_MS 86400000
 
-int store_views_add(store *st, const view_tally *t, char **err)
+int sqlite_views_add(store *st, const view_count *counts, size_t n, char **err)
 {
 	static const char sql[] = "INSERT INTO views (form, day, variant, device, count) VALUES (?1, ?2, ?3, ?4, ?5) "
 	                          "ON CONFLICT (form, day, variant, device) DO UPDATE SET count = count + excluded.count";
-	for (size_t i = 0; i < t->n; i++) {
-		const view_count *c = &t->items[i];
+	for (size_t i = 0; i < n; i++) {
+		const view_count *c = &counts[i];
 		sqlite3_stmt *s = store_cached(st, sql, "count views", err);
 		if (!s)
 			return -1;
@@ -28,8 +28,8 @@ int store_views_add(store *st, const view_tally *t, char **err)
 	return 0;
 }
 
-int store_views_count(store *st, const char *form, int64_t since, int64_t until, const char *variant,
-                      const char *device, views_fn fn, void *ctx, char **err)
+int sqlite_views_count(store *st, const char *form, int64_t since, int64_t until, const char *variant,
+                       const char *device, views_fn fn, void *ctx, char **err)
 {
 	/* A day overlaps [since, until) when it starts before until and ends after since; the bounds are
 	 * compared as days so that the open ends (INT64_MIN, INT64_MAX) cannot overflow. */

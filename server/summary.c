@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_query.h"
-#include "store_views.h"
+#include "storage.h"
 #include "summary.h"
 #include "util.h"
 

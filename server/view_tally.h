@@ -1,4 +1,4 @@
-/* view_tally: views counted in memory until the writer adds them to the views table (store_views.h):
+/* view_tally: views counted in memory until the writer adds them to the stored counters (storage.h):
  * one count per form, UTC day, wording variant and device class. Not thread-safe: the writer keeps
  * its tally under its own lock. Its size is bounded by the forms, their variants and the three
  * device classes, since the routes only count views of known forms with known variants. */
@@ -8,14 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One counter. variant and device are "" when none. */
-typedef struct view_count {
-	char form[72];
-	int64_t day;        /* ms since 1970 / 86400000 */
-	char variant[40];
-	char device[16];
-	int64_t count;
-} view_count;
+#include "storage.h" /* view_count */
 
 typedef struct view_tally {
 	view_count *items; /* owned */

@@ -17,7 +17,6 @@
 #include "log.h"
 #include "confirm.h"
 #include "spam.h"
-#include "store_views.h"
 #include "util.h"
 #include "view_tally.h"
 #include "writer.h"
@@ -452,7 +451,7 @@ static void views_store(writer *w, view_tally *views, bool last)
 {
 	char *err = NULL;
 	if (store_begin(w->st, &err) == 0) {
-		if (store_views_add(w->st, views, &err) == 0 && store_commit(w->st, &err) == 0) {
+		if (store_views_add(w->st, views->items, views->n, &err) == 0 && store_commit(w->st, &err) == 0) {
 			view_tally_clear(views);
 			return;
 		}
