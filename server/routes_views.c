@@ -60,12 +60,15 @@ static bool media_type_accepted(const char *content_type)
 	       (n == 10 && strncasecmp(content_type, "text/plain", n) == 0);
 }
 
-/* Adds to problems a field of meta that is present but not a string. */
-static void check_string(json_t *meta, const char *name, json_t *problems)
+/* Adds to problems each member of meta the route reads that is present but neither a string nor null. */
+static void check_strings(json_t *meta, json_t *problems)
 {
-	json_t *v = json_object_get(meta, name);
-	if (v && !json_is_string(v) && !json_is_null(v))
-		json_object_set_new(problems, name, json_string("must be a string"));
+	static const char *const names[] = { "page", "variant", "locale", "device" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		json_t *v = json_object_get(meta, names[i]);
+		if (v && !json_is_string(v) && !json_is_null(v))
+			json_object_set_new(problems, names[i], json_string("must be a string"));
+	}
 }
 
 static void handle_view(request *r)
@@ -111,8 +114,7 @@ static void handle_view(request *r)
 	if (meta && !json_is_object(meta))
 		json_object_set_new(problems, "meta", json_string("must be an object"));
 	else
-		for (const char *const *name = (const char *const[]){ "page", "variant", "locale", "device", NULL }; *name; name++)
-			check_string(meta, *name, problems);
+		check_strings(meta, problems);
 	if (json_object_size(problems) > 0) {
 		reply_error(req, 422, "invalid", "The view's meta needs another look.", json_pack("{s:o}", "fields", problems));
 		json_decref(body);

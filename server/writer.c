@@ -452,6 +452,7 @@ static void views_store(writer *w, view_tally *views, bool last)
 	char *err = NULL;
 	if (store_begin(w->st, &err) == 0) {
 		if (store_views_add(w->st, views->items, views->n, &err) == 0 && store_commit(w->st, &err) == 0) {
+			atomic_store(&w->healthy, true); /* a commit went through, as a probe's would */
 			view_tally_clear(views);
 			return;
 		}
@@ -497,10 +498,6 @@ static void *writer_main(void *arg)
 			w->views_due_ms = 0;
 		}
 		pthread_mutex_unlock(&w->mu);
-		if (probe) {
-			writer_probe(w);
-			continue;
-		}
 		if (batch) {
 			atomic_store(&w->busy_since_ms, now_ms());
 			batch_process(w, batch);
@@ -509,6 +506,8 @@ static void *writer_main(void *arg)
 		}
 		if (views.n > 0)
 			views_store(w, &views, last);
+		else if (probe)
+			writer_probe(w);
 		view_tally_clear(&views);
 		if (last)
 			break;

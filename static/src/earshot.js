@@ -276,8 +276,8 @@
       state.body));
       if (!asked) live.textContent = survey.title;
       store('last', now());
-      countView(state);
       go((state.questions[0] || {}).id);
+      countView(state);
     });
   };
 
