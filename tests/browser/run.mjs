@@ -503,8 +503,10 @@ test('strict CSP page (no inline, Trusted Types) shows, styles and submits the w
   ok(/^v_\w+$/.test(r.meta.visitor), 'meta.visitor');
   eq(await page.evaluate(() => window.__violations), [], 'no CSP violations');
   eq(requests.filter(r => r.method() === 'OPTIONS').length, 0, 'no CORS preflight');
-  const post = requests.find(r => r.method() === 'POST');
+  const post = requests.find(r => r.method() === 'POST' && r.url().endsWith('/responses'));
   ok(/^text\/plain/.test(post.headers()['content-type']), 'submitted as text/plain: ' + post.headers()['content-type']);
+  const view = requests.find(r => r.method() === 'POST' && r.url().endsWith('/views'));
+  ok(view && /^text\/plain/.test(view.headers()['content-type']), 'the view went out too, as text/plain');
   const sent = JSON.parse(post.postData());
   ok(/^[0-9a-f]{32}$/.test(sent.idempotency_key), 'idempotency_key in the body');
   ok(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(sent.started_at), 'started_at ISO-8601');
@@ -610,7 +612,7 @@ test('a form with offers: the widget fetches a timing token, waits out the fill 
   const asked = [], sent = [];
   page.on('request', r => {
     if (r.url().startsWith(E + '/f/')) asked.push(new URL(r.url()).pathname);
-    if (r.method() === 'POST') sent.push(JSON.parse(r.postData()));
+    if (r.method() === 'POST' && r.url().endsWith('/responses')) sent.push(JSON.parse(r.postData()));
   });
   await page.goto(H + '/gift');
   const dlg = await shown(page);
