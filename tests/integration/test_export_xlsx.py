@@ -5,10 +5,14 @@ with those characters replaced by U+FFFD; an answer that literally holds "_x003D
 literally once the spreadsheet's own "_xHHHH_" escapes are decoded; the answers after them export
 too. The workbook holds the CSV export of the same answers cell for cell (escapes, control characters,
 surrogate pairs, text past a cell's 32,767 bytes, numbers, booleans, empty answers, dates), its zip
-passes every CRC check and openpyxl loads it."""
+passes every CRC check and openpyxl loads it. A workbook of 20,000 answers, which takes many compressed
+pieces, streams over HTTP to its end and equals the CSV export too."""
 import io
 import os
+import hashlib
+import json
 import re
+import sqlite3
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
@@ -64,6 +68,14 @@ MIXED_ANSWERS = [
     {"note": "_x0041_ literal", "agree": False},
     {"note": "nothing else"},
 ]
+
+BULK = """id: bulk
+title: Bulk
+questions:
+  - id: note
+    type: long_text
+    label: Note
+"""
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
@@ -133,13 +145,35 @@ def t_xlsx_equals_csv(s):
     expect_eq(openpyxl_summary(path), f"Responses:{len(MIXED_ANSWERS) + 1}", "openpyxl loads every row")
 
 
+def t_large_workbook_streams(s):
+    """Rows written straight into the database (submitting 20,000 answers would take minutes)."""
+    db = sqlite3.connect(os.path.join(s.dir, "data.db"), timeout=30)
+    rows = []
+    for i in range(20000):
+        note = f"answer {i}: " + hashlib.sha256(str(i).encode()).hexdigest()  # compresses poorly
+        rows.append((f"r_bulk{i:06d}", "bulk", 1764000000000 + i, json.dumps({"note": note}),
+                     json.dumps({"page": f"/p/{i % 7}"})))
+    with db:
+        db.executemany("INSERT INTO responses (id, form, created_ms, answers, meta, tags) "
+                       "VALUES (?, ?, ?, ?, ?, '[]')", rows)
+    db.close()
+    st, headers, data = s.request("GET", "/api/v1/forms/bulk/export?format=xlsx", admin=True, raw=True)
+    expect_eq(st, 200, "xlsx export")
+    expect(len(data) > 4 * 65536, f"several pieces of 64 KiB: {len(data)} bytes")
+    st, _, csv_data = s.request("GET", "/api/v1/forms/bulk/export?format=csv", admin=True, raw=True)
+    expect_eq(st, 200, "csv export")
+    problems = compare_with_csv(csv_data.decode("utf-8"), data)
+    expect(not problems, "the workbook equals the CSV cell for cell:\n" + "\n".join(problems[:20]))
+
+
 def main():
     tap = TAP()
-    s = Server(forms={"notes": NOTES, "mixed": MIXED}, limits={"max_body_bytes": 300000})
+    s = Server(forms={"notes": NOTES, "mixed": MIXED, "bulk": BULK}, limits={"max_body_bytes": 300000})
     try:
         s.start()
         tap.run("XLSX with forbidden characters and literal _xHHHH_", t_forbidden_characters_and_literal_escapes, s)
         tap.run("XLSX equals the CSV export cell for cell; openpyxl reads it", t_xlsx_equals_csv, s)
+        tap.run("a workbook of 20,000 answers streams over HTTP to its end", t_large_workbook_streams, s)
         tap.run("clean stop", lambda: expect_eq(s.stop(), 0, "exit code"))
     finally:
         s.cleanup()
