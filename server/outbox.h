@@ -84,6 +84,12 @@ int store_outbox_get(store *st, const char *id, delivery_record *out, char **err
  * Like store_response_list: *out malloc'd (always), *more set when further rows exist. */
 int store_outbox_list(store *st, bool all_states, delivery_state state, int64_t after_seq, int limit,
                       delivery_record **out, size_t *n, bool *more, char **err);
+/* Like store_outbox_list, newest first: rows with seq < before_seq (0: from the newest). */
+int store_outbox_list_newest(store *st, bool all_states, delivery_state state, int64_t before_seq, int limit,
+                             delivery_record **out, size_t *n, bool *more, char **err);
+/* Up to limit rows about response_id, newest first; *out malloc'd (always), caller clears each. */
+int store_outbox_for_response(store *st, const char *response_id, int limit, delivery_record **out, size_t *n,
+                              char **err);
 /* Replays a delivery that is not delivered: state pending, due now, attempts 0, a new retry window
  * from now. Returns 1 with *out (the updated row, caller clears), 0 when unknown, 2 when it was
  * already delivered (*out holds it), -1 with *err. Runs in its own transaction when none is open. */

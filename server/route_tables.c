@@ -11,6 +11,7 @@ extern const route home_routes[]; /* routes_home.c: GET /, the landing page */
 extern const route inbox_routes[]; /* routes_inbox.c: the follow-up inbox and the contact card */
 extern const route metrics_routes[]; /* routes_metrics.c: GET /metrics */
 extern const route summary_routes[]; /* routes_summary.c: the per-question summary of a form */
+extern const route response_detail_routes[]; /* routes_response_detail.c: one answer in full, answers per period */
 
 const route *const route_tables[] = {
 	public_routes,
@@ -18,6 +19,7 @@ const route *const route_tables[] = {
 	confirm_routes,
 	admin_routes,
 	summary_routes,
+	response_detail_routes,
 	deliveries_routes,
 	contacts_routes,
 	inbox_routes,
