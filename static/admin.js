@@ -381,7 +381,7 @@
     $('volume-note').textContent = note;
   }
 
-  // The NPS per period as points joined by a line on a −100…100 axis, the count of scores as faint bars.
+  // The NPS per period as points joined by a line on a −100…100 axis.
   function drawNps(series, step) {
     var box = $('nps-chart');
     clear(box);
@@ -397,16 +397,9 @@
       fr.root.appendChild(svgEl('text', { x: fr.L - 6, y: y(v) + 4, 'text-anchor': 'end', 'class': 'tick' }, v));
     });
     var slot = plotW / Math.max(shown.length, 1);
-    var maxN = Math.max.apply(null, shown.map(function (s) { return s.responses; }).concat([1]));
     var pts = [];
     shown.forEach(function (s, i) {
-      var cx = fr.L + slot * i + slot / 2;
-      var h = s.responses / maxN * plotH * 0.25;
-      var bw = Math.max(2, Math.min(slot * 0.6, 36));
-      var vol = svgEl('rect', { x: cx - bw / 2, y: fr.T + plotH - h, width: bw, height: h, 'class': 'bar count' });
-      vol.appendChild(svgEl('title', {}, periodLabel(s.start, step, true) + ': ' + plural(s.responses, 'score')));
-      fr.root.appendChild(vol);
-      if (s.nps !== null) pts.push([cx, y(s.nps), s]);
+      if (s.nps !== null) pts.push([fr.L + slot * i + slot / 2, y(s.nps), s]);
     });
     if (pts.length > 1) {
       fr.root.appendChild(svgEl('polyline', { points: pts.map(function (p) { return p[0] + ',' + p[1]; }).join(' '),
@@ -435,7 +428,7 @@
     ol.setAttribute('aria-label', name);
     var max = Math.max.apply(null, rows.map(function (r) { return r.percent; }).concat([0.0001]));
     rows.forEach(function (r, i) {
-      var li = el('li', null, i === 0 && r.count > 0 ? 'top' : '');
+      var li = el('li', null, i === 0 && r.count > 0 ? 'lead' : '');
       var head = el('div', null, 'hbar-head');
       head.appendChild(el('span', r.label, 'opt'));
       var val = el('span', null, 'val');
@@ -594,7 +587,7 @@
 
     // Reads listing pages until TEXTS_PAGE answers with this question are found or the end.
     function fetchSome(found) {
-      var extra = 'order=newest&limit=100' + (query ? '&q=' + encodeURIComponent(query) : '') +
+      var extra = 'order=newest&limit=25' + (query ? '&q=' + encodeURIComponent(query) : '') +
         (cursor ? '&after=' + encodeURIComponent(cursor) : '');
       return api(withQuery(formPath('/responses'), extra)).then(function (page) {
         if (gen !== generation) return found;
@@ -772,10 +765,10 @@
       updateVariantChoices(s.variants);
       renderKpis(s, r[1]);
       renderEmpty(s);
+      var hasNps = r[1] && r[1].series && r[1].series.length > 0;
+      $('nps-block').hidden = !hasNps;   // first: the charts' widths depend on it
       $('volume-h').textContent = 'Answers per ' + interval;
       drawVolume(r[2].series, interval, t[0], t[1]);
-      var hasNps = r[1] && r[1].series && r[1].series.length > 0;
-      $('nps-block').hidden = !hasNps;
       if (hasNps) {
         $('nps-h').textContent = 'NPS per ' + interval;
         $('nps-summary').textContent = 'NPS ' + fmt(r[1].nps) + ' from ' + plural(r[1].responses, 'scored answer') + ': ' +
@@ -836,7 +829,8 @@
 
   // ---- all answers ------------------------------------------------------------------------------
 
-  var answersCursor = null, answersShown = 0, labels = {};
+  var answersCursor = null, answersShown = 0, labels = {}, types = {};
+  var PRIVATE = { email: true, phone: true };   // kept off the one-line gist: shown in the details only
 
   function loadAnswers(reset, gen) {
     if (reset) {
@@ -844,7 +838,8 @@
       answersShown = 0;
       clear($('answers-list'));
       labels = {};
-      (lastSummary ? lastSummary.questions : []).forEach(function (q) { labels[q.id] = q.label || q.id; });
+      types = {};
+      (lastSummary ? lastSummary.questions : []).forEach(function (q) { labels[q.id] = q.label || q.id; types[q.id] = q.type; });
     }
     var more = $('answers-more');
     more.disabled = true;
@@ -881,7 +876,7 @@
     chips(r).forEach(function (c) { head.appendChild(c); });
     li.appendChild(head);
     var gist = el('p', null, 'gist');
-    var keys = Object.keys(r.answers || {});
+    var keys = Object.keys(r.answers || {}).filter(function (k) { return !PRIVATE[types[k]]; });
     keys.slice(0, 3).forEach(function (k, i) {
       if (i) gist.appendChild(document.createTextNode(' · '));
       gist.appendChild(el('span', (labels[k] || k) + ': ', 'muted'));
@@ -904,7 +899,7 @@
       panel.hidden = open;
       if (!open && !panel.firstChild) loadDetail(r, panel);
     });
-    li.appendChild(toggle);
+    head.appendChild(toggle);
     li.appendChild(panel);
     return li;
   }
@@ -1023,7 +1018,7 @@
     }
     if (d.last_error && d.state !== 'delivered') li.appendChild(el('p', d.last_error, 'error-text small'));
     if (d.state === 'dead') {
-      var b = button('Retry', 'secondary');
+      var b = button('Retry', 'secondary retry');
       b.setAttribute('aria-label', 'Retry delivery ' + d.id);
       b.addEventListener('click', function () { retry(d.id, b, after); });
       li.appendChild(b);
@@ -1272,6 +1267,18 @@
     });
   }
 
+  // A long inbox shows its INBOX_SHOWN most urgent items until "Show all" is pressed.
+  var INBOX_SHOWN = 5, inboxExpanded = false;
+  function showInboxItems() {
+    var n = $('inbox-list').children.length;
+    var collapsed = !inboxExpanded && n > INBOX_SHOWN;
+    $('inbox-list').classList.toggle('collapsed', collapsed);
+    var b = $('inbox-all');
+    b.hidden = n <= INBOX_SHOWN;
+    b.setAttribute('aria-expanded', String(!collapsed));
+    b.textContent = collapsed ? 'Show all ' + n + ' items' : 'Show only the ' + INBOX_SHOWN + ' most urgent';
+  }
+
   function renderItems(list, items) {
     clear(list);
     sortItems(items).forEach(function (it) { list.appendChild(renderItem(it)); });
@@ -1289,6 +1296,7 @@
       $('inbox-empty').textContent = showDone ? 'Nothing marked done yet.'
         : 'Nothing waiting. Routed answers (call-back requests, complaints) appear here with a clock.';
       renderItems($('inbox-list'), r.items);
+      showInboxItems();
       focusHash();
     });
   }
@@ -1363,6 +1371,8 @@
     var m = /^#inbox\/(.+)$/.exec(location.hash);
     var li = m && $('item-' + decodeURIComponent(m[1]));
     if (li && !li.classList.contains('target')) {
+      inboxExpanded = true;
+      showInboxItems();
       li.classList.add('target');
       li.scrollIntoView({ block: 'center' });
     }
@@ -1461,6 +1471,14 @@
     });
     $('deliveries-more').addEventListener('click', function () { loadDeliveries(true).catch(failed); });
     $('show-open').addEventListener('click', function () { setTab(false); });
+    $('inbox-all').addEventListener('click', function () {
+      inboxExpanded = !inboxExpanded;
+      showInboxItems();
+      if (inboxExpanded) {
+        var next = $('inbox-list').children[INBOX_SHOWN];
+        if (next) { next.tabIndex = -1; next.focus(); }
+      }
+    });
     $('show-done').addEventListener('click', function () { setTab(true); });
     $('contact-back').addEventListener('click', function (e) {
       e.preventDefault();

@@ -678,7 +678,13 @@ test('sign out forgets the token; a token refused later sends back to sign-in', 
 async function shots(page, width, tag, parts) {
   for (const [name, sel] of Object.entries(parts)) {
     const loc = page.locator(sel);
-    if (await loc.isVisible()) await loc.screenshot({ path: path.join(SHOTS, `${tag}-${name}-${width}.png`), timeout: 45000 });
+    if (!await loc.isVisible()) continue;
+    // At most 1600 px of a long part: enough to judge it, and quick on a loaded machine.
+    await loc.scrollIntoViewIfNeeded();
+    const box = await loc.boundingBox();
+    const top = await page.evaluate(() => scrollY);
+    await page.screenshot({ path: path.join(SHOTS, `${tag}-${name}-${width}.png`), fullPage: true, timeout: 45000,
+      clip: { x: box.x, y: box.y + top, width: box.width, height: Math.min(box.height, 1600) } });
   }
 }
 
