@@ -904,7 +904,7 @@
     return li;
   }
 
-  function subhead(text) { return el('h4', text, 'detail-h'); }
+  function subhead(text) { return el('h3', text, 'detail-h'); }
 
   function loadDetail(r, panel) {
     panel.appendChild(el('p', 'Loading…', 'muted'));

@@ -494,7 +494,7 @@ test('all answers: newest first, "load older" reaches the oldest, each opens to 
     stored.find(r => r.answers.comment && /refund/.test(r.answers.comment));
   const li = page.locator('#answer-' + target.id);
   await li.getByRole('button', { name: 'Show everything' }).click();
-  await li.locator('.detail h4', { hasText: 'Follow-up' }).waitFor({ timeout: 10000 });
+  await li.locator('.detail h3', { hasText: 'Follow-up' }).waitFor({ timeout: 10000 });
   const text = await li.locator('.detail').textContent();
   ok(text.includes(target.answers.comment), 'full answers');
   ok(text.includes('Anything else?'), 'question labels');
@@ -693,7 +693,7 @@ for (const width of [1280, 390]) {
     const page = await openDash(width, '#form=shop');
     const li = page.locator('#answers-list > li').first();
     await li.getByRole('button', { name: 'Show everything' }).click();
-    await li.locator('.detail h4', { hasText: 'Follow-up' }).waitFor({ timeout: 10000 });
+    await li.locator('.detail h3', { hasText: 'Follow-up' }).waitFor({ timeout: 10000 });
     const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
     ok(sw <= iw, `no horizontal scrolling of the page (${sw} > ${iw})`);
     for (const b of [page.getByRole('button', { name: 'Sign out' }), page.getByRole('button', { name: 'CSV', exact: true }),
@@ -710,7 +710,7 @@ for (const width of [1280, 390]) {
   test(`${width} px, shop: screenshots of the question panels and the answers`, async () => {
     const page = await openDash(width, '#form=shop');
     await page.locator('#answers-list > li').first().getByRole('button', { name: 'Show everything' }).click();
-    await page.locator('#answers-list .detail h4', { hasText: 'Follow-up' }).waitFor({ timeout: 10000 });
+    await page.locator('#answers-list .detail h3', { hasText: 'Follow-up' }).waitFor({ timeout: 10000 });
     await shots(page, width, 'shop', { questions: '#questions', answers: '#answers' });
   });
   test(`${width} px, nps: no sideways scrolling, screenshots of the panels and deliveries`, async () => {
