@@ -18,7 +18,7 @@ static void handle_detail(request *r)
 	}
 	json_t *body = NULL;
 	char *err = NULL;
-	int found = store_response_detail(r->srv->reader, f->id, request_param(r, "id"), now_ms(), &body, &err);
+	int found = response_detail_build(r->srv->reader, f->id, request_param(r, "id"), now_ms(), &body, &err);
 	if (found < 0) {
 		reply_error(r->req, 503, "unavailable", err, NULL);
 		free(err);
@@ -61,7 +61,7 @@ static void handle_timeline(request *r)
 		return;
 	json_t *series = NULL;
 	char *err = NULL;
-	int rc = store_answers_per_period(r->srv->reader, f->id, &flt, p, &series, &err);
+	int rc = answers_per_period(r->srv->reader, f->id, &flt, p, &series, &err);
 	response_filter_clear(&flt);
 	if (rc != 0) {
 		reply_error(r->req, 503, "unavailable", err, NULL);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_query.h"
+#include "storage.h"
 #include "summary.h"
 #include "util.h"
 

@@ -15,7 +15,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "storage.h"
 #include "store_internal.h"
 #include "test_support.h"
 #include "util.h"
