@@ -373,8 +373,8 @@ test('320 px wide (400 % zoom): nothing cut off or needing sideways scrolling', 
   await shot(admin, 'admin-320.png');
   await admin.close();
   const phone = await adminPage(390);
-  // the answers table's region takes focus from the keyboard and shows it
-  const region = phone.getByRole('region', { name: 'Latest answers table' });
+  // the forms table's region takes focus from the keyboard and shows it
+  const region = phone.getByRole('region', { name: 'Forms table' });
   await region.focus();
   const ring = await region.evaluate(e => getComputedStyle(e).outlineStyle);
   ok(ring !== 'none', 'the focused table region shows a focus ring');
