@@ -209,6 +209,15 @@ async function submit(form, answers, meta) {
   if (r.status !== 201) throw new Error(`submit to ${form}: HTTP ${r.status} ${await r.text()}`);
 }
 
+// Views the widget would have counted: the writer stores them about a second later.
+const VIEWS = { a: 40, b: 60 };
+async function view(form, meta) {
+  const r = await fetch(`${E}/api/v1/forms/${form}/views`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ meta }),
+  });
+  if (r.status !== 204) throw new Error(`view of ${form}: HTTP ${r.status} ${await r.text()}`);
+}
+
 // The shop's answers written ten days back, straight into the database (the API stamps "now"), oldest
 // first and before the others, so that store order is time order.
 const oldRows = SHOP.filter(r => r.old).map((r, i) => [r, i]).reverse().map(([r, i]) => {
@@ -223,12 +232,18 @@ try {
   for (const [i, p] of PAYLOADS.entries()) await submit('nps', { score: scoreOf(i), reason: p });
   for (const p of EXIT_PAYLOADS) await submit('exit-survey', { reason: 'Other', reason_other: p });
   for (const r of SHOP.filter(r => !r.old)) await submit('shop', r.answers, r.meta);
+  for (const [variant, n] of Object.entries(VIEWS)) for (let i = 0; i < n; i++) await view('shop', { variant, device: 'desktop' });
 } catch (e) {
   await es.bail(String(e.message || e));
 }
 for (const r of SHOP) if (r.old) r.tags = typeof r.answers.score === 'number' && r.answers.score <= 6 ? ['detractor'] : [];
 const EXPECTED_COMPLAINTS = PAYLOADS.filter((p, i) => scoreOf(i) <= 6).length +
   SHOP.filter(r => !r.old && typeof r.answers.score === 'number' && r.answers.score <= 6).length;
+for (let i = 0; i < 100; i++) {
+  const v = (await admin('/api/v1/forms/shop/summary')).variants.variants;
+  if (v.every(x => x.views === VIEWS[x.id])) break;
+  await sleep(100);
+}
 // Wait until every complaint has had its one attempt and is dead.
 for (let i = 0; i < 150; i++) {
   const dead = (await admin('/api/v1/deliveries?state=dead&limit=1000')).deliveries.length;
@@ -399,9 +414,12 @@ test('signed in with the keyboard: the busiest form, every panel equal to the AP
   // Contact questions are counts only: no address on the overview.
   ok(!(await page.locator('#questions').textContent()).includes('@example.com'), 'no email address in the panels');
   eq(await page.locator('#q-email ol, #q-email li').count(), 0, 'email: a count only');
-  // Variants side by side, views not recorded yet.
+  // Variants side by side: views, answers and completion (answers per view).
   const v = (await panels(page)).variants;
-  const want = ['a', 'b'].map(id => [id, 'not recorded', String(SHOP.filter(r => r.meta.variant === id).length), '—']);
+  const want = ['a', 'b'].map(id => {
+    const answers = SHOP.filter(r => r.meta.variant === id).length;
+    return [id, String(VIEWS[id]), String(answers), (Math.round(answers / VIEWS[id] * 1000) / 10) + ' %'];
+  });
   eq(v, want, 'variants table');
   const verdict = await page.locator('#variants-verdict').textContent();
   const api = (await admin('/api/v1/forms/shop/summary')).variants;
