@@ -2,6 +2,7 @@
  * table of operations (storage.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "storage.h"
 #include "util.h"
@@ -11,7 +12,7 @@ struct storage_head {
 	const storage_ops *ops;
 };
 
-static const storage_ops *const backends[] = { &storage_sqlite };
+static const storage_ops *const backends[] = { &storage_postgresql, &storage_sqlite };
 
 static const storage_ops *ops_of(const void *handle)
 {
@@ -27,6 +28,21 @@ int store_open(const char *database, durability_mode durability, bool read_only,
 	if (err)
 		*err = xasprintf("open database %s: no storage backend takes this address", database);
 	return -1;
+}
+
+bool storage_is_file(const char *database)
+{
+	return storage_sqlite.accepts(database);
+}
+
+char *storage_display_name(const char *database)
+{
+	const char *scheme = strstr(database, "://");
+	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+	if (!colon)
+		return xstrdup(database);
+	return xasprintf("%.*s%s", (int)(colon - database), database, at);
 }
 
 void store_close(store *st)

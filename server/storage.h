@@ -112,6 +112,10 @@ typedef int (*count_fn)(void *ctx, const count_row *row);
  * than this build knows is refused. Returns 0 and *out (caller closes), or -1 and *err. */
 int store_open(const char *database, durability_mode durability, bool read_only, store **out, char **err);
 void store_close(store *st);
+/* Whether database names a file on this machine (SQLite) rather than a server (a URL). */
+bool storage_is_file(const char *database);
+/* database as it may be shown and logged: a URL without its password (malloc'd, caller frees). */
+char *storage_display_name(const char *database);
 
 /* Transactions for the writer: BEGIN IMMEDIATE / COMMIT / ROLLBACK, and one level of SAVEPOINT per
  * answer. Each returns 0, or -1 with *err (caller frees). Rollbacks cannot fail visibly. */
@@ -418,6 +422,7 @@ struct storage_ops {
 };
 
 /* The backends, in the order store_open asks them (storage.c). */
+extern const storage_ops storage_postgresql;
 extern const storage_ops storage_sqlite;
 
 #endif
