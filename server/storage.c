@@ -25,8 +25,11 @@ int store_open(const char *database, durability_mode durability, bool read_only,
 	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
 		if (backends[i]->accepts(database))
 			return backends[i]->open(database, durability, read_only, out, err);
-	if (err)
-		*err = xasprintf("open database %s: no storage backend takes this address", database);
+	if (err) {
+		char *shown = storage_display_name(database);
+		*err = xasprintf("open database %s: no storage backend takes this address", shown);
+		free(shown);
+	}
 	return -1;
 }
 
@@ -392,4 +395,36 @@ int store_inbox_mark_reminded(store *st, const char *id, int64_t now, char **err
 int store_erase_contact(store *st, contact_kind kind, const char *key, erase_counts *out, char **err)
 {
 	return ops_of(st)->erase_contact(st, kind, key, out, err);
+}
+
+int store_table_count(store *st, const storage_table *t, int64_t *n, char **err)
+{
+	return ops_of(st)->table_count(st, t, n, err);
+}
+
+int store_table_read(store *st, const storage_table *t, int64_t offset, int limit, storage_rows *out, char **err)
+{
+	if (!ops_of(st)->table_read) {
+		if (err)
+			*err = xasprintf("the %s backend cannot be copied from", ops_of(st)->name);
+		return -1;
+	}
+	return ops_of(st)->table_read(st, t, offset, limit, out, err);
+}
+
+int store_table_write(store *st, const storage_table *t, const storage_rows *rows, int64_t *added, char **err)
+{
+	if (!ops_of(st)->table_write) {
+		if (err)
+			*err = xasprintf("the %s backend cannot be copied to", ops_of(st)->name);
+		return -1;
+	}
+	return ops_of(st)->table_write(st, t, rows, added, err);
+}
+
+int store_table_finish(store *st, const storage_table *t, char **err)
+{
+	if (!ops_of(st)->table_finish)
+		return 0;
+	return ops_of(st)->table_finish(st, t, err);
 }

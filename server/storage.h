@@ -103,6 +103,30 @@ typedef struct count_row {
 /* Called once per group; the strings are borrowed for the call. Returns 0, or -1 to stop. */
 typedef int (*count_fn)(void *ctx, const count_row *row);
 
+/* A table as `earshot migrate` copies it: its columns, the primary key's first, and which column (if
+ * any) holds bytes rather than text. The list (storage_records.c) is every table of stored state, in an
+ * order that copies rows before the rows that refer to them. */
+typedef struct storage_table {
+	const char *name;
+	const char *const *columns;
+	int n_columns;
+	int n_key;            /* the first n_key columns are the primary key */
+	int bytes_column;     /* index of a column of raw bytes, or -1 */
+	const char *serial;   /* a column the database numbers (seq, id), or NULL */
+	const char *label;    /* what the rows are, for people: "answers" */
+} storage_table;
+extern const storage_table storage_tables[];
+extern const size_t storage_n_tables;
+
+/* Rows of a table: value (r * n_columns + c) with its length; NULL for SQL NULL. Owned by the
+ * record (storage_rows_clear frees them). */
+typedef struct storage_rows {
+	int n_rows, n_columns;
+	char **values;
+	size_t *lengths;
+} storage_rows;
+void storage_rows_clear(storage_rows *rows);
+
 /* ---- Connections and transactions ---------------------------------------------------------------- */
 
 /* Opens a connection to database (the `database:` setting) with the first backend whose accepts()
@@ -323,12 +347,25 @@ int store_inbox_mark_reminded(store *st, const char *id, int64_t now, char **err
  * erased). */
 int store_erase_contact(store *st, contact_kind kind, const char *key, erase_counts *out, char **err);
 
+/* ---- Copying a database (earshot migrate) ---------------------------------------------------------- */
+
+/* The number of rows of t. */
+int store_table_count(store *st, const storage_table *t, int64_t *n, char **err);
+/* Up to limit rows of t in primary-key order, skipping the first offset: *out (caller clears). */
+int store_table_read(store *st, const storage_table *t, int64_t offset, int limit, storage_rows *out, char **err);
+/* Inserts rows into t, in the caller's transaction; a row whose primary key is present is left as it
+ * is (so a copy can be run again). *added gets the number of rows inserted. */
+int store_table_write(store *st, const storage_table *t, const storage_rows *rows, int64_t *added, char **err);
+/* After rows were written with their own numbers: the database's numbering of t continues after them. */
+int store_table_finish(store *st, const storage_table *t, char **err);
+
 /* ---- The table of operations a backend fills in -------------------------------------------------- */
 
 /* Each member does what the store_* function of the same name (without "store_") above promises.
  * A backend's struct store and struct store_cursor begin with a `const storage_ops *ops` member
- * pointing at its table. checkpoint, checkpoint_passive and on_wal_commit may be NULL (nothing to
- * do for that backend). */
+ * pointing at its table. checkpoint, checkpoint_passive, on_wal_commit and table_finish may be NULL
+ * (nothing to do for that backend); table_read and table_write may be NULL for a backend that is not
+ * copied from or to (the store_* call then fails saying so). */
 struct storage_ops {
 	const char *name;	/* "sqlite", "postgresql" */
 	/* Whether database (the `database:` setting) names a database of this backend. */
@@ -419,6 +456,10 @@ struct storage_ops {
 	int (*inbox_reminders_due)(store *st, int64_t now, int limit, json_t **rows, char **err);
 	int (*inbox_mark_reminded)(store *st, const char *id, int64_t now, char **err);
 	int (*erase_contact)(store *st, contact_kind kind, const char *key, erase_counts *out, char **err);
+	int (*table_count)(store *st, const storage_table *t, int64_t *n, char **err);
+	int (*table_read)(store *st, const storage_table *t, int64_t offset, int limit, storage_rows *out, char **err);
+	int (*table_write)(store *st, const storage_table *t, const storage_rows *rows, int64_t *added, char **err);
+	int (*table_finish)(store *st, const storage_table *t, char **err);
 };
 
 /* The backends, in the order store_open asks them (storage.c). */

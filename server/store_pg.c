@@ -128,6 +128,10 @@ static const char *const migrations[] = {
 	"BEGIN DELETE FROM inbox WHERE response_id = OLD.id; RETURN NULL; END $$;"
 	"CREATE TRIGGER inbox_follows_response AFTER DELETE ON responses FOR EACH ROW "
 	"EXECUTE FUNCTION earshot_inbox_follows_response();"
+	"CREATE TABLE meta_kv ("
+	"  key TEXT PRIMARY KEY,"
+	"  value BYTEA"
+	");"
 	"CREATE TABLE pending_confirmations ("
 	"  response_id TEXT PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,"
 	"  expires_ms BIGINT NOT NULL,"
@@ -636,6 +640,7 @@ int pg_cursor_open_sql(store *st, const char *sql, const pg_params *p, store_cur
 			return -1;
 		}
 		cur->own_txn = true;
+		st->in_txn = true;
 	}
 	char *declare = xasprintf("DECLARE earshot_export NO SCROLL CURSOR FOR %s", sql);
 	int rc = pg_run(st, declare, p, "read responses", err);

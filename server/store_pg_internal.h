@@ -163,6 +163,9 @@ int pg_inbox_insert(store *st, const char *id, const char *form_id, const char *
 int pg_inbox_add_destination(store *st, const char *id, const char *dest, char **err);
 int pg_inbox_reminders_due(store *st, int64_t now, int limit, json_t **rows, char **err);
 int pg_inbox_mark_reminded(store *st, const char *id, int64_t now, char **err);
+int pg_table_count(store *st, const storage_table *t, int64_t *n, char **err);
+int pg_table_write(store *st, const storage_table *t, const storage_rows *rows, int64_t *added, char **err);
+int pg_table_finish(store *st, const storage_table *t, char **err);
 int pg_erase_contact(store *st, contact_kind kind, const char *key, erase_counts *out, char **err);
 
 #endif

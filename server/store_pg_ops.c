@@ -80,4 +80,7 @@ const storage_ops storage_postgresql = {
 	.inbox_reminders_due = pg_inbox_reminders_due,
 	.inbox_mark_reminded = pg_inbox_mark_reminded,
 	.erase_contact = pg_erase_contact,
+	.table_count = pg_table_count,
+	.table_write = pg_table_write,
+	.table_finish = pg_table_finish,
 };

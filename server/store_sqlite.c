@@ -84,4 +84,6 @@ const storage_ops storage_sqlite = {
 	.inbox_reminders_due = sqlite_inbox_reminders_due,
 	.inbox_mark_reminded = sqlite_inbox_mark_reminded,
 	.erase_contact = sqlite_erase_contact,
+	.table_count = sqlite_table_count,
+	.table_read = sqlite_table_read,
 };

@@ -40,7 +40,8 @@ def free_port():
 
 
 class Postgres:
-    def __init__(self):
+    def __init__(self, fsync=False):
+        """fsync: keep PostgreSQL's default of syncing its WAL (benchmarks); tests run without."""
         self.bin = bindir()
         if not self.bin:
             raise RuntimeError("PostgreSQL's server binaries are not installed (scripts/install-deps)")
@@ -63,8 +64,9 @@ class Postgres:
         with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
             f.write(f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
                     f"unix_socket_directories = '{self.sockets}'\n"
+                    "max_connections = 200\n" +
                     # throwaway data: no fsync (a restart is a server restart, not a power cut)
-                    "fsync = off\nfull_page_writes = off\nmax_connections = 200\n")
+                    ("" if fsync else "fsync = off\nfull_page_writes = off\n"))
         self.start()
 
     def _run(self, args, check=True):

@@ -262,6 +262,57 @@ def t_two_nodes(pg):
     two_nodes(pg, 30)
 
 
+def t_migrate(pg):
+    """A SQLite server's answers, deliveries, contacts, offers and plugin values copied by earshot
+    migrate, twice (the second run adds nothing); then a server on PostgreSQL serves the same data."""
+    rv = Receiver()
+    s = node("data.db", rv.url, NEWSLETTER_POOL[:3])
+    url = pg.new_database()
+    try:
+        s.start()
+        ids = []
+        for i in range(6):
+            st, _, body = s.submit("shop", {"nps": 1, "comment": f"never arrived {i}", "email": f"m{i}@example.com"},
+                                   headers={"Idempotency-Key": f"m-{i}"})
+            expect_eq(st, 201, "stored on SQLite")
+            ids.append(body["id"])
+        codes = []
+        for i in range(4):
+            st, h, _ = post(s, "newsletter", {"email": f"n{i}@example.com", "consent": "yes"},
+                            token_of(page(s, "newsletter")[2]))
+            expect_eq(st, 303, "signup")
+            codes.append(code_on(thanks(s, h["location"])))
+        expect_eq(sorted(c for c in codes if c), NEWSLETTER_POOL[:3], "three codes handed out on SQLite")
+        wait_for(lambda: len(rv.seen()) >= 6, 20, "the deliveries")
+        s.stop()
+        rc, out, err = run_earshot("migrate", "-c", s.config_path, "--to", url)
+        expect_eq(rc, 0, f"migrate: {out} {err}")
+        expect("responses: 10 in the SQLite database, 10 copied now, 10 in PostgreSQL" in out, out)
+        expect("every row is in" in out and "[" in err and "#" in err, f"counts and a progress bar: {out} {err}")
+        rc, out, err = run_earshot("migrate", "-c", s.config_path, "--to", url)
+        expect_eq(rc, 0, f"migrate again: {err}")
+        expect("responses: 10 in the SQLite database, 0 copied now, 10 in PostgreSQL" in out, out)
+        with open(s.config_path) as f:
+            text = f.read()
+        with open(s.config_path, "w") as f:
+            f.write(text.replace('database: "data.db"', f'database: "{url}"'))
+        s.database = url
+        s.start()
+        expect_eq(listing(s, "shop"), ids, "the answers, in the same order")
+        st, _, body = s.submit("shop", {"nps": 1, "comment": "x"}, headers={"Idempotency-Key": "m-2"})
+        expect_eq(body["id"], ids[2], "idempotency keys came along")
+        st, h, _ = post(s, "newsletter", {"email": "n9@example.com", "consent": "yes"}, token_of(page(s, "newsletter")[2]))
+        expect_eq(code_on(thanks(s, h["location"])), None, "the pool's position came along: no code is handed out twice")
+        st, _, card = s.request("GET", "/api/v1/contacts/n0@example.com", admin=True)
+        expect_eq((st, len(card["offers"])), (200, 1), "contacts and offers came along")
+        st, _, body = s.submit("shop", {"nps": 9, "comment": "fine"})
+        expect_eq(st, 201, "new answers after the copy")
+        expect_eq(len(listing(s, "shop")), 7, "numbered after the copied ones")
+    finally:
+        s.cleanup()
+        rv.close()
+
+
 def main():
     tap = TAP()
     if not postgres.available():
@@ -273,6 +324,7 @@ def main():
     tap.run("database down: 503 unavailable, never a false 201; recovery by itself", t_database_down, pg)
     tap.run("two nodes, one kill -9'd mid-load: answers once, deliveries all, coupons once", t_two_nodes, pg)
     tap.run("PostgreSQL restarted under load on two nodes: 503s, no false 201, recovery", restart_under_load, pg, 2)
+    tap.run("earshot migrate: SQLite into PostgreSQL, counts checked, run twice, then served", t_migrate, pg)
     tap.finish()
 
 
