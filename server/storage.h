@@ -141,8 +141,9 @@ bool storage_is_file(const char *database);
 /* database as it may be shown and logged: a URL without its password (malloc'd, caller frees). */
 char *storage_display_name(const char *database);
 
-/* Transactions for the writer: BEGIN IMMEDIATE / COMMIT / ROLLBACK, and one level of SAVEPOINT per
- * answer. Each returns 0, or -1 with *err (caller frees). Rollbacks cannot fail visibly. */
+/* Transactions for the writer: a write transaction (SQLite: BEGIN IMMEDIATE) / COMMIT / ROLLBACK,
+ * and one level of SAVEPOINT per answer. Each returns 0, or -1 with *err (caller frees). Rollbacks
+ * cannot fail visibly. */
 int store_begin(store *st, char **err);
 int store_commit(store *st, char **err);
 void store_rollback(store *st);
@@ -190,7 +191,7 @@ int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta,
 
 /* Deletes responses (and their idempotency rows) created before cutoff_ms; *deleted gets the count. */
 int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
-/* Checkpoints the WAL (TRUNCATE) so it stays bounded. */
+/* SQLite only (no-ops elsewhere): checkpoints the WAL (TRUNCATE) so it stays bounded. */
 int store_checkpoint(store *st, char **err);
 /* A PASSIVE checkpoint: copies what it can from the WAL without blocking writers or readers.
  * 0 (also when it could not copy everything), or -1 with *err. */
@@ -342,7 +343,7 @@ int store_inbox_mark_reminded(store *st, const char *id, int64_t now, char **err
 /* ---- Erasure by contact ---------------------------------------------------------------------------- */
 
 /* Erases the contact holding the identity key (kind, key) — key as contact_identity_parse gives it —
- * in one BEGIN IMMEDIATE transaction of its own on st (no transaction may be open), then checkpoints.
+ * in one write transaction of its own on st (no transaction may be open), then (SQLite) checkpoints.
  * Returns 0 with *out (all zero for an unknown contact), or -1 with *err (caller frees; nothing
  * erased). */
 int store_erase_contact(store *st, contact_kind kind, const char *key, erase_counts *out, char **err);

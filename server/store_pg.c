@@ -205,6 +205,7 @@ int pg_ready(store *st, char **err)
 	if (PQstatus(st->conn) == CONNECTION_OK) {
 		st->backoff_ms = 0;
 		st->in_txn = false;
+		st->shared_locked = false;
 		return 0;
 	}
 	st->backoff_ms = st->backoff_ms ? st->backoff_ms * 2 : BACKOFF_MIN_MS;
@@ -405,6 +406,7 @@ int pg_commit(store *st, char **err)
 {
 	PGresult *res = pg_exec(st, "COMMIT", NULL, "commit", err);
 	st->in_txn = false;
+	st->shared_locked = false;
 	if (!res)
 		return -1;
 	/* COMMIT of a transaction that failed part-way answers ROLLBACK: nothing was stored. */
@@ -418,6 +420,7 @@ void pg_rollback(store *st)
 	if (PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
 		pg_run(st, "ROLLBACK", NULL, "rollback", NULL);
 	st->in_txn = false;
+	st->shared_locked = false;
 }
 
 int pg_savepoint(store *st, char **err)
@@ -432,6 +435,7 @@ int pg_release(store *st, char **err)
 
 void pg_rollback_savepoint(store *st)
 {
+	st->shared_locked = false; /* a lock taken since the savepoint goes with it: take it again */
 	pg_run(st, "ROLLBACK TO SAVEPOINT answer", NULL, "rollback to savepoint", NULL);
 	pg_run(st, "RELEASE SAVEPOINT answer", NULL, "release savepoint", NULL);
 }
@@ -734,22 +738,22 @@ void pg_cursor_close(store_cursor *cur)
 	free(cur);
 }
 
-/* Inside a transaction, plugin key-value data is read and written under a transaction-level lock
- * per plugin, so that a plugin's read-then-write (a coupon pool's position, a counter) is never
- * interleaved with the same plugin's on another node: one coupon goes to one answer. */
-static int kv_lock(store *st, const char *plugin, char **err)
+int pg_lock_shared(store *st, char **err)
 {
-	if (!st->in_txn)
+	if (!st->in_txn || st->shared_locked)
 		return 0;
 	pg_params p = { 0 };
 	pg_int(&p, PG_LOCK_SPACE);
-	pg_text(&p, plugin);
-	return pg_run(st, "SELECT pg_advisory_xact_lock($1::int, hashtext($2))", &p, "lock plugin values", err);
+	pg_int(&p, PG_LOCK_SHARED);
+	if (pg_run(st, "SELECT pg_advisory_xact_lock($1::int, $2::int)", &p, "lock shared state", err) != 0)
+		return -1;
+	st->shared_locked = true;
+	return 0;
 }
 
 int pg_kv_get(store *st, const char *plugin, const char *key, char **value, size_t *len, char **err)
 {
-	if (kv_lock(st, plugin, err) != 0)
+	if (pg_lock_shared(st, err) != 0)
 		return -1;
 	const char *const params[] = { plugin, key };
 	if (pg_ready(st, err) != 0)
@@ -779,7 +783,7 @@ int pg_kv_get(store *st, const char *plugin, const char *key, char **value, size
 
 int pg_kv_put(store *st, const char *plugin, const char *key, const void *value, size_t len, char **err)
 {
-	if (kv_lock(st, plugin, err) != 0)
+	if (pg_lock_shared(st, err) != 0)
 		return -1;
 	pg_params p = { 0 };
 	pg_text(&p, plugin);

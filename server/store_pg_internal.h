@@ -21,6 +21,7 @@ struct store {
 	PGconn *conn;
 	bool read_only;
 	bool in_txn;            /* BEGIN sent and neither COMMIT nor ROLLBACK yet */
+	bool shared_locked;     /* this transaction holds the shared-state lock (pg_lock_shared) */
 	int64_t retry_at_ms;    /* a broken connection is reset no earlier than this */
 	int64_t backoff_ms;
 };
@@ -83,7 +84,15 @@ void pg_time_bounds(int64_t since, int64_t until, int64_t *lo, int64_t *hi);
 
 /* Cluster-wide advisory lock keys (the second int of pg_advisory_lock(int, int), under PG_LOCK_SPACE). */
 #define PG_LOCK_SPACE 0x45415253 /* "EARS" */
-enum { PG_LOCK_MIGRATE = 1, PG_LOCK_PURGE = 2, PG_LOCK_REMINDERS = 3 };
+enum { PG_LOCK_MIGRATE = 1, PG_LOCK_PURGE = 2, PG_LOCK_SHARED = 3 };
+
+/* Inside a transaction, takes (once) the cluster-wide lock of the state answers read and then write:
+ * plugin key-value data (a coupon pool's position, a counter) and contacts (an address seen for the
+ * first time). Held until the transaction ends, so no two nodes interleave such a read-then-write: one
+ * coupon goes to one answer, one address to one contact. One lock rather than one per plugin or
+ * address: several, taken in whatever order answers need them, could deadlock two nodes' batches.
+ * Outside a transaction it does nothing. 0, or -1 with *err. */
+int pg_lock_shared(store *st, char **err);
 
 /* The operations (storage.h: pg_X implements store_X). */
 /* Opens the connection behind store_open, its handle pointing at ops (storage_postgresql). */

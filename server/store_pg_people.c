@@ -8,6 +8,8 @@
 
 int pg_contact_find(store *st, contact_kind kind, const char *key, int64_t *id, char **err)
 {
+	if (pg_lock_shared(st, err) != 0)
+		return -1;
 	pg_params p = { 0 };
 	pg_text(&p, contact_kind_name(kind));
 	pg_text(&p, key);

@@ -258,6 +258,32 @@ def restart_under_load(pg, seconds_down):
             s.cleanup()
 
 
+def t_same_contact_on_two_nodes(pg):
+    """A new address arriving on both nodes at once: both answers stored, one contact holding both."""
+    url = pg.new_database()
+    a, b = Server(forms={"fb": SURVEY}, database=url), Server(forms={"fb": SURVEY}, database=url)
+    try:
+        a.start()
+        b.start()
+        for i in range(10):
+            barrier, results = threading.Barrier(2), {}
+
+            def send(s, name, i=i, barrier=barrier, results=results):
+                barrier.wait()
+                results[name] = s.submit("fb", {"choice": "a", "email": f"same{i}@example.com"})[0]
+            threads = [threading.Thread(target=send, args=(s, n)) for s, n in ((a, "a"), (b, "b"))]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            expect_eq(results, {"a": 201, "b": 201}, f"both answers of same{i} stored")
+            st, _, card = b.request("GET", f"/api/v1/contacts/same{i}@example.com", admin=True)
+            expect_eq((st, len(card["responses"])), (200, 2), f"one contact with both answers of same{i}")
+    finally:
+        a.cleanup()
+        b.cleanup()
+
+
 def t_two_nodes(pg):
     two_nodes(pg, 30)
 
@@ -323,6 +349,7 @@ def main():
     tap.run("complaint-router webhook through the outbox: retried, one webhook-id, signed", t_plugins_and_outbox, pg)
     tap.run("database down: 503 unavailable, never a false 201; recovery by itself", t_database_down, pg)
     tap.run("two nodes, one kill -9'd mid-load: answers once, deliveries all, coupons once", t_two_nodes, pg)
+    tap.run("a new address on two nodes at once: one contact, both answers", t_same_contact_on_two_nodes, pg)
     tap.run("PostgreSQL restarted under load on two nodes: 503s, no false 201, recovery", restart_under_load, pg, 2)
     tap.run("earshot migrate: SQLite into PostgreSQL, counts checked, run twice, then served", t_migrate, pg)
     tap.finish()
