@@ -19,9 +19,10 @@
 static const char migrate_help[] =
 	"usage: earshot migrate [-c FILE] --to postgresql://USER@HOST:PORT/DATABASE\n"
 	"Copies the SQLite database of the configuration (answers, idempotency keys, plugin values,\n"
-	"deliveries, contacts, offers, used form tokens, inbox items, pending confirmations) into the\n"
-	"PostgreSQL database at the URL, creating its schema. Shows a progress bar per table, then checks\n"
-	"that every row is there. Safe to interrupt and run again: rows already copied are kept.\n"
+	"deliveries, contacts, offers, used form tokens, inbox items, pending confirmations, view counts)\n"
+	"into the PostgreSQL database at the URL, creating its schema. Shows a progress bar per table,\n"
+	"then checks that every row is there. Safe to interrupt and run again: rows already copied are\n"
+	"kept.\n"
 	"Stop `earshot serve` first (or copy a backup), then point database: at the URL.\n";
 
 /* Draws the bar of one table on stderr (a line of its own when stderr is not a terminal, at the end). */

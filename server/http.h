@@ -34,6 +34,7 @@ typedef struct server {
 	struct inbox_reminder *reminder; /* owned: queues reminders of overdue inbox items */
 	store *reader;               /* owned; read-only connection for admin queries */
 	ratelimit *submit_limit;     /* owned */
+	ratelimit *view_limit;       /* owned: views counted per client address, a bucket of its own */
 	struct plugin_slot *plugins; /* owned, may be NULL */
 	struct event *signals[4];    /* owned: TERM, INT, HUP */
 	struct event *housekeeping;  /* owned: hourly retention purge */

@@ -116,5 +116,6 @@ const storage_table storage_tables[] = {
 	  "inbox items" },
 	{ "pending_confirmations", COLUMNS("response_id", "expires_ms", "plugins"), 1, -1, NULL,
 	  "pending confirmations" },
+	{ "views", COLUMNS("form", "day", "variant", "device", "count"), 4, -1, NULL, "view counts" },
 };
 const size_t storage_n_tables = sizeof storage_tables / sizeof storage_tables[0];

@@ -137,6 +137,16 @@ static const char *const migrations[] = {
 	"  expires_ms BIGINT NOT NULL,"
 	"  plugins TEXT NOT NULL DEFAULT '[]'"
 	");",
+	/* Counters, not rows per view: how often each form was shown per UTC day (day = ms / 86400000),
+	 * wording variant ('' none) and device class ('' unknown); every node adds to them. */
+	"CREATE TABLE views ("
+	"  form TEXT NOT NULL,"
+	"  day BIGINT NOT NULL,"
+	"  variant TEXT NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  count BIGINT NOT NULL,"
+	"  PRIMARY KEY (form, day, variant, device)"
+	");",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -860,6 +870,9 @@ int pg_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err)
 	if (rc == 0)
 		rc = purge_table(st, "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency WHERE "
 		                     "created_ms < $1 LIMIT $2)", cutoff_ms, &ignored, err);
+	if (rc == 0) /* the view counts of the days that ended before the cutoff */
+		rc = purge_table(st, "DELETE FROM views WHERE (form, day, variant, device) IN (SELECT form, day, variant, "
+		                     "device FROM views WHERE day < $1 / 86400000 LIMIT $2)", cutoff_ms, &ignored, err);
 	pg_run(st, "SELECT pg_advisory_unlock($1::int, $2::int)", &lock, "unlock the purge", NULL);
 	return rc;
 }

@@ -175,6 +175,9 @@ int pg_inbox_mark_reminded(store *st, const char *id, int64_t now, char **err);
 int pg_table_count(store *st, const storage_table *t, int64_t *n, char **err);
 int pg_table_write(store *st, const storage_table *t, const storage_rows *rows, int64_t *added, char **err);
 int pg_table_finish(store *st, const storage_table *t, char **err);
+int pg_views_add(store *st, const view_count *counts, size_t n, char **err);
+int pg_views_count(store *st, const char *form, int64_t since, int64_t until, const char *variant, const char *device,
+                   views_fn fn, void *ctx, char **err);
 int pg_erase_contact(store *st, contact_kind kind, const char *key, erase_counts *out, char **err);
 
 #endif

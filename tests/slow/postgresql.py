@@ -19,7 +19,8 @@ import test_postgresql  # noqa: E402
 
 SUITES = ["test_http", "test_cli", "test_plugins", "test_hosted", "test_deliveries", "test_erase",
           "test_reliability", "test_addresses_origins", "test_json_spam", "test_export_xlsx",
-          "test_surveys_cache", "test_outbox_batch", "test_alerts", "test_targeting", "test_confirm"]
+          "test_surveys_cache", "test_outbox_batch", "test_alerts", "test_targeting", "test_confirm",
+          "test_views"]
 # Not run here: test_summary fills its database through Python's sqlite3 (the PostgreSQL summary is
 # checked by test_postgresql.py), test_connections is about the HTTP layer only.
 
@@ -35,6 +36,8 @@ SQLITE_ONLY = {
     ("test_json_spam", 2): "counts rows in data.db",
     ("test_json_spam", 3): "counts rows in data.db",
     ("test_confirm", 1): "reads pending confirmations from data.db",
+    ("test_views", 6): "writes view counts into data.db",
+    ("test_views", 8): "reads view counts from data.db",
     ("test_targeting", 1): "a schedule 3 s ahead: creating a PostgreSQL database takes longer than that",
 }
 
