@@ -12,6 +12,7 @@ int cli_version(int argc, char **argv);
 int cli_deliveries(int argc, char **argv);
 int cli_forget(int argc, char **argv);
 int cli_init(int argc, char **argv);
+int cli_migrate(int argc, char **argv);
 
 /* Makes a new random admin token "es_" + 40 letters and digits, and the hex SHA-256 of it (the part of
  * its admin.tokens line after "sha256:"). Returns 0, or -1 when no randomness is available. */

@@ -150,7 +150,7 @@ int cli_deliveries(int argc, char **argv)
 	if (!cfg)
 		return 1;
 	int rc;
-	if (access(cfg->database, R_OK) != 0) {
+	if (storage_is_file(cfg->database) && access(cfg->database, R_OK) != 0) {
 		fprintf(stderr, "earshot deliveries: cannot read the database %s\n", cfg->database);
 		rc = 1;
 	} else {

@@ -101,7 +101,7 @@ int cli_export(int argc, char **argv)
 		fprintf(stderr, "earshot export: there is no form \"%s\" in %s\n", form_id, cfg->forms_dir);
 		goto done;
 	}
-	if (access(cfg->database, R_OK) != 0) {
+	if (storage_is_file(cfg->database) && access(cfg->database, R_OK) != 0) {
 		fprintf(stderr, "earshot export: cannot read the database %s\n", cfg->database);
 		goto done;
 	}

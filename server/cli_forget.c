@@ -20,7 +20,7 @@ static const char forget_help[] =
 /* Erases contact from cfg's database and prints the counts. Returns 0, or 1 with a message. */
 static int forget_contact(const earshot_config *cfg, const char *contact)
 {
-	if (access(cfg->database, R_OK | W_OK) != 0) {
+	if (storage_is_file(cfg->database) && access(cfg->database, R_OK | W_OK) != 0) {
 		fprintf(stderr, "earshot forget: cannot write the database %s\n", cfg->database);
 		return 1;
 	}

@@ -228,7 +228,7 @@ static int parse_token_digest(const char *s, unsigned char out[32])
 /* Returns a malloc'd path: p itself when absolute or when dir is "" or ".", else dir/p. */
 static char *resolve_path(const char *dir, const char *p)
 {
-	if (p[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0)
+	if (p[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0 || strstr(p, "://"))
 		return xstrdup(p);
 	size_t dl = strlen(dir);
 	return xasprintf("%s%s%s", dir, dir[dl - 1] == '/' ? "" : "/", p);

@@ -418,10 +418,12 @@ fail:
 
 int server_run(server *srv)
 {
+	char *database = storage_display_name(srv->cfg->database);
 	log_line("listening on http://%s%s%s:%d/ (database %s, %zu form(s), config %s)",
 	         strchr(srv->cfg->listen_host, ':') ? "[" : "", srv->cfg->listen_host,
-	         strchr(srv->cfg->listen_host, ':') ? "]" : "", srv->cfg->listen_port, srv->cfg->database,
+	         strchr(srv->cfg->listen_host, ':') ? "]" : "", srv->cfg->listen_port, database,
 	         srv->forms ? srv->forms->n : 0, srv->cfg->source);
+	free(database);
 	housekeeping(-1, 0, srv);
 	event_base_dispatch(srv->base);
 	uint64_t answers = 0, batches = 0;

@@ -16,6 +16,7 @@ static const struct command {
 	{ "token", cli_token, "print a new admin token and its config line" },
 	{ "deliveries", cli_deliveries, "list the outbox of deliveries; replay one" },
 	{ "forget", cli_forget, "erase every answer of an email address or phone number" },
+	{ "migrate", cli_migrate, "copy the SQLite database into PostgreSQL" },
 };
 
 static void usage(FILE *out)

@@ -24,10 +24,10 @@ static bool active[MARKER_SLOTS];           /* under lock */
 static int fd = -1;                         /* the marker file, or -1 */
 static char *fd_path;                       /* its path (owned) */
 
-/* "<database><suffix>", or NULL for an in-memory database. */
+/* "<database><suffix>", or NULL for an in-memory database or a database server (a URL). */
 static char *beside_database(const char *database, const char *suffix)
 {
-	if (!database || !*database || strcmp(database, ":memory:") == 0)
+	if (!database || !*database || strcmp(database, ":memory:") == 0 || strstr(database, "://"))
 		return NULL;
 	return xasprintf("%s%s", database, suffix);
 }

@@ -2,6 +2,7 @@
  * table of operations (storage.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "storage.h"
 #include "util.h"
@@ -11,7 +12,7 @@ struct storage_head {
 	const storage_ops *ops;
 };
 
-static const storage_ops *const backends[] = { &storage_sqlite };
+static const storage_ops *const backends[] = { &storage_postgresql, &storage_sqlite };
 
 static const storage_ops *ops_of(const void *handle)
 {
@@ -24,9 +25,27 @@ int store_open(const char *database, durability_mode durability, bool read_only,
 	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
 		if (backends[i]->accepts(database))
 			return backends[i]->open(database, durability, read_only, out, err);
-	if (err)
-		*err = xasprintf("open database %s: no storage backend takes this address", database);
+	if (err) {
+		char *shown = storage_display_name(database);
+		*err = xasprintf("open database %s: no storage backend takes this address", shown);
+		free(shown);
+	}
 	return -1;
+}
+
+bool storage_is_file(const char *database)
+{
+	return storage_sqlite.accepts(database);
+}
+
+char *storage_display_name(const char *database)
+{
+	const char *scheme = strstr(database, "://");
+	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+	if (!colon)
+		return xstrdup(database);
+	return xasprintf("%.*s%s", (int)(colon - database), database, at);
 }
 
 void store_close(store *st)
@@ -409,4 +428,36 @@ int store_response_get(store *st, const char *form_id, const char *id, json_t **
 int store_response_contacts(store *st, const char *response_id, json_t **out, char **err)
 {
 	return ops_of(st)->response_contacts(st, response_id, out, err);
+}
+
+int store_table_count(store *st, const storage_table *t, int64_t *n, char **err)
+{
+	return ops_of(st)->table_count(st, t, n, err);
+}
+
+int store_table_read(store *st, const storage_table *t, int64_t offset, int limit, storage_rows *out, char **err)
+{
+	if (!ops_of(st)->table_read) {
+		if (err)
+			*err = xasprintf("the %s backend cannot be copied from", ops_of(st)->name);
+		return -1;
+	}
+	return ops_of(st)->table_read(st, t, offset, limit, out, err);
+}
+
+int store_table_write(store *st, const storage_table *t, const storage_rows *rows, int64_t *added, char **err)
+{
+	if (!ops_of(st)->table_write) {
+		if (err)
+			*err = xasprintf("the %s backend cannot be copied to", ops_of(st)->name);
+		return -1;
+	}
+	return ops_of(st)->table_write(st, t, rows, added, err);
+}
+
+int store_table_finish(store *st, const storage_table *t, char **err)
+{
+	if (!ops_of(st)->table_finish)
+		return 0;
+	return ops_of(st)->table_finish(st, t, err);
 }

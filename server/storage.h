@@ -116,6 +116,30 @@ typedef struct count_row {
 /* Called once per group; the strings are borrowed for the call. Returns 0, or -1 to stop. */
 typedef int (*count_fn)(void *ctx, const count_row *row);
 
+/* A table as `earshot migrate` copies it: its columns, the primary key's first, and which column (if
+ * any) holds bytes rather than text. The list (storage_records.c) is every table of stored state, in an
+ * order that copies rows before the rows that refer to them. */
+typedef struct storage_table {
+	const char *name;
+	const char *const *columns;
+	int n_columns;
+	int n_key;            /* the first n_key columns are the primary key */
+	int bytes_column;     /* index of a column of raw bytes, or -1 */
+	const char *serial;   /* a column the database numbers (seq, id), or NULL */
+	const char *label;    /* what the rows are, for people: "answers" */
+} storage_table;
+extern const storage_table storage_tables[];
+extern const size_t storage_n_tables;
+
+/* Rows of a table: value (r * n_columns + c) with its length; NULL for SQL NULL. Owned by the
+ * record (storage_rows_clear frees them). */
+typedef struct storage_rows {
+	int n_rows, n_columns;
+	char **values;
+	size_t *lengths;
+} storage_rows;
+void storage_rows_clear(storage_rows *rows);
+
 /* ---- Connections and transactions ---------------------------------------------------------------- */
 
 /* Opens a connection to database (the `database:` setting) with the first backend whose accepts()
@@ -125,9 +149,14 @@ typedef int (*count_fn)(void *ctx, const count_row *row);
  * than this build knows is refused. Returns 0 and *out (caller closes), or -1 and *err. */
 int store_open(const char *database, durability_mode durability, bool read_only, store **out, char **err);
 void store_close(store *st);
+/* Whether database names a file on this machine (SQLite) rather than a server (a URL). */
+bool storage_is_file(const char *database);
+/* database as it may be shown and logged: a URL without its password (malloc'd, caller frees). */
+char *storage_display_name(const char *database);
 
-/* Transactions for the writer: BEGIN IMMEDIATE / COMMIT / ROLLBACK, and one level of SAVEPOINT per
- * answer. Each returns 0, or -1 with *err (caller frees). Rollbacks cannot fail visibly. */
+/* Transactions for the writer: a write transaction (SQLite: BEGIN IMMEDIATE) / COMMIT / ROLLBACK,
+ * and one level of SAVEPOINT per answer. Each returns 0, or -1 with *err (caller frees). Rollbacks
+ * cannot fail visibly. */
 int store_begin(store *st, char **err);
 int store_commit(store *st, char **err);
 void store_rollback(store *st);
@@ -181,7 +210,7 @@ int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta,
 /* Deletes responses (and their idempotency rows) created before cutoff_ms, and the view counters of the
  * UTC days that ended before it; *deleted gets the number of responses. */
 int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
-/* Checkpoints the WAL (TRUNCATE) so it stays bounded. */
+/* SQLite only (no-ops elsewhere): checkpoints the WAL (TRUNCATE) so it stays bounded. */
 int store_checkpoint(store *st, char **err);
 /* A PASSIVE checkpoint: copies what it can from the WAL without blocking writers or readers.
  * 0 (also when it could not copy everything), or -1 with *err. */
@@ -348,17 +377,30 @@ int store_inbox_mark_reminded(store *st, const char *id, int64_t now, char **err
 /* ---- Erasure by contact ---------------------------------------------------------------------------- */
 
 /* Erases the contact holding the identity key (kind, key) — key as contact_identity_parse gives it —
- * in one BEGIN IMMEDIATE transaction of its own on st (no transaction may be open), then checkpoints.
+ * in one write transaction of its own on st (no transaction may be open), then (SQLite) checkpoints.
  * Returns 0 with *out (all zero for an unknown contact), or -1 with *err (caller frees; nothing
  * erased). */
 int store_erase_contact(store *st, contact_kind kind, const char *key, erase_counts *out, char **err);
+
+/* ---- Copying a database (earshot migrate) ---------------------------------------------------------- */
+
+/* The number of rows of t. */
+int store_table_count(store *st, const storage_table *t, int64_t *n, char **err);
+/* Up to limit rows of t in primary-key order, skipping the first offset: *out (caller clears). */
+int store_table_read(store *st, const storage_table *t, int64_t offset, int limit, storage_rows *out, char **err);
+/* Inserts rows into t, in the caller's transaction; a row whose primary key is present is left as it
+ * is (so a copy can be run again). *added gets the number of rows inserted. */
+int store_table_write(store *st, const storage_table *t, const storage_rows *rows, int64_t *added, char **err);
+/* After rows were written with their own numbers: the database's numbering of t continues after them. */
+int store_table_finish(store *st, const storage_table *t, char **err);
 
 /* ---- The table of operations a backend fills in -------------------------------------------------- */
 
 /* Each member does what the store_* function of the same name (without "store_") above promises.
  * A backend's struct store and struct store_cursor begin with a `const storage_ops *ops` member
- * pointing at its table. checkpoint, checkpoint_passive and on_wal_commit may be NULL (nothing to
- * do for that backend). */
+ * pointing at its table. checkpoint, checkpoint_passive, on_wal_commit and table_finish may be NULL
+ * (nothing to do for that backend); table_read and table_write may be NULL for a backend that is not
+ * copied from or to (the store_* call then fails saying so). */
 struct storage_ops {
 	const char *name;	/* "sqlite", "postgresql" */
 	/* Whether database (the `database:` setting) names a database of this backend. */
@@ -458,9 +500,14 @@ struct storage_ops {
 	                           char **err);
 	int (*response_get)(store *st, const char *form_id, const char *id, json_t **out, char **err);
 	int (*response_contacts)(store *st, const char *response_id, json_t **out, char **err);
+	int (*table_count)(store *st, const storage_table *t, int64_t *n, char **err);
+	int (*table_read)(store *st, const storage_table *t, int64_t offset, int limit, storage_rows *out, char **err);
+	int (*table_write)(store *st, const storage_table *t, const storage_rows *rows, int64_t *added, char **err);
+	int (*table_finish)(store *st, const storage_table *t, char **err);
 };
 
 /* The backends, in the order store_open asks them (storage.c). */
+extern const storage_ops storage_postgresql;
 extern const storage_ops storage_sqlite;
 
 #endif

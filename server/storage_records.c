@@ -83,3 +83,39 @@ json_t *delivery_record_to_json(const delivery_record *d)
 	json_object_set_new(o, "document", doc ? doc : string_or_null(d->body));
 	return o;
 }
+
+void storage_rows_clear(storage_rows *rows)
+{
+	size_t n = (size_t)rows->n_rows * (size_t)rows->n_columns;
+	for (size_t i = 0; rows->values && i < n; i++)
+		free(rows->values[i]);
+	free(rows->values);
+	free(rows->lengths);
+	memset(rows, 0, sizeof *rows);
+}
+
+#define COLUMNS(...) (const char *const[]){ __VA_ARGS__ }, sizeof (const char *const[]){ __VA_ARGS__ } / sizeof(char *)
+
+const storage_table storage_tables[] = {
+	{ "responses", COLUMNS("seq", "id", "form", "created_ms", "answers", "meta", "score", "tags", "client", "confirmed"),
+	  1, -1, "seq", "answers" },
+	{ "idempotency", COLUMNS("key", "form", "response_id", "status", "body", "created_ms"), 1, -1, NULL,
+	  "idempotency keys" },
+	{ "plugin_kv", COLUMNS("plugin", "key", "value"), 2, 2, NULL, "plugin values" },
+	{ "meta_kv", COLUMNS("key", "value"), 1, 1, NULL, "server values" },
+	{ "outbox", COLUMNS("seq", "id", "destination", "type", "plugin", "response_id", "body", "state", "attempts",
+	                    "created_ms", "retry_from_ms", "next_attempt_ms", "last_attempt_ms", "last_error",
+	                    "delivered_ms"), 1, -1, "seq", "deliveries" },
+	{ "contacts", COLUMNS("id", "created_ms"), 1, -1, "id", "contacts" },
+	{ "contact_keys", COLUMNS("kind", "key", "contact_id"), 2, -1, NULL, "contact keys" },
+	{ "response_contacts", COLUMNS("response_id", "contact_id"), 2, -1, NULL, "contact links" },
+	{ "offers", COLUMNS("response_id", "seq", "form", "text", "code"), 2, -1, NULL, "offers" },
+	{ "used_tokens", COLUMNS("nonce", "expires_ms"), 1, -1, NULL, "used form tokens" },
+	{ "inbox", COLUMNS("seq", "id", "form", "response_id", "contact", "rule", "priority", "created_ms", "due_ms",
+	                   "state", "assignee", "note", "done_ms", "reminded_ms", "destinations", "notice"), 1, -1, "seq",
+	  "inbox items" },
+	{ "pending_confirmations", COLUMNS("response_id", "expires_ms", "plugins"), 1, -1, NULL,
+	  "pending confirmations" },
+	{ "views", COLUMNS("form", "day", "variant", "device", "count"), 4, -1, NULL, "view counts" },
+};
+const size_t storage_n_tables = sizeof storage_tables / sizeof storage_tables[0];

@@ -274,6 +274,8 @@ static const size_t store_n_migrations = sizeof store_migrations / sizeof store_
 int store_schema_version(void);
 
 /* The SQLite implementations of the storage operations (storage.h: sqlite_X implements store_X). */
+int sqlite_table_count(store *st, const storage_table *t, int64_t *n, char **err);
+int sqlite_table_read(store *st, const storage_table *t, int64_t offset, int limit, storage_rows *out, char **err);
 /* Opens the connection behind store_open, its handle pointing at ops (storage_sqlite). */
 int sqlite_connect(const storage_ops *ops, const char *path, durability_mode durability, bool read_only,
                    store **out, char **err);

@@ -90,4 +90,6 @@ const storage_ops storage_sqlite = {
 	.outbox_for_response = sqlite_outbox_for_response,
 	.response_get = sqlite_response_get,
 	.response_contacts = sqlite_response_contacts,
+	.table_count = sqlite_table_count,
+	.table_read = sqlite_table_read,
 };

@@ -21,6 +21,9 @@ SRCDIR = os.environ.get("EARSHOT_SRCDIR", os.path.abspath(os.path.join(os.path.d
 BIN = os.environ.get("EARSHOT_BIN", os.path.join(SRCDIR, "_build", "earshot"))
 # Set EARSHOT_VALGRIND=1 to run every server under valgrind's leak checker.
 VALGRIND = os.environ.get("EARSHOT_VALGRIND") == "1"
+# Set EARSHOT_TEST_DB=postgresql to give every server a fresh database in a throwaway PostgreSQL
+# (postgres.py) instead of a SQLite file.
+TEST_DB = os.environ.get("EARSHOT_TEST_DB", "sqlite")
 
 
 def free_port():
@@ -36,8 +39,14 @@ def yaml_quote(s):
 class Server:
     """One earshot server with its own directory, config, forms and database."""
 
-    def __init__(self, forms=None, extra_config="", forms_from_repo=False, limits=None):
+    def __init__(self, forms=None, extra_config="", forms_from_repo=False, limits=None, database=None):
+        """database: a postgresql:// URL; by default data.db, or a new PostgreSQL database when
+        EARSHOT_TEST_DB=postgresql."""
         self.dir = tempfile.mkdtemp(prefix="earshot-it-")
+        if database is None and TEST_DB == "postgresql":
+            import postgres
+            database = postgres.shared().new_database()
+        self.database = database or "data.db"
         self.port = free_port()
         self.token = "es_" + secrets.token_hex(16)
         digest = hashlib.sha256(self.token.encode()).hexdigest()
@@ -55,7 +64,7 @@ class Server:
         with open(self.config_path, "w") as f:
             f.write(f"listen: 127.0.0.1:{self.port}\n"
                     f"public_url: http://127.0.0.1:{self.port}\n"
-                    f"database: data.db\n"
+                    f"database: {yaml_quote(self.database)}\n"
                     f"forms_dir: forms\n"
                     f"static_dir: {yaml_quote(os.path.join(SRCDIR, 'static'))}\n"
                     "limits:\n" + "".join(f"  {k}: {v}\n" for k, v in lim.items()) +
