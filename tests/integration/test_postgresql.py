@@ -75,6 +75,11 @@ def t_answers(pg):
         expect_eq((summary["answers"], options), (12, {"a": 4, "b": 4, "c": 4}), "summary counts")
         st, _, body = s.request("GET", "/api/v1/forms/fb/responses?q=P1%40EXAMPLE", admin=True)
         expect_eq(len(body["responses"]), 3, "a text filter, any case")
+        st, _, one = s.request("GET", f"/api/v1/forms/fb/responses/{ids[1]}", admin=True)
+        expect_eq((st, one["response"]["id"], one["contacts"]), (200, ids[1], [{"kind": "email", "key": "p1@example.com"}]),
+                  "one answer in full, with its contact")
+        st, _, _ = s.request("GET", "/api/v1/forms/fb/responses/r_nosuchanswer", admin=True)
+        expect_eq(st, 404, "an unknown answer")
         st, _, body = s.request("DELETE", "/api/v1/contacts/p1@example.com", admin=True)
         expect_eq((st, body["deleted"]["responses"]), (200, 3), "erasure by contact")
         expect_eq(len(listing(s, "fb")), 9, "the erased answers are gone")
@@ -101,6 +106,10 @@ def t_plugins_and_outbox(pg):
         verify_signature(got[-1])
         wait_for(lambda: len(s.request("GET", "/api/v1/deliveries?state=delivered", admin=True)[2]["deliveries"]) == 1,
                  10, "recorded as delivered")
+        st, _, newest = s.request("GET", "/api/v1/deliveries?order=newest", admin=True)
+        expect_eq([d["state"] for d in newest["deliveries"]], ["delivered"], "deliveries newest first")
+        st, _, one = s.request("GET", f"/api/v1/forms/shop/responses/{body['id']}", admin=True)
+        expect_eq([d["state"] for d in one["deliveries"]], ["delivered"], "the answer's deliveries")
     finally:
         s.cleanup()
         rv.close()

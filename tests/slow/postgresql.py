@@ -21,7 +21,7 @@ SUITES = ["test_http", "test_cli", "test_plugins", "test_hosted", "test_deliveri
           "test_reliability", "test_addresses_origins", "test_json_spam", "test_export_xlsx",
           "test_surveys_cache", "test_outbox_batch", "test_alerts", "test_targeting", "test_confirm",
           "test_views"]
-# Not run here: test_summary fills its database through Python's sqlite3 (the PostgreSQL summary is
+# Not run here: test_summary and test_response_detail fill their databases through Python's sqlite3 (the PostgreSQL summary is
 # checked by test_postgresql.py), test_connections is about the HTTP layer only.
 
 # (suite, case number) → why the case is about SQLite.
