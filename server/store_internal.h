@@ -22,6 +22,13 @@ typedef struct store_migration {
 #define SUMMARY_OBJECT(col) "CASE WHEN NOT json_valid(" col ") THEN '{}' WHEN json_type(" col ") <> 'object' " \
 	"THEN '{}' ELSE " col " END"
 
+/* The answer_counts keys (q, p, v) of an answer_facts vals text, as a SELECT. */
+#define FACT_KEYS(vals) \
+	"SELECT json_extract(e.value, '$[0]') AS q, coalesce(json_extract(e.value, '$[2]'), 0) AS p, " \
+	"coalesce(json_extract(e.value, '$[1]'), X'00') AS v FROM json_each(" vals ") e " \
+	"UNION ALL SELECT json_extract(e.value, '$[0]'), coalesce(json_extract(e.value, '$[2]'), 0), X'' " \
+	"FROM json_each(" vals ") e UNION ALL SELECT '', 2, X''"
+
 /* The list, included by store.c (and the store's unit test). */
 static const store_migration store_migrations[] = {
 	{
@@ -247,6 +254,65 @@ static const store_migration store_migrations[] = {
 		"WHERE j.type = 'array' AND e.type NOT IN ('array', 'object');"
 		"INSERT INTO answer_values (seq, form, question, part, value, variant, created_ms) "
 		"SELECT seq, form, '', 2, NULL, json_extract(" SUMMARY_OBJECT("meta") ", '$.variant'), created_ms FROM responses;",
+	},
+	{
+		.name = "narrow answer facts behind summaries, counts kept per batch",
+		.sql =
+		/* The per-question index of migration 6 cost more to keep than the answers themselves (rows and
+		 * upserts per question, by triggers that parse JSON). Instead each answer gets one narrow row in
+		 * answer_facts, written in C by the writer (store_summary.c): the filterable fields as plain
+		 * columns and vals, a JSON array of [question, value] and [question, element, 1] entries (the
+		 * values migration 6 counted). answer_counts keeps its shape and meaning but is folded in by the
+		 * writer once per batch; answer_counts_upto holds the highest seq folded: answers above it (and
+		 * those in answer_facts_stale, changed after they were folded) are read from responses until the
+		 * writer folds them. Deleting an answer takes its facts and counts with it. The tables are
+		 * rebuilt from the answers by the writer, in the background, after this migration. */
+		"DROP TRIGGER IF EXISTS answer_values_insert;"
+		"DROP TRIGGER IF EXISTS answer_values_delete;"
+		"DROP TRIGGER IF EXISTS answer_counts_add;"
+		"DROP TRIGGER IF EXISTS answer_counts_remove;"
+		"DROP TABLE IF EXISTS answer_values;"
+		"DELETE FROM answer_counts;"
+		"CREATE TABLE IF NOT EXISTS answer_facts ("
+		"  seq INTEGER PRIMARY KEY,"
+		"  form TEXT NOT NULL,"
+		"  created_ms INTEGER NOT NULL,"
+		"  variant TEXT,"        /* meta.variant, page, device and score.category when they are strings */
+		"  page TEXT,"
+		"  path TEXT,"           /* the path of page when page is a URL, else page */
+		"  device TEXT,"
+		"  category TEXT,"
+		"  attrs TEXT NOT NULL," /* ' a b ': meta members present (not null) whose names a filter can use */
+		"  tags TEXT NOT NULL,"  /* X'1F'-separated text tags, X'1F' at both ends; '' for none */
+		"  vals TEXT NOT NULL"
+		");"
+		"CREATE INDEX IF NOT EXISTS answer_facts_time ON answer_facts(form, created_ms);"
+		"CREATE TABLE IF NOT EXISTS answer_counts_upto (seq INTEGER NOT NULL);"
+		"DELETE FROM answer_counts_upto;"
+		"INSERT INTO answer_counts_upto (seq) VALUES (0);"
+		"CREATE TABLE IF NOT EXISTS answer_facts_stale (seq INTEGER PRIMARY KEY);"
+		"DELETE FROM answer_facts;"
+		"CREATE TRIGGER IF NOT EXISTS answer_facts_forget AFTER DELETE ON responses BEGIN "
+		"  DELETE FROM answer_facts WHERE seq = old.seq; "
+		"  DELETE FROM answer_facts_stale WHERE seq = old.seq; "
+		"END;"
+		/* A folded answer whose stored fields change is taken out of the counts and folded again. */
+		"CREATE TRIGGER IF NOT EXISTS answer_facts_refold AFTER UPDATE OF form, created_ms, answers, meta, score, tags "
+		"ON responses WHEN old.seq <= (SELECT seq FROM answer_counts_upto) BEGIN "
+		"  DELETE FROM answer_facts WHERE seq = old.seq; "
+		"  INSERT OR IGNORE INTO answer_facts_stale (seq) VALUES (old.seq); "
+		"END;"
+		/* The keys an answer's facts add to answer_counts (store_summary.c adds them the same way): each
+		 * entry under its value (NULL as X'00') and under X'' (any value), and the answer under ('', 2, X''). */
+		"CREATE TRIGGER IF NOT EXISTS answer_counts_forget AFTER DELETE ON answer_facts BEGIN "
+		"  UPDATE answer_counts SET n = n - (SELECT count(*) FROM ("
+		FACT_KEYS("old.vals")
+		"    ) k WHERE k.q = answer_counts.question AND k.p = answer_counts.part AND k.v = answer_counts.value) "
+		"  WHERE form = old.form AND variant = coalesce(old.variant, '') AND day = old.created_ms / 86400000 "
+		"    AND (question, part, value) IN (" FACT_KEYS("old.vals") "); "
+		"  DELETE FROM answer_counts WHERE form = old.form AND variant = coalesce(old.variant, '') "
+		"    AND day = old.created_ms / 86400000 AND n <= 0 AND (question, part, value) IN (" FACT_KEYS("old.vals") "); "
+		"END;",
 	},
 };
 

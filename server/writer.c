@@ -17,6 +17,7 @@
 #include "log.h"
 #include "confirm.h"
 #include "spam.h"
+#include "store_summary.h"
 #include "util.h"
 #include "writer.h"
 
@@ -36,6 +37,7 @@ struct writer {
 	writer_job *done_head, *done_tail;   /* finished, done() not yet run */
 	bool stopping;
 
+	bool fold_pending;          /* writer thread only: answers are left to fold into the summary tables */
 	atomic_bool healthy;
 	atomic_int_fast64_t busy_since_ms;  /* when the batch being stored began; 0 while idle */
 	atomic_uint_fast64_t answers;
@@ -335,6 +337,37 @@ static void log_commit_failure(const writer_job *batch, const char *err)
 	         n, err ? err : "unknown error", plugins[0] ? plugins : "no plugin");
 }
 
+/* Folds the answers stored so far into the summary tables, inside the open transaction. A failure
+ * keeps nothing of the fold and costs the answers nothing: summaries read unfolded answers from
+ * responses until a later fold succeeds. Sets fold_pending when a backlog is left. */
+static void fold_summaries(writer *w)
+{
+	char *err = NULL;
+	bool more = false;
+	if (store_summary_fold(w->st, SUMMARY_FOLD_MAX, &more, &err) != 0) {
+		log_line("summary counts not updated (they will be on a later commit): %s", err ? err : "unknown error");
+		free(err);
+	}
+	w->fold_pending = more;
+}
+
+/* Folds a backlog of answers (stored by an older version, or by SQL) in a transaction of its own. */
+static void fold_backlog(writer *w)
+{
+	char *err = NULL;
+	if (store_begin(w->st, &err) != 0) {
+		free(err);
+		w->fold_pending = false;
+		return;
+	}
+	fold_summaries(w);
+	if (store_commit(w->st, &err) != 0) {
+		free(err);
+		store_rollback(w->st);
+		w->fold_pending = false;
+	}
+}
+
 /* Stores a batch (a linked list of jobs) in one transaction and sets every job's final outcome. */
 static void batch_process(writer *w, writer_job *batch)
 {
@@ -348,6 +381,7 @@ static void batch_process(writer *w, writer_job *batch)
 	}
 	for (writer_job *job = batch; job; job = job->next)
 		job_process(w, job);
+	fold_summaries(w);
 	if (store_commit(w->st, &err) != 0) {
 		log_commit_failure(batch, err);
 		free(err);
@@ -406,11 +440,13 @@ static void writer_probe(writer *w)
 	free(err);
 }
 
-/* Waits (mu held) until jobs are queued, stopping is flagged, or, while unhealthy, a probe is due.
- * Returns true when a probe is due. */
+/* Waits (mu held) until jobs are queued, stopping is flagged, a summary backlog waits to be folded,
+ * or, while unhealthy, a probe is due. Returns true when a probe is due. */
 static bool wait_for_work(writer *w)
 {
 	while (!w->queue_head && !w->stopping) {
+		if (w->fold_pending && atomic_load(&w->healthy))
+			return false;
 		if (atomic_load(&w->healthy)) {
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
@@ -443,6 +479,10 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (probe) {
 			writer_probe(w);
+			continue;
+		}
+		if (!batch && w->fold_pending && !w->stopping) {
+			fold_backlog(w);
 			continue;
 		}
 		if (!batch)
@@ -501,6 +541,7 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 		w->hooks = *hooks;
 		w->has_hooks = true;
 	}
+	w->fold_pending = true; /* whatever was stored while no writer ran */
 	atomic_init(&w->healthy, true);
 	atomic_init(&w->answers, 0);
 	atomic_init(&w->batches, 0);
