@@ -87,6 +87,8 @@ static size_t serialize(count_map *m, const count_key *k)
 		put_string(m, &len, k->text, k->text_len);
 	}
 	put_string(m, &len, k->variant, k->variant ? strlen(k->variant) : 0);
+	put_string(m, &len, k->device, k->device ? strlen(k->device) : 0);
+	put_string(m, &len, k->category, k->category ? strlen(k->category) : 0);
 	put(m, &len, &k->day, sizeof k->day);
 	return len;
 }
@@ -179,6 +181,8 @@ int64_t count_map_get(const count_map *cm, size_t i, count_key *key)
 		get_string(e->key, &at, m->decoded, &used, &key->text, &key->text_len);
 	}
 	get_string(e->key, &at, m->decoded, &used, &key->variant, &ignored);
+	get_string(e->key, &at, m->decoded, &used, &key->device, &ignored);
+	get_string(e->key, &at, m->decoded, &used, &key->category, &ignored);
 	memcpy(&key->day, e->key + at, sizeof key->day);
 	return e->n;
 }

@@ -1,4 +1,4 @@
-/* count_map: counts keyed by (form, question, part, value, variant, day) in memory — the totals a
+/* count_map: counts keyed by (form, question, part, value, variant, device, category, day) in memory — the totals a
  * summary adds up and the deltas the writer folds into answer_counts once per batch. Numbers are one
  * key whatever their spelling (5 and 5.0 count together, as SQL compares them). */
 #ifndef EARSHOT_COUNT_MAP_H
@@ -21,6 +21,8 @@ typedef struct count_key {
 	const char *text;        /* COUNT_TEXT */
 	size_t text_len;
 	const char *variant;
+	const char *device;      /* NULL when it does not matter */
+	const char *category;
 	int64_t day;
 } count_key;
 

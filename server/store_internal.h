@@ -262,8 +262,8 @@ static const store_migration store_migrations[] = {
 		 * upserts per question, by triggers that parse JSON). Instead each answer gets one narrow row in
 		 * answer_facts, written in C by the writer (store_summary.c): the filterable fields as plain
 		 * columns and vals, a JSON array of [question, value] and [question, element, 1] entries (the
-		 * values migration 6 counted). answer_counts keeps its shape and meaning but is folded in by the
-		 * writer once per batch; answer_counts_upto holds the highest seq folded: answers above it (and
+		 * values migration 6 counted). answer_counts gains the device and category and is folded in by
+		 * the writer once per batch; answer_counts_upto holds the highest seq folded: answers above it (and
 		 * those in answer_facts_stale, changed after they were folded) are read from responses until the
 		 * writer folds them. Deleting an answer takes its facts and counts with it. The tables are
 		 * rebuilt from the answers by the writer, in the background, after this migration. */
@@ -272,7 +272,21 @@ static const store_migration store_migrations[] = {
 		"DROP TRIGGER IF EXISTS answer_counts_add;"
 		"DROP TRIGGER IF EXISTS answer_counts_remove;"
 		"DROP TABLE IF EXISTS answer_values;"
-		"DELETE FROM answer_counts;"
+		"DROP TABLE IF EXISTS answer_counts;"
+		/* Per UTC day (day = created_ms / 86400000), and per variant, device and score category ('' for
+		 * none) so that those filters are answered from the counts too. value X'00' is null, X'' any. */
+		"CREATE TABLE answer_counts ("
+		"  form TEXT NOT NULL,"
+		"  question TEXT NOT NULL,"
+		"  part INTEGER NOT NULL,"
+		"  value NOT NULL,"
+		"  variant TEXT NOT NULL,"
+		"  device TEXT NOT NULL,"
+		"  category TEXT NOT NULL,"
+		"  day INTEGER NOT NULL,"
+		"  n INTEGER NOT NULL,"
+		"  PRIMARY KEY (form, question, part, value, variant, device, category, day)"
+		") WITHOUT ROWID;"
 		"CREATE TABLE IF NOT EXISTS answer_facts ("
 		"  seq INTEGER PRIMARY KEY,"
 		"  form TEXT NOT NULL,"
@@ -308,9 +322,11 @@ static const store_migration store_migrations[] = {
 		"  UPDATE answer_counts SET n = n - (SELECT count(*) FROM ("
 		FACT_KEYS("old.vals")
 		"    ) k WHERE k.q = answer_counts.question AND k.p = answer_counts.part AND k.v = answer_counts.value) "
-		"  WHERE form = old.form AND variant = coalesce(old.variant, '') AND day = old.created_ms / 86400000 "
+		"  WHERE form = old.form AND variant = coalesce(old.variant, '') AND device = coalesce(old.device, '') "
+		"    AND category = coalesce(old.category, '') AND day = old.created_ms / 86400000 "
 		"    AND (question, part, value) IN (" FACT_KEYS("old.vals") "); "
 		"  DELETE FROM answer_counts WHERE form = old.form AND variant = coalesce(old.variant, '') "
+		"    AND device = coalesce(old.device, '') AND category = coalesce(old.category, '') "
 		"    AND day = old.created_ms / 86400000 AND n <= 0 AND (question, part, value) IN (" FACT_KEYS("old.vals") "); "
 		"END;",
 	},

@@ -16,14 +16,15 @@ static const char new_rows_sql[] =
 	"SELECT seq, form, created_ms, answers, meta, score, tags FROM responses WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 static const char stale_rows_sql[] =
 	"SELECT r.seq, r.form, r.created_ms, r.answers, r.meta, r.score, r.tags "
-	"FROM answer_facts_stale s JOIN responses r ON r.seq = s.seq ORDER BY s.seq LIMIT ?1";
+	"FROM answer_facts_stale s CROSS JOIN responses r ON r.seq = s.seq ORDER BY s.seq LIMIT ?1";
 static const char stale_done_sql[] = "DELETE FROM answer_facts_stale WHERE seq = ?1";
 static const char facts_insert_sql[] =
 	"INSERT INTO answer_facts (seq, form, created_ms, variant, page, path, device, category, attrs, tags, vals) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char counts_add_sql[] =
-	"INSERT INTO answer_counts (form, question, part, value, variant, day, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-	"ON CONFLICT (form, question, part, value, variant, day) DO UPDATE SET n = n + excluded.n";
+	"INSERT INTO answer_counts (form, question, part, value, variant, device, category, day, n) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	"ON CONFLICT (form, question, part, value, variant, device, category, day) DO UPDATE SET n = n + excluded.n";
 static const char upto_set_sql[] = "UPDATE answer_counts_upto SET seq = ?1";
 
 /* Binds a count key's value as answer_counts stores it: any as X'', null as X'00'. */
@@ -64,7 +65,7 @@ static void key_value(count_key *k, const fact_value *v)
 typedef struct fold_ctx {
 	count_map *deltas;
 	const char *form;
-	const char *variant;
+	const char *variant, *device, *category; /* "" for none */
 	int64_t day;
 } fold_ctx;
 
@@ -73,7 +74,7 @@ static int fold_entry(void *arg, const char *question, size_t qlen, int part, co
 {
 	fold_ctx *c = arg;
 	count_key k = { .form = c->form, .question = question, .question_len = qlen, .part = part,
-		        .variant = c->variant, .day = c->day };
+		        .variant = c->variant, .device = c->device, .category = c->category, .day = c->day };
 	key_value(&k, v);
 	count_map_add(c->deltas, &k, 1);
 	k.type = COUNT_ANY;
@@ -105,9 +106,10 @@ static int fold_rows(store *st, sqlite3_stmt *s, count_map *deltas, int *n, int6
 			sqlite3_bind_text(ins, 4 + i, cols[i], -1, SQLITE_STATIC);
 		int irc = sqlite3_step(ins);
 		store_done(ins);
-		fold_ctx c = { deltas, form, f.variant ? f.variant : "", created / DAY_MS };
+		fold_ctx c = { deltas, form, f.variant ? f.variant : "", f.device ? f.device : "",
+			       f.category ? f.category : "", created / DAY_MS };
 		count_key answer = { .form = form, .question = "", .part = 2, .type = COUNT_ANY, .variant = c.variant,
-			             .day = c.day };
+			             .device = c.device, .category = c.category, .day = c.day };
 		if (irc == SQLITE_DONE) {
 			count_map_add(deltas, &answer, 1);
 			answer_facts_each(f.vals, strlen(f.vals), fold_entry, &c);
@@ -144,8 +146,10 @@ static int add_counts(store *st, const count_map *deltas, char **err)
 		sqlite3_bind_int(s, 3, k.part);
 		bind_value(s, 4, &k);
 		sqlite3_bind_text(s, 5, k.variant ? k.variant : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 6, k.day);
-		sqlite3_bind_int64(s, 7, n);
+		sqlite3_bind_text(s, 6, k.device ? k.device : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, k.category ? k.category : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 8, k.day);
+		sqlite3_bind_int64(s, 9, n);
 		if (store_run_cached(st, s, "fold counts", err) != 0)
 			return -1;
 	}
@@ -218,42 +222,114 @@ int store_summary_fold(store *st, int max_rows, bool *more, char **err)
 
 /* ---- adding up ----------------------------------------------------------------------------------- */
 
+/* Counts of one question (or of the answers, after the questions) while a tally runs: a short list
+ * searched in order, since a summary counts few distinct keys per question (options, scores); keys
+ * beyond the list, and answers of an unusual number of variants, go to the map directly. */
+#define TALLY_SLOTS 64
+#define TALLY_VARIANTS 16
+
+typedef struct slot {
+	int part;
+	int variant;             /* index into tally_ctx.variants, -1 for none */
+	count_value_type type;
+	double number;
+	char *text;              /* owned */
+	size_t len;
+	int64_t n;
+} slot;
+
+typedef struct slots {
+	slot items[TALLY_SLOTS];
+	size_t n;
+} slots;
+
 typedef struct tally_ctx {
 	count_map *out;
 	const summary_question *qs;
 	size_t n;
-	size_t guess;          /* the next question expected (vals lists them in form order, mostly) */
-	const char *variant;
+	slots *per_question;     /* n + 1: the last one counts the answers */
+	char *variants[TALLY_VARIANTS]; /* owned */
+	size_t n_variants;
+	size_t guess;            /* the next question expected (vals lists them in form order, mostly) */
+	const char *variant;     /* of the answer being counted */
+	int variant_index;       /* -1 none, -2 not in the list (counted through the map) */
 } tally_ctx;
 
-static const summary_question *find_question(tally_ctx *c, const char *id, size_t len)
+static const summary_question *find_question(tally_ctx *c, const char *id, size_t len, size_t *index)
 {
 	for (size_t k = 0; k < c->n; k++) {
 		size_t i = (c->guess + k) % c->n;
 		if (strncmp(c->qs[i].id, id, len) == 0 && c->qs[i].id[len] == '\0') {
 			c->guess = i + 1 < c->n ? i + 1 : 0;
+			*index = i;
 			return &c->qs[i];
 		}
 	}
 	return NULL;
 }
 
+/* Adds 1 to key (question, part and value set; variant and day filled in here) of question qi. */
+static void tally_add(tally_ctx *c, size_t qi, count_key *k)
+{
+	k->variant = c->variant;
+	if (c->variant_index != -2) {
+		slots *list = &c->per_question[qi];
+		for (size_t i = 0; i < list->n; i++) {
+			slot *x = &list->items[i];
+			if (x->part == k->part && x->variant == c->variant_index && x->type == k->type &&
+			    (k->type != COUNT_NUMBER || x->number == k->number) &&
+			    (k->type != COUNT_TEXT || (x->len == k->text_len && memcmp(x->text, k->text, x->len) == 0))) {
+				x->n++;
+				return;
+			}
+		}
+		if (list->n < TALLY_SLOTS) {
+			list->items[list->n++] = (slot){ k->part, c->variant_index, k->type, k->number,
+				                         k->type == COUNT_TEXT ? xstrndup(k->text, k->text_len) : NULL,
+				                         k->text_len, 1 };
+			return;
+		}
+	}
+	count_map_add(c->out, k, 1);
+}
+
+/* Moves the slots' counts into the map and frees them. */
+static void tally_flush(tally_ctx *c)
+{
+	for (size_t q = 0; q <= c->n; q++) {
+		slots *list = &c->per_question[q];
+		const char *id = q < c->n ? c->qs[q].id : "";
+		for (size_t i = 0; i < list->n; i++) {
+			slot *x = &list->items[i];
+			count_key k = { .form = "", .question = id, .question_len = strlen(id), .part = x->part,
+				        .type = x->type, .number = x->number, .text = x->text, .text_len = x->len,
+				        .variant = x->variant >= 0 ? c->variants[x->variant] : NULL };
+			count_map_add(c->out, &k, x->n);
+			free(x->text);
+		}
+		list->n = 0;
+	}
+	for (size_t i = 0; i < c->n_variants; i++)
+		free(c->variants[i]);
+	c->n_variants = 0;
+}
+
 static int tally_entry(void *arg, const char *question, size_t qlen, int part, const fact_value *v)
 {
 	tally_ctx *c = arg;
-	const summary_question *q = c->n ? find_question(c, question, qlen) : NULL;
+	size_t qi = 0;
+	const summary_question *q = c->n ? find_question(c, question, qlen, &qi) : NULL;
 	if (!q || (part == 1 && !q->elements))
 		return 0;
-	count_key k = { .form = "", .question = q->id, .question_len = strlen(q->id), .part = part,
-		        .variant = c->variant };
+	count_key k = { .form = "", .question = q->id, .question_len = strlen(q->id), .part = part };
 	if (part == 0) {
 		k.type = COUNT_ANY;
-		count_map_add(c->out, &k, 1);
+		tally_add(c, qi, &k);
 		if (!q->by_value)
 			return 0;
 	}
 	key_value(&k, v);
-	count_map_add(c->out, &k, 1);
+	tally_add(c, qi, &k);
 	return 0;
 }
 
@@ -261,9 +337,20 @@ static int tally_entry(void *arg, const char *question, size_t qlen, int part, c
 static void tally_facts(tally_ctx *c, const char *variant, const char *vals)
 {
 	c->variant = variant;
+	c->variant_index = -1;
+	if (variant) {
+		c->variant_index = -2;
+		for (size_t i = 0; i < c->n_variants && c->variant_index == -2; i++)
+			if (strcmp(c->variants[i], variant) == 0)
+				c->variant_index = (int)i;
+		if (c->variant_index == -2 && c->n_variants < TALLY_VARIANTS) {
+			c->variants[c->n_variants] = xstrdup(variant);
+			c->variant_index = (int)c->n_variants++;
+		}
+	}
 	c->guess = 0;
-	count_key answer = { .form = "", .question = "", .part = 2, .type = COUNT_ANY, .variant = variant };
-	count_map_add(c->out, &answer, 1);
+	count_key answer = { .form = "", .question = "", .part = 2, .type = COUNT_ANY };
+	tally_add(c, c->n, &answer);
 	if (vals)
 		answer_facts_each(vals, strlen(vals), tally_entry, c);
 }
@@ -326,13 +413,13 @@ static const char facts_sql[] =
 	"WHERE form = ?1 AND created_ms >= ?2 AND created_ms <= ?3";
 static const char facts_q_sql[] =
 	"SELECT f.variant, f.page, f.path, f.device, f.category, f.attrs, f.tags, f.vals, r.answers "
-	"FROM answer_facts f JOIN responses r ON r.seq = f.seq WHERE f.form = ?1 AND f.created_ms >= ?2 AND f.created_ms <= ?3";
+	"FROM answer_facts f CROSS JOIN responses r ON r.seq = f.seq WHERE f.form = ?1 AND f.created_ms >= ?2 AND f.created_ms <= ?3";
 /* Answers not folded yet: above the fold mark, and folded ones changed since. */
 static const char unfolded_sql[] =
 	"SELECT answers, meta, score, tags FROM responses WHERE seq > (SELECT seq FROM answer_counts_upto) "
 	"AND +form = ?1 AND +created_ms >= ?2 AND +created_ms <= ?3";
 static const char stale_sql[] =
-	"SELECT r.answers, r.meta, r.score, r.tags FROM answer_facts_stale s JOIN responses r ON r.seq = s.seq "
+	"SELECT r.answers, r.meta, r.score, r.tags FROM answer_facts_stale s CROSS JOIN responses r ON r.seq = s.seq "
 	"WHERE r.form = ?1 AND r.created_ms >= ?2 AND r.created_ms <= ?3";
 
 /* Tallies the folded answers of [lo, hi] that match flt. */
@@ -392,17 +479,23 @@ static int tally_unfolded(store *st, const char *sql, const char *form, const re
 	return ret;
 }
 
-static const char counts_sql[] =
+/* Per value (a handful for the questions counted by value), and "any value" (one key per variant and
+ * day: the (form, question, part, value) prefix finds them among the values of text questions). */
+static const char counts_by_value_sql[] =
 	"SELECT value, NULLIF(variant, ''), n FROM answer_counts WHERE form = ?1 AND question = ?2 AND part = ?3 "
-	"AND day >= ?4 AND day <= ?5 AND (CASE WHEN ?6 THEN value <> X'' ELSE value = X'' END) "
-	"AND (?7 IS NULL OR variant = ?7)";
+	"AND day >= ?4 AND day <= ?5 AND value <> X'' AND (?6 IS NULL OR variant = ?6) "
+	"AND (?7 IS NULL OR device = ?7) AND (?8 IS NULL OR category = ?8)";
+static const char counts_any_sql[] =
+	"SELECT value, NULLIF(variant, ''), n FROM answer_counts WHERE form = ?1 AND question = ?2 AND part = ?3 "
+	"AND value = X'' AND day >= ?4 AND day <= ?5 AND (?6 IS NULL OR variant = ?6) "
+	"AND (?7 IS NULL OR device = ?7) AND (?8 IS NULL OR category = ?8)";
 
 /* Adds the counts of whole days d1..d2 of (question, part) to the tally, by value or only "any". */
 static int tally_counts(store *st, const char *form, const response_filter *flt, const char *question, int part,
                         bool by_value, int64_t d1, int64_t d2, count_map *out, char **err)
 {
 	const char *op = "count answers";
-	sqlite3_stmt *s = store_cached(st, counts_sql, op, err);
+	sqlite3_stmt *s = store_cached(st, by_value ? counts_by_value_sql : counts_any_sql, op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, form, -1, SQLITE_STATIC);
@@ -410,9 +503,12 @@ static int tally_counts(store *st, const char *form, const response_filter *flt,
 	sqlite3_bind_int(s, 3, part);
 	sqlite3_bind_int64(s, 4, d1);
 	sqlite3_bind_int64(s, 5, d2);
-	sqlite3_bind_int(s, 6, by_value);
 	if (flt->variant)
-		sqlite3_bind_text(s, 7, flt->variant, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, flt->variant, -1, SQLITE_STATIC);
+	if (flt->device)
+		sqlite3_bind_text(s, 7, flt->device, -1, SQLITE_STATIC);
+	if (flt->category)
+		sqlite3_bind_text(s, 8, flt->category, -1, SQLITE_STATIC);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		count_key k = { .form = "", .question = question, .question_len = strlen(question), .part = part,
@@ -439,17 +535,20 @@ static int tally_counts(store *st, const char *form, const response_filter *flt,
 	return ret;
 }
 
-int store_summary_tally(store *st, const char *form, const response_filter *flt, const summary_question *qs,
-                        size_t n, count_map *out, char **err)
+/* The tally of store_summary_tally into c (counts of whole days straight into c->out). */
+static int tally(store *st, const char *form, const response_filter *flt, tally_ctx *c, char **err)
 {
-	tally_ctx c = { .out = out, .qs = qs, .n = n };
+	count_map *out = c->out;
+	const summary_question *qs = c->qs;
+	size_t n = c->n;
 	int64_t lo, hi;
 	time_bounds(flt, &lo, &hi);
 	response_filter rest = *flt;
-	rest.variant = NULL;
+	rest.variant = rest.device = rest.category = NULL;
 	int64_t edges[2][2] = { { lo, hi }, { 1, 0 } }; /* the folded answers read from answer_facts */
 	if (response_filter_time_only(&rest) && lo <= hi) {
-		/* Whole UTC days d1..d2 come from answer_counts; the partial days at either end from facts. */
+		/* Only the time, variant, device and category: whole UTC days d1..d2 come from answer_counts,
+		 * the partial days at either end from facts. */
 		int64_t lo_c = lo < 0 ? 0 : lo, hi_c = hi > (INT64_C(1) << 53) ? (INT64_C(1) << 53) : hi;
 		int64_t d1 = (lo_c + DAY_MS - 1) / DAY_MS, d2 = (hi_c + 1) / DAY_MS - 1;
 		if (d1 <= d2) {
@@ -466,10 +565,20 @@ int store_summary_tally(store *st, const char *form, const response_filter *flt,
 		}
 	}
 	for (int e = 0; e < 2; e++)
-		if (tally_folded(st, form, flt, edges[e][0], edges[e][1], &c, err) != 0)
+		if (tally_folded(st, form, flt, edges[e][0], edges[e][1], c, err) != 0)
 			return -1;
-	if (tally_unfolded(st, unfolded_sql, form, flt, lo, hi, &c, err) != 0 ||
-	    tally_unfolded(st, stale_sql, form, flt, lo, hi, &c, err) != 0)
+	if (tally_unfolded(st, unfolded_sql, form, flt, lo, hi, c, err) != 0 ||
+	    tally_unfolded(st, stale_sql, form, flt, lo, hi, c, err) != 0)
 		return -1;
 	return 0;
+}
+
+int store_summary_tally(store *st, const char *form, const response_filter *flt, const summary_question *qs,
+                        size_t n, count_map *out, char **err)
+{
+	tally_ctx c = { .out = out, .qs = qs, .n = n, .per_question = xcalloc(n + 1, sizeof(slots)) };
+	int rc = tally(st, form, flt, &c, err);
+	tally_flush(&c);
+	free(c.per_question);
+	return rc;
 }
