@@ -80,6 +80,10 @@ int store_checkpoint(store *st, char **err);
 /* A PASSIVE checkpoint: copies what it can from the WAL without blocking writers or readers.
  * 0 (also when it could not copy everything), or -1 with *err. */
 int store_checkpoint_passive(store *st, char **err);
+/* Lets the handle keep up to kib KiB of pages in memory (SQLite's default is 2,000 KiB): a writer whose
+ * transaction dirties more than its cache holds writes pages to the WAL before the commit, and again at
+ * the commit. 0, or -1 with *err. */
+int store_set_cache(store *st, int kib, char **err);
 /* After each commit on st, calls fn with the WAL's size in pages instead of checkpointing on the
  * committing thread (SQLite's default, every 1000 pages); fn runs on that thread and must be quick.
  * NULL restores the default. */

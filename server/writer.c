@@ -44,6 +44,11 @@ struct writer {
 	atomic_uint_fast64_t batches;
 };
 
+/* The writer's page cache: a batch's answers, their indexes, outbox rows and summary facts stay in
+ * memory until the commit writes them once (with the default 2 MB, batches of plugin-heavy answers
+ * spilled pages to the WAL in the middle of the transaction). */
+#define WRITER_CACHE_KIB 16384
+
 static const char unavailable_message[] =
 	"The answer could not be stored; nothing was kept. Please try again.";
 
@@ -526,6 +531,11 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 {
 	writer *w = xcalloc(1, sizeof *w);
 	if (store_open(db_path, durability, false, &w->st, err) != 0) {
+		free(w);
+		return NULL;
+	}
+	if (store_set_cache(w->st, WRITER_CACHE_KIB, err) != 0) {
+		store_close(w->st);
 		free(w);
 		return NULL;
 	}
