@@ -287,10 +287,11 @@ static const store_migration store_migrations[] = {
 		"  n INTEGER NOT NULL,"
 		"  PRIMARY KEY (form, question, part, value, variant, device, category, day)"
 		") WITHOUT ROWID;"
+		/* Clustered by form and time: a summary reads a form's time range as one run of rows. */
 		"CREATE TABLE IF NOT EXISTS answer_facts ("
-		"  seq INTEGER PRIMARY KEY,"
 		"  form TEXT NOT NULL,"
 		"  created_ms INTEGER NOT NULL,"
+		"  seq INTEGER NOT NULL,"
 		"  variant TEXT,"        /* meta.variant, page, device and score.category when they are strings */
 		"  page TEXT,"
 		"  path TEXT,"           /* the path of page when page is a URL, else page */
@@ -298,22 +299,22 @@ static const store_migration store_migrations[] = {
 		"  category TEXT,"
 		"  attrs TEXT NOT NULL," /* ' a b ': meta members present (not null) whose names a filter can use */
 		"  tags TEXT NOT NULL,"  /* X'1F'-separated text tags, X'1F' at both ends; '' for none */
-		"  vals TEXT NOT NULL"
-		");"
-		"CREATE INDEX IF NOT EXISTS answer_facts_time ON answer_facts(form, created_ms);"
+		"  vals TEXT NOT NULL,"
+		"  PRIMARY KEY (form, created_ms, seq)"
+		") WITHOUT ROWID;"
 		"CREATE TABLE IF NOT EXISTS answer_counts_upto (seq INTEGER NOT NULL);"
 		"DELETE FROM answer_counts_upto;"
 		"INSERT INTO answer_counts_upto (seq) VALUES (0);"
 		"CREATE TABLE IF NOT EXISTS answer_facts_stale (seq INTEGER PRIMARY KEY);"
 		"DELETE FROM answer_facts;"
 		"CREATE TRIGGER IF NOT EXISTS answer_facts_forget AFTER DELETE ON responses BEGIN "
-		"  DELETE FROM answer_facts WHERE seq = old.seq; "
+		"  DELETE FROM answer_facts WHERE form = old.form AND created_ms = old.created_ms AND seq = old.seq; "
 		"  DELETE FROM answer_facts_stale WHERE seq = old.seq; "
 		"END;"
 		/* A folded answer whose stored fields change is taken out of the counts and folded again. */
 		"CREATE TRIGGER IF NOT EXISTS answer_facts_refold AFTER UPDATE OF form, created_ms, answers, meta, score, tags "
 		"ON responses WHEN old.seq <= (SELECT seq FROM answer_counts_upto) BEGIN "
-		"  DELETE FROM answer_facts WHERE seq = old.seq; "
+		"  DELETE FROM answer_facts WHERE form = old.form AND created_ms = old.created_ms AND seq = old.seq; "
 		"  INSERT OR IGNORE INTO answer_facts_stale (seq) VALUES (old.seq); "
 		"END;"
 		/* The keys an answer's facts add to answer_counts (store_summary.c adds them the same way): each

@@ -378,7 +378,8 @@ static bool has_word(const char *s, char sep, const char *word)
 	return false;
 }
 
-/* The filter other than the time range, as store_query.c's SQL applies it to responses. */
+/* The filter other than the time range, as store_query.c's SQL applies it to responses (and
+ * facts_sql to answer_facts). */
 static bool matches(const facts_view *f, const response_filter *flt)
 {
 	if (flt->page && !((f->page && sqlite3_strglob(flt->page, f->page) == 0) ||
@@ -408,12 +409,37 @@ static void time_bounds(const response_filter *f, int64_t *lo, int64_t *hi)
 	}
 }
 
-static const char facts_sql[] =
-	"SELECT variant, page, path, device, category, attrs, tags, vals FROM answer_facts "
-	"WHERE form = ?1 AND created_ms >= ?2 AND created_ms <= ?3";
-static const char facts_q_sql[] =
-	"SELECT f.variant, f.page, f.path, f.device, f.category, f.attrs, f.tags, f.vals, r.answers "
-	"FROM answer_facts f CROSS JOIN responses r ON r.seq = f.seq WHERE f.form = ?1 AND f.created_ms >= ?2 AND f.created_ms <= ?3";
+/* The folded answers of a time range that match flt (but for q): the filter in SQL, so that rows
+ * that do not match are never handed out. Bound by facts_bind. Returns a new string. */
+static char *facts_sql(const response_filter *flt)
+{
+	char attrs[FILTER_ATTRS_MAX * 40] = "";
+	for (size_t i = 0; i < flt->n_attrs; i++)
+		snprintf(attrs + strlen(attrs), sizeof attrs - strlen(attrs), " AND instr(f.attrs, ?%zu) > 0", 9 + i);
+	return xasprintf("SELECT f.variant, f.vals%s FROM answer_facts f%s WHERE f.form = ?1 AND f.created_ms >= ?2 "
+	                 "AND f.created_ms <= ?3%s%s%s%s%s%s",
+	                 flt->q ? ", r.answers" : "", flt->q ? " CROSS JOIN responses r ON r.seq = f.seq" : "",
+	                 flt->page ? " AND (f.page GLOB ?4 OR f.path GLOB ?4)" : "",
+	                 flt->tag ? " AND instr(f.tags, ?5) > 0" : "", flt->category ? " AND f.category = ?6" : "",
+	                 flt->variant ? " AND f.variant = ?7" : "", flt->device ? " AND f.device = ?8" : "", attrs);
+}
+
+/* Binds facts_sql's values (texts copied). */
+static void facts_bind(sqlite3_stmt *s, const response_filter *flt)
+{
+	if (flt->page)
+		sqlite3_bind_text(s, 4, flt->page, -1, SQLITE_STATIC);
+	if (flt->tag)
+		sqlite3_bind_text(s, 5, xasprintf("\x1f%s\x1f", flt->tag), -1, free);
+	if (flt->category)
+		sqlite3_bind_text(s, 6, flt->category, -1, SQLITE_STATIC);
+	if (flt->variant)
+		sqlite3_bind_text(s, 7, flt->variant, -1, SQLITE_STATIC);
+	if (flt->device)
+		sqlite3_bind_text(s, 8, flt->device, -1, SQLITE_STATIC);
+	for (size_t i = 0; i < flt->n_attrs; i++)
+		sqlite3_bind_text(s, 9 + (int)i, xasprintf(" %s ", flt->attrs[i]), -1, free);
+}
 /* Answers not folded yet: above the fold mark, and folded ones changed since. */
 static const char unfolded_sql[] =
 	"SELECT answers, meta, score, tags FROM responses WHERE seq > (SELECT seq FROM answer_counts_upto) "
@@ -429,24 +455,23 @@ static int tally_folded(store *st, const char *form, const response_filter *flt,
 	if (lo > hi)
 		return 0;
 	const char *op = "count answers";
-	sqlite3_stmt *s = store_cached(st, flt->q ? facts_q_sql : facts_sql, op, err);
+	char *sql = facts_sql(flt);
+	sqlite3_stmt *s = store_prepare(st, sql, op, err);
+	free(sql);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, form, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, lo);
 	sqlite3_bind_int64(s, 3, hi);
+	facts_bind(s, flt);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		facts_view f;
-		const char **cols[] = { &f.variant, &f.page, &f.path, &f.device, &f.category, &f.attrs, &f.tags };
-		for (int i = 0; i < 7; i++)
-			*cols[i] = (const char *)sqlite3_column_text(s, i);
-		f.answers = flt->q ? (const char *)sqlite3_column_text(s, 8) : NULL;
-		if (matches(&f, flt))
-			tally_facts(c, f.variant, (const char *)sqlite3_column_text(s, 7));
+		const char *answers = flt->q ? (const char *)sqlite3_column_text(s, 2) : NULL;
+		if (!flt->q || (answers && answer_facts_text_contains(answers, strlen(answers), flt->q)))
+			tally_facts(c, (const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1));
 	}
 	int ret = rc == SQLITE_DONE ? 0 : store_fail(st, op, err);
-	store_done(s);
+	sqlite3_finalize(s);
 	return ret;
 }
 
