@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "form.h"
-#include "store.h"
+#include "storage.h"
 
 typedef enum { AVAIL_OPEN, AVAIL_NOT_STARTED, AVAIL_ENDED, AVAIL_QUOTA_REACHED } availability;
 

@@ -8,7 +8,7 @@
 #define EARSHOT_CHECKPOINTER_H
 
 #include "config.h"
-#include "store.h"
+#include "storage.h"
 
 typedef struct checkpointer checkpointer;
 

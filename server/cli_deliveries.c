@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "config.h"
 #include "outbox.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 
 #define PAGE 1000

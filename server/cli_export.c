@@ -10,7 +10,7 @@
 #include "config.h"
 #include "export.h"
 #include "form.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 
 static const char export_help[] =

@@ -7,13 +7,11 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <sqlite3.h>
 
 #include "confirm.h"
 #include "i18n.h"
 #include "outbox.h"
 #include "contacts.h"
-#include "store_internal.h"
 #include "util.h"
 
 #define TOKEN_VERSION "c1"
@@ -163,21 +161,15 @@ int confirm_on_store(store *st, writer_job *job, char **err)
 	const form *f = job->form;
 	const destination *dst = confirm_cfg ? config_find_destination(confirm_cfg, f->confirm_destination) : NULL;
 	if (!address || !dst) {
-		store_set_err(err, xasprintf("confirm: the destination \"%s\" is not configured", f->confirm_destination));
+		if (err)
+			*err = xasprintf("confirm: the destination \"%s\" is not configured", f->confirm_destination);
 		return -1;
 	}
 	int64_t expires = job->created_ms + (int64_t)f->confirm_expires_hours * 3600 * 1000;
-	const char *op = "store pending confirmation";
-	sqlite3_stmt *s = store_cached(st, "INSERT INTO pending_confirmations (response_id, expires_ms, plugins) "
-	                                   "VALUES (?1, ?2, ?3)", op, err);
-	if (!s)
-		return -1;
 	char *plugins = json_dumps(job->confirm_plugins ? job->confirm_plugins : json_array(), JSON_COMPACT);
-	sqlite3_bind_text(s, 1, job->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, expires);
-	sqlite3_bind_text(s, 3, plugins ? plugins : "[]", -1, SQLITE_TRANSIENT);
+	int put = store_confirmation_put(st, job->id, expires, plugins ? plugins : "[]", err);
 	free(plugins);
-	if (store_run_cached(st, s, op, err) != 0)
+	if (put != 0)
 		return -1;
 	char *token = confirm_token_issue(f->id, job->id, expires);
 	const char *base = confirm_cfg->public_url ? confirm_cfg->public_url : "";
@@ -211,78 +203,36 @@ int confirm_on_store(store *st, writer_job *job, char **err)
 
 int confirm_apply(store *st, writer_job *job, json_t **plugins, char **err)
 {
-	const char *op = "confirm answer";
 	*plugins = NULL;
-	sqlite3_stmt *s = store_cached(st,
-		"SELECT r.answers, r.meta, r.confirmed, p.expires_ms, p.plugins FROM responses r "
-		"LEFT JOIN pending_confirmations p ON p.response_id = r.id WHERE r.id = ?1 AND r.form = ?2", op, err);
-	if (!s)
-		return -1;
-	sqlite3_bind_text(s, 1, job->confirming, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, job->form->id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		store_done(s);
-		return CONFIRM_UNKNOWN;
+	char *answers = NULL, *meta = NULL, *waiting = NULL;
+	int outcome = store_confirmation_take(st, job->confirming, job->form->id, now_ms(), &answers, &meta, &waiting,
+	                                      err);
+	if (outcome != STORE_CONFIRMED)
+		return outcome < 0 ? -1 : outcome;
+	json_decref(job->answers);
+	json_decref(job->meta);
+	job->answers = answers ? json_loads(answers, 0, NULL) : NULL;
+	job->meta = meta ? json_loads(meta, 0, NULL) : NULL;
+	*plugins = waiting ? json_loads(waiting, 0, NULL) : NULL;
+	free(answers);
+	free(meta);
+	free(waiting);
+	if (!json_is_array(*plugins)) {
+		json_decref(*plugins);
+		*plugins = json_array();
 	}
-	if (rc != SQLITE_ROW) {
-		store_done(s);
-		return store_fail(st, op, err);
-	}
-	int outcome = CONFIRM_OK;
-	if (sqlite3_column_type(s, 2) == SQLITE_NULL)
-		outcome = CONFIRM_UNKNOWN;
-	else if (sqlite3_column_int(s, 2) != 0 || sqlite3_column_type(s, 3) == SQLITE_NULL)
-		outcome = CONFIRM_USED;
-	else if (sqlite3_column_int64(s, 3) < now_ms())
-		outcome = CONFIRM_EXPIRED;
-	if (outcome == CONFIRM_OK) {
-		json_decref(job->answers);
-		json_decref(job->meta);
-		job->answers = json_loads((const char *)sqlite3_column_text(s, 0), 0, NULL);
-		job->meta = json_loads((const char *)sqlite3_column_text(s, 1), 0, NULL);
-		const char *p = (const char *)sqlite3_column_text(s, 4);
-		*plugins = p ? json_loads(p, 0, NULL) : NULL;
-		if (!json_is_array(*plugins)) {
-			json_decref(*plugins);
-			*plugins = json_array();
-		}
-		if (!job->answers)
-			job->answers = json_object();
-		if (!job->meta)
-			job->meta = json_object();
-	}
-	store_done(s);
-	if (outcome != CONFIRM_OK)
-		return outcome;
-	sqlite3_stmt *u = store_cached(st, "UPDATE responses SET confirmed = 1 WHERE id = ?1", op, err);
-	if (!u)
-		goto fail;
-	sqlite3_bind_text(u, 1, job->confirming, -1, SQLITE_STATIC);
-	if (store_run_cached(st, u, op, err) != 0)
-		goto fail;
-	sqlite3_stmt *del = store_cached(st, "DELETE FROM pending_confirmations WHERE response_id = ?1", op, err);
-	if (!del)
-		goto fail;
-	sqlite3_bind_text(del, 1, job->confirming, -1, SQLITE_STATIC);
-	if (store_run_cached(st, del, op, err) != 0)
-		goto fail;
+	if (!job->answers)
+		job->answers = json_object();
+	if (!job->meta)
+		job->meta = json_object();
 	return CONFIRM_OK;
-fail:
-	json_decref(*plugins);
-	*plugins = NULL;
-	return -1;
 }
 
 int confirm_store_offers(store *st, const writer_job *job, char **err)
 {
-	const char *op = "store offers of a confirmation";
-	sqlite3_stmt *s = store_cached(st, "SELECT coalesce(max(seq) + 1, 0) FROM offers WHERE response_id = ?1", op, err);
-	if (!s)
+	int next = 0;
+	if (store_offer_next_seq(st, job->id, &next, err) != 0)
 		return -1;
-	sqlite3_bind_text(s, 1, job->id, -1, SQLITE_STATIC);
-	int next = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
-	store_done(s);
 	size_t i;
 	json_t *offer;
 	json_array_foreach(job->offers, i, offer) {

@@ -18,7 +18,7 @@
 #include "config.h"
 #include "diag.h"
 #include "form.h"
-#include "store.h"
+#include "storage.h"
 #include "writer.h"
 
 /* Sets what the writer thread needs to write confirmation emails: the config (its destinations and

@@ -18,21 +18,7 @@
 
 #include "config.h"
 #include "contacts.h"
-#include "store.h"
-
-/* What one erasure deleted. */
-typedef struct erase_counts {
-	int64_t responses;  /* answers */
-	int64_t offers;     /* offers attached to those answers */
-	int64_t deliveries; /* outbox rows about those answers, whatever their state */
-	int64_t inbox;      /* follow-up inbox items of those answers */
-} erase_counts;
-
-/* Erases the contact holding the identity key (kind, key) — key as contact_identity_parse gives it —
- * in one BEGIN IMMEDIATE transaction of its own on st (no transaction may be open), then checkpoints.
- * Returns 0 with *out (all zero for an unknown contact), or -1 with *err (caller frees; nothing
- * erased). */
-int store_erase_contact(store *st, contact_kind kind, const char *key, erase_counts *out, char **err);
+#include "storage.h"
 
 /* Reads contact as a person types it (an email address, or a phone number with its country code),
  * opens a write connection of its own to db_path (SQLite's busy_timeout queues it behind a running

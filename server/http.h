@@ -14,7 +14,7 @@
 #include "form.h"
 #include "ratelimit.h"
 #include "route_match.h"
-#include "store.h"
+#include "storage.h"
 #include "writer.h"
 
 struct plugin_slot;

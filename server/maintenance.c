@@ -6,7 +6,7 @@
 
 #include "log.h"
 #include "maintenance.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 
 typedef struct purge_job {

@@ -9,7 +9,7 @@
  * row is dead until an admin replays it. Rows carry no "in flight" state: after a crash or restart
  * every undelivered row is simply due again (at least once; the id is stable for deduplication).
  *
- * Only store_outbox.c speaks the SQL behind the store_outbox_* functions declared here. */
+ * The outbox table's operations are the store_outbox_* ones of storage.h. */
 #ifndef EARSHOT_OUTBOX_H
 #define EARSHOT_OUTBOX_H
 
@@ -19,81 +19,8 @@
 #include <jansson.h>
 
 #include "config.h"
-#include "store.h"
+#include "storage.h"
 #include "writer.h"
-
-/* Where a delivery stands. The names are the admin API's `state` values. */
-typedef enum {
-	DELIVERY_PENDING = 0,    /* waiting for its first attempt (or replayed by an admin) */
-	DELIVERY_FAILED = 1,     /* an attempt failed; the next one is scheduled */
-	DELIVERY_DEAD = 2,       /* retry_for_hours ran out; kept until replayed */
-	DELIVERY_DELIVERED = 3,  /* a 2xx answer (webhook) or a synced line (file) */
-} delivery_state;
-
-/* "pending", "failed", "dead", "delivered". */
-const char *delivery_state_name(delivery_state s);
-/* Parses a state name. Returns 0, or -1 when unknown. */
-int delivery_state_parse(const char *name, delivery_state *out);
-
-/* One outbox row. Strings are owned by the record (delivery_record_clear frees them). */
-typedef struct delivery_record {
-	int64_t seq;              /* store order; the listing cursor */
-	char id[48];              /* "d_…": the webhook-id and the document's "id" */
-	char *destination;        /* a name from destinations: */
-	char *type;               /* the document's "type", e.g. "complaint" */
-	char *plugin;             /* the plugin that enqueued it, may be NULL */
-	char *response_id;        /* the answer it is about, may be NULL (erasure by contact uses it) */
-	char *body;               /* the JSON document, sent byte for byte on every attempt */
-	delivery_state state;
-	int attempts;             /* attempts made since it was created or last replayed */
-	int64_t created_ms;
-	int64_t retry_from_ms;    /* start of the retry window: creation, or the last replay */
-	int64_t next_attempt_ms;  /* when it is due (pending, failed) */
-	int64_t last_attempt_ms;  /* 0 before the first attempt */
-	char *last_error;         /* "HTTP 503", a curl or file error; NULL before any failure */
-	int64_t delivered_ms;     /* 0 unless delivered */
-} delivery_record;
-
-/* Frees the strings of d and zeroes it. */
-void delivery_record_clear(delivery_record *d);
-/* The admin API's shape: {"id","destination","type","state","attempts","created_at",
- * "next_attempt_at","last_attempt_at","last_error","delivered_at","response_id","plugin",
- * "document"} with null for what does not apply. A new object (caller owns). */
-json_t *delivery_record_to_json(const delivery_record *d);
-
-/* ---- The outbox table (store_outbox.c) -----------------------------------------------------------
- * Each returns 0 (or the count stated), or -1 with *err (caller frees). They run inside the
- * caller's transaction when one is open, else each statement commits on its own. */
-
-/* Inserts d (d->seq ignored). */
-int store_outbox_insert(store *st, const delivery_record *d, char **err);
-/* Up to limit pending or failed rows due at now (next_attempt_ms <= now), oldest due first. *out
- * is a malloc'd array of *n records (caller clears each and frees the array). */
-int store_outbox_due(store *st, int64_t now, int limit, delivery_record **out, size_t *n, char **err);
-/* Earliest next_attempt_ms of the pending and failed rows: 1 with *when_ms, 0 when none. */
-int store_outbox_next_due(store *st, int64_t *when_ms, char **err);
-/* Records a successful attempt (attempts: the count including it). A row that is no longer pending
- * or failed (erased, replayed meanwhile) is left alone. */
-int store_outbox_mark_delivered(store *st, const char *id, int attempts, int64_t now, char **err);
-/* Records a failed attempt: state DELIVERY_FAILED with next_ms, or DELIVERY_DEAD. */
-int store_outbox_mark_failed(store *st, const char *id, int attempts, delivery_state state,
-                             int64_t next_ms, const char *error, int64_t now, char **err);
-/* Reads one row: 1 with *out filled (caller clears), 0 when unknown. */
-int store_outbox_get(store *st, const char *id, delivery_record *out, char **err);
-/* One page of rows in store order with seq > after_seq, of one state or of all (all_states).
- * Like store_response_list: *out malloc'd (always), *more set when further rows exist. */
-int store_outbox_list(store *st, bool all_states, delivery_state state, int64_t after_seq, int limit,
-                      delivery_record **out, size_t *n, bool *more, char **err);
-/* Replays a delivery that is not delivered: state pending, due now, attempts 0, a new retry window
- * from now. Returns 1 with *out (the updated row, caller clears), 0 when unknown, 2 when it was
- * already delivered (*out holds it), -1 with *err. Runs in its own transaction when none is open. */
-int store_outbox_retry(store *st, const char *id, int64_t now, delivery_record *out, char **err);
-/* Deletes the deliveries about response_id (erasure with its contact); *deleted gets the count. */
-int store_outbox_delete_for_response(store *st, const char *response_id, int64_t *deleted, char **err);
-/* Deletes delivered rows delivered before cutoff_ms; *deleted gets the count. */
-int store_outbox_purge_delivered(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
-/* Number of rows in state s. */
-int store_outbox_count(store *st, delivery_state s, int64_t *n, char **err);
 
 /* ---- Enqueue (writer thread, inside the answer's transaction) ----------------------------------- */
 

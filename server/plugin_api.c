@@ -13,7 +13,7 @@
 #include "confirm.h"
 #include "plugin_internal.h"
 #include "plugin_marker.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 
 /* A list of strings freed together when a handle (or a query row) ends. */

@@ -14,7 +14,7 @@
 
 #include "plugin_internal.h"
 #include "plugin_marker.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 
 /* Returns "file" for diagnostics about inst's config entry: its location, else its path. */

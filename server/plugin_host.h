@@ -12,7 +12,7 @@
 #include "diag.h"
 #include "form.h"
 #include "route_match.h"
-#include "store.h"
+#include "storage.h"
 #include "writer.h"
 
 struct earshot_plugin;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "response_filter.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 
 void response_filter_clear(response_filter *f)

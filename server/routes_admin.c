@@ -11,7 +11,7 @@
 #include "export.h"
 #include "reply.h"
 #include "routes.h"
-#include "store_query.h"
+#include "storage.h"
 #include "util.h"
 
 #define EXPORT_ROWS_PER_CHUNK 256

@@ -15,7 +15,7 @@
 #include "metrics_internal.h"
 #include "outbox.h"
 #include "reply.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 #include "writer.h"
 

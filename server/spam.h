@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "store.h"
+#include "storage.h"
 
 /* Names of the hosted page's own fields. Neither can be a question id ([a-z][a-z0-9_]*). */
 #define SPAM_TOKEN_FIELD "_t"

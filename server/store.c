@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "storage.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -80,6 +80,7 @@ static const char cursor_all_sql[] =
 	"ORDER BY seq";
 
 struct store {
+	const storage_ops *ops; /* &storage_sqlite (storage.h: every backend's handle begins so) */
 	sqlite3 *db;
 	bool read_only;
 	sqlite3_stmt *stmts[ST_N]; /* prepared on first use, finalized by store_close */
@@ -94,6 +95,7 @@ struct store {
 };
 
 struct store_cursor {
+	const storage_ops *ops; /* its connection's */
 	store *st;
 	sqlite3_stmt *stmt;   /* owned */
 	bool own_txn;         /* the cursor began the read transaction and ends it */
@@ -309,7 +311,7 @@ static int migrate_step(store *st, int from, int *version, char **err)
 		goto rollback;
 	if (*version != from) {
 		/* Another connection migrated meanwhile; nothing was written. */
-		store_rollback(st);
+		sqlite_rollback(st);
 		return 0;
 	}
 	char bump[48];
@@ -323,7 +325,7 @@ static int migrate_step(store *st, int from, int *version, char **err)
 	*version = from + 1;
 	return 0;
 rollback:
-	store_rollback(st);
+	sqlite_rollback(st);
 	return -1;
 }
 
@@ -425,7 +427,8 @@ static void sqlite_setup(void)
 
 /* Opens and configures one connection; migrates (writable) or checks the version (read-only).
  * Returns 0 and *out (caller closes), or -1 and *err naming the database (caller frees). */
-int store_open(const char *path, durability_mode durability, bool read_only, store **out, char **err)
+int sqlite_connect(const storage_ops *ops, const char *path, durability_mode durability, bool read_only,
+                   store **out, char **err)
 {
 	static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 	pthread_once(&setup_once, sqlite_setup);
@@ -440,6 +443,7 @@ int store_open(const char *path, durability_mode durability, bool read_only, sto
 		return -1;
 	}
 	store *st = xcalloc(1, sizeof *st);
+	st->ops = ops;
 	st->db = db;
 	st->read_only = read_only;
 	sqlite3_extended_result_codes(db, 1);
@@ -456,7 +460,7 @@ int store_open(const char *path, durability_mode durability, bool read_only, sto
 			store_set_err(err, xasprintf("open database %s: %s", path, sub));
 			free(sub);
 		}
-		store_close(st);
+		sqlite_close(st);
 		return -1;
 	}
 	*out = st;
@@ -464,7 +468,7 @@ int store_open(const char *path, durability_mode durability, bool read_only, sto
 }
 
 /* Finalizes the cached statements and closes the connection (an open transaction is rolled back). */
-void store_close(store *st)
+void sqlite_close(store *st)
 {
 	if (!st)
 		return;
@@ -477,19 +481,19 @@ void store_close(store *st)
 }
 
 /* BEGIN IMMEDIATE: takes the write lock now (waiting up to the busy timeout). 0 or -1 with *err. */
-int store_begin(store *st, char **err)
+int sqlite_begin(store *st, char **err)
 {
 	return stmt_exec(st, ST_BEGIN, "begin transaction", err);
 }
 
 /* COMMIT. 0, or -1 with *err; after a failure the caller rolls back. */
-int store_commit(store *st, char **err)
+int sqlite_commit(store *st, char **err)
 {
 	return stmt_exec(st, ST_COMMIT, "commit", err);
 }
 
 /* ROLLBACK of the open transaction, if any; errors are ignored. */
-void store_rollback(store *st)
+void sqlite_rollback(store *st)
 {
 	/* After some errors (disk full, I/O) SQLite has already rolled back; nothing is left to do. */
 	if (!sqlite3_get_autocommit(st->db))
@@ -499,7 +503,7 @@ void store_rollback(store *st)
 /* Opens the per-answer savepoint. It refuses to run outside a transaction: SQLite may have rolled
  * the batch back after an I/O error, and a savepoint there would silently start (and its release
  * commit) a transaction of its own. */
-int store_savepoint(store *st, char **err)
+int sqlite_savepoint(store *st, char **err)
 {
 	if (sqlite3_get_autocommit(st->db)) {
 		store_set_err(err, xstrdup("savepoint: no transaction is active (it was rolled back)"));
@@ -509,13 +513,13 @@ int store_savepoint(store *st, char **err)
 }
 
 /* RELEASE of the per-answer savepoint, keeping its writes in the transaction. 0 or -1. */
-int store_release(store *st, char **err)
+int sqlite_release(store *st, char **err)
 {
 	return stmt_exec(st, ST_RELEASE, "release savepoint", err);
 }
 
 /* Undoes everything since the per-answer savepoint and closes it. */
-void store_rollback_savepoint(store *st)
+void sqlite_rollback_savepoint(store *st)
 {
 	/* ROLLBACK TO keeps the savepoint open; RELEASE then removes it. Both fail harmlessly when the
 	 * transaction is already gone. */
@@ -524,7 +528,7 @@ void store_rollback_savepoint(store *st)
 }
 
 /* Looks a key up: 1 with *status and *body (malloc'd, caller frees), 0 when absent, -1 with *err. */
-int store_idempotency_find(store *st, const char *key, int *status, char **body, char **err)
+int sqlite_idempotency_find(store *st, const char *key, int *status, char **body, char **err)
 {
 	const char *op = "find idempotency key";
 	sqlite3_stmt *s = stmt_get(st, ST_IDEM_FIND, op, err);
@@ -545,7 +549,7 @@ int store_idempotency_find(store *st, const char *key, int *status, char **body,
 }
 
 /* Stores a key's outcome; a key already stored is an error. 0 or -1 with *err. */
-int store_idempotency_put(store *st, const char *key, const char *form, const char *response_id,
+int sqlite_idempotency_put(store *st, const char *key, const char *form, const char *response_id,
                           int status, const char *body, int64_t created_ms, char **err)
 {
 	const char *op = "store idempotency key";
@@ -579,7 +583,7 @@ static bool field_ok(const char *s, size_t size)
 
 /* Inserts r (compact JSON columns; NULL answers/meta/tags become {} / {} / []); sets r->seq.
  * Returns 0, or -1 with *err. */
-int store_response_insert(store *st, response_record *r, const char *client, char **err)
+int sqlite_response_insert(store *st, response_record *r, const char *client, char **err)
 {
 	const char *op = "insert response";
 	if (!field_ok(r->id, sizeof r->id) || !field_ok(r->form, sizeof r->form)) {
@@ -620,7 +624,7 @@ out:
 }
 
 /* Counts the responses of form into *n. 0 or -1 with *err. */
-int store_response_count(store *st, const char *form, int64_t *n, char **err)
+int sqlite_response_count(store *st, const char *form, int64_t *n, char **err)
 {
 	const char *op = "count responses";
 	sqlite3_stmt *s = stmt_get(st, ST_RESP_COUNT, op, err);
@@ -728,7 +732,7 @@ static void response_clear(void *rec)
 
 /* One page of responses in seq order; *out is malloc'd (always, even when empty) and owned by the
  * caller along with each record. 0, or -1 with *err and nothing returned. */
-int store_response_list(store *st, const char *form, int64_t since, int64_t until, int64_t after_seq,
+int sqlite_response_list(store *st, const char *form, int64_t since, int64_t until, int64_t after_seq,
                         int limit, response_record **out, size_t *n, bool *more, char **err)
 {
 	const char *op = "list responses";
@@ -755,12 +759,12 @@ static void cursor_end_txn(store_cursor *cur)
 {
 	if (cur->own_txn && !sqlite3_get_autocommit(cur->st->db) &&
 	    sqlite3_exec(cur->st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		store_rollback(cur->st);
+		sqlite_rollback(cur->st);
 	cur->own_txn = false;
 }
 
 /* Opens a streaming cursor on one read snapshot (taken now). 0 with *out (caller closes), or -1. */
-int store_cursor_open(store *st, const char *form, int64_t since, int64_t until, store_cursor **out,
+int sqlite_cursor_open(store *st, const char *form, int64_t since, int64_t until, store_cursor **out,
                       char **err)
 {
 	*out = NULL;
@@ -778,6 +782,7 @@ int store_cursor_open_stmt(store *st, sqlite3_stmt *s, store_cursor **out, char 
 	const char *op = "read responses";
 	*out = NULL;
 	store_cursor *cur = xcalloc(1, sizeof *cur);
+	cur->ops = st->ops;
 	cur->st = st;
 	cur->stmt = s;
 	if (sqlite3_get_autocommit(st->db)) {
@@ -798,12 +803,12 @@ int store_cursor_open_stmt(store *st, sqlite3_stmt *s, store_cursor **out, char 
 	*out = cur;
 	return 0;
 fail:
-	store_cursor_close(cur);
+	sqlite_cursor_close(cur);
 	return -1;
 }
 
 /* Overwrites *r with the next record (caller clears it): 1, 0 at the end, -1 with *err. */
-int store_cursor_next(store_cursor *cur, response_record *r, char **err)
+int sqlite_cursor_next(store_cursor *cur, response_record *r, char **err)
 {
 	memset(r, 0, sizeof *r);
 	if (cur->done)
@@ -840,7 +845,7 @@ static int cursor_step(store_cursor *cur)
 }
 
 /* Points *r at the texts of the next row (borrowed): 1, 0 at the end, -1 with *err. */
-int store_cursor_next_raw(store_cursor *cur, response_raw *r, char **err)
+int sqlite_cursor_next_raw(store_cursor *cur, response_raw *r, char **err)
 {
 	memset(r, 0, sizeof *r);
 	int rc = cursor_step(cur);
@@ -870,7 +875,7 @@ int store_cursor_next_raw(store_cursor *cur, response_raw *r, char **err)
 }
 
 /* Frees the cursor and ends the read transaction it began. */
-void store_cursor_close(store_cursor *cur)
+void sqlite_cursor_close(store_cursor *cur)
 {
 	if (!cur)
 		return;
@@ -893,7 +898,7 @@ static sqlite3_stmt *kv_stmt(store *st, enum stmt_id id, const char *plugin, con
 }
 
 /* Reads plugin/key: 1 with *value (malloc'd, NUL-terminated, caller frees) and *len, 0, or -1. */
-int store_kv_get(store *st, const char *plugin, const char *key, char **value, size_t *len, char **err)
+int sqlite_kv_get(store *st, const char *plugin, const char *key, char **value, size_t *len, char **err)
 {
 	const char *op = "read plugin value";
 	sqlite3_stmt *s = kv_stmt(st, ST_KV_GET, plugin, key, op, err);
@@ -919,7 +924,7 @@ int store_kv_get(store *st, const char *plugin, const char *key, char **value, s
 }
 
 /* Creates or replaces plugin/key with len bytes of value. 0 or -1 with *err. */
-int store_kv_put(store *st, const char *plugin, const char *key, const void *value, size_t len,
+int sqlite_kv_put(store *st, const char *plugin, const char *key, const void *value, size_t len,
                  char **err)
 {
 	const char *op = "store plugin value";
@@ -983,7 +988,7 @@ static int kv_read_int(store *st, const char *plugin, const char *key, int64_t *
 
 /* Adds delta to the integer held by plugin/key (absent = 0; decimal text accepted) and stores
  * the result as an integer. 0 with *result, or -1 with *err (not an integer, overflow, SQL). */
-int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result,
+int sqlite_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result,
                   char **err)
 {
 	const char *op = "increment plugin value";
@@ -1011,7 +1016,7 @@ static int purge_chunk(store *st, enum stmt_id id, int64_t cutoff_ms, int *chang
 {
 	const char *op = "purge old responses";
 	bool own = sqlite3_get_autocommit(st->db) != 0;
-	if (own && store_begin(st, err) != 0)
+	if (own && sqlite_begin(st, err) != 0)
 		return -1;
 	sqlite3_stmt *s = stmt_get(st, id, op, err);
 	if (!s)
@@ -1021,12 +1026,12 @@ static int purge_chunk(store *st, enum stmt_id id, int64_t cutoff_ms, int *chang
 	if (stmt_run(st, s, op, err) != 0)
 		goto fail;
 	*changed = sqlite3_changes(st->db);
-	if (own && store_commit(st, err) != 0)
+	if (own && sqlite_commit(st, err) != 0)
 		goto fail;
 	return 0;
 fail:
 	if (own)
-		store_rollback(st);
+		sqlite_rollback(st);
 	return -1;
 }
 
@@ -1045,7 +1050,7 @@ static int purge_all(store *st, enum stmt_id id, int64_t cutoff_ms, int64_t *del
 
 /* Deletes responses and idempotency keys created before cutoff_ms, in chunks (each its own
  * transaction unless the caller holds one). *deleted counts the responses. 0 or -1 with *err. */
-int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err)
+int sqlite_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err)
 {
 	int64_t idem = 0;
 	*deleted = 0;
@@ -1056,12 +1061,12 @@ int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **er
 
 /* Checkpoints and truncates the WAL. A checkpoint that could not finish because a reader still uses
  * old pages is not an error: the next one catches up. */
-int store_checkpoint(store *st, char **err)
+int sqlite_checkpoint(store *st, char **err)
 {
 	return exec_sql(st, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint", err);
 }
 
-int store_set_cache(store *st, int kib, char **err)
+int sqlite_set_cache(store *st, int kib, char **err)
 {
 	char sql[48];
 	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", kib);
@@ -1069,7 +1074,7 @@ int store_set_cache(store *st, int kib, char **err)
 }
 
 /* Copies pages from the WAL into the database without waiting for anyone (PASSIVE). */
-int store_checkpoint_passive(store *st, char **err)
+int sqlite_checkpoint_passive(store *st, char **err)
 {
 	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : store_fail(st, "checkpoint", err);
@@ -1086,7 +1091,7 @@ static int wal_grew(void *arg, sqlite3 *db, const char *name, int pages)
 }
 
 /* Replaces the automatic checkpoint after each commit by fn (NULL restores it). */
-void store_on_wal_commit(store *st, void (*fn)(void *arg, int wal_pages), void *arg)
+void sqlite_on_wal_commit(store *st, void (*fn)(void *arg, int wal_pages), void *arg)
 {
 	st->wal_fn = fn;
 	st->wal_arg = arg;
@@ -1097,7 +1102,7 @@ void store_on_wal_commit(store *st, void (*fn)(void *arg, int wal_pages), void *
 }
 
 /* Reads from a real table: 0 when the database answers, -1 with *err. */
-int store_ping(store *st, char **err)
+int sqlite_ping(store *st, char **err)
 {
 	return stmt_exec(st, ST_PING, "ping database", err);
 }

@@ -11,14 +11,8 @@
 #include "store_internal.h"
 #include "util.h"
 
-/* The name stored in contact_keys.kind (static). */
-const char *contact_kind_name(contact_kind kind)
-{
-	return kind == CONTACT_PHONE ? "phone" : "email";
-}
-
 /* Looks an identity key up: 1 with *id, 0 when unknown, -1 with *err. */
-int store_contact_find(store *st, contact_kind kind, const char *key, int64_t *id, char **err)
+int sqlite_contact_find(store *st, contact_kind kind, const char *key, int64_t *id, char **err)
 {
 	const char *op = "find contact";
 	sqlite3_stmt *s = store_cached(st,
@@ -39,7 +33,7 @@ int store_contact_find(store *st, contact_kind kind, const char *key, int64_t *i
 }
 
 /* Inserts a new contact; 0 with its *id, or -1 with *err. */
-int store_contact_create(store *st, int64_t created_ms, int64_t *id, char **err)
+int sqlite_contact_create(store *st, int64_t created_ms, int64_t *id, char **err)
 {
 	const char *op = "create contact";
 	sqlite3_stmt *s = store_cached(st, "INSERT INTO contacts (created_ms) VALUES (?1)", op, err);
@@ -53,7 +47,7 @@ int store_contact_create(store *st, int64_t created_ms, int64_t *id, char **err)
 }
 
 /* Adds an identity key to contact id. 0 or -1 with *err (also when the key is taken). */
-int store_contact_add_key(store *st, int64_t id, contact_kind kind, const char *key, char **err)
+int sqlite_contact_add_key(store *st, int64_t id, contact_kind kind, const char *key, char **err)
 {
 	const char *op = "add contact key";
 	sqlite3_stmt *s = store_cached(st,
@@ -67,7 +61,7 @@ int store_contact_add_key(store *st, int64_t id, contact_kind kind, const char *
 }
 
 /* Links an answer to a contact, ignoring a link that exists. 0 or -1 with *err. */
-int store_contact_link(store *st, const char *response_id, int64_t contact_id, char **err)
+int sqlite_contact_link(store *st, const char *response_id, int64_t contact_id, char **err)
 {
 	const char *op = "link answer to contact";
 	sqlite3_stmt *s = store_cached(st,
@@ -80,7 +74,7 @@ int store_contact_link(store *st, const char *response_id, int64_t contact_id, c
 }
 
 /* Counts the answers linked to a contact into *n. 0 or -1 with *err. */
-int store_contact_response_count(store *st, int64_t contact_id, int64_t *n, char **err)
+int sqlite_contact_response_count(store *st, int64_t contact_id, int64_t *n, char **err)
 {
 	const char *op = "count contact's answers";
 	sqlite3_stmt *s = store_cached(st,
@@ -99,7 +93,7 @@ int store_contact_response_count(store *st, int64_t contact_id, int64_t *n, char
 }
 
 /* Inserts one offer of an answer. 0 or -1 with *err. */
-int store_offer_insert(store *st, const char *response_id, const char *form_id, int seq, const char *text,
+int sqlite_offer_insert(store *st, const char *response_id, const char *form_id, int seq, const char *text,
                        const char *code, char **err)
 {
 	const char *op = "store offer";
@@ -117,7 +111,7 @@ int store_offer_insert(store *st, const char *response_id, const char *form_id, 
 }
 
 /* Reads an answer's offers, in order, as a new array (caller owns). 0 or -1 with *err. */
-int store_offers_for_response(store *st, const char *response_id, const char *form_id, json_t **offers,
+int sqlite_offers_for_response(store *st, const char *response_id, const char *form_id, json_t **offers,
                               char **err)
 {
 	const char *op = "read offers";
@@ -165,7 +159,7 @@ static int tokens_forget_expired(store *st, int64_t now_ms, char **err)
 }
 
 /* Forgets a few expired nonces, then inserts nonce unless present: 0 new, 1 seen, -1 error. */
-int store_token_use(store *st, const char *nonce, int64_t expires_ms, int64_t now_ms, char **err)
+int sqlite_token_use(store *st, const char *nonce, int64_t expires_ms, int64_t now_ms, char **err)
 {
 	const char *op = "remember form token";
 	if (tokens_forget_expired(st, now_ms, err) != 0)

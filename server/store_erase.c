@@ -1,12 +1,12 @@
-/* store_erase: erasure by contact (erase.h) — the SQL that deletes a contact's answers and everything
- * tied to them in one transaction, and the wrapper the route and the CLI share. */
+/* store_erase: erasure by contact for the SQLite backend (the storage operation store_erase_contact):
+ * the SQL that deletes a contact's answers and everything tied to them in one transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
-#include "erase.h"
+#include "storage.h"
 #include "store_internal.h"
 #include "util.h"
 
@@ -48,7 +48,7 @@ static int run_step(store *st, const erase_step *step, int64_t id, int64_t *chan
 static int erase_in_transaction(store *st, contact_kind kind, const char *key, erase_counts *out, char **err)
 {
 	int64_t id = 0;
-	int found = store_contact_find(st, kind, key, &id, err);
+	int found = sqlite_contact_find(st, kind, key, &id, err);
 	if (found <= 0)
 		return found;
 	/* Where each step's count goes, in the order of erase_steps (NULL: not reported). */
@@ -68,47 +68,17 @@ static int erase_in_transaction(store *st, contact_kind kind, const char *key, e
 /* Erases the contact of (kind, key) in a transaction of its own, then checkpoints the WAL (a
  * checkpoint that cannot finish now is left to the server's next one). 0 with *out, or -1 with *err
  * and nothing erased. */
-int store_erase_contact(store *st, contact_kind kind, const char *key, erase_counts *out, char **err)
+int sqlite_erase_contact(store *st, contact_kind kind, const char *key, erase_counts *out, char **err)
 {
 	memset(out, 0, sizeof *out);
-	if (store_begin(st, err) != 0)
+	if (sqlite_begin(st, err) != 0)
 		return -1;
-	if (erase_in_transaction(st, kind, key, out, err) != 0 || store_commit(st, err) != 0) {
-		store_rollback(st);
+	if (erase_in_transaction(st, kind, key, out, err) != 0 || sqlite_commit(st, err) != 0) {
+		sqlite_rollback(st);
 		memset(out, 0, sizeof *out);
 		return -1;
 	}
 	if (out->responses > 0 || out->deliveries > 0)
-		store_checkpoint(st, NULL);
+		sqlite_checkpoint(st, NULL);
 	return 0;
-}
-
-/* Parses contact, opens a write connection to db_path and erases. 0 with *out, 1 with *why for a
- * value that is no contact, -1 with *err. */
-int erase_contact(const char *db_path, durability_mode durability, const char *contact, erase_counts *out,
-                  const char **why, char **err)
-{
-	contact_kind kind;
-	char *key = NULL;
-	memset(out, 0, sizeof *out);
-	if (contact_identity_parse(contact, &kind, &key, why) != 0) {
-		free(key);
-		return 1;
-	}
-	store *st = NULL;
-	int rc = -1;
-	if (store_open(db_path, durability, false, &st, err) == 0) {
-		rc = store_erase_contact(st, kind, key, out, err);
-		store_close(st);
-	}
-	free(key);
-	return rc;
-}
-
-/* The reply body of an erasure: a new object (caller owns). */
-json_t *erase_counts_to_json(const erase_counts *counts)
-{
-	return json_pack("{s:{s:I, s:I, s:I, s:I}}", "deleted", "responses", (json_int_t)counts->responses, "offers",
-	                 (json_int_t)counts->offers, "deliveries", (json_int_t)counts->deliveries, "inbox",
-	                 (json_int_t)counts->inbox);
 }

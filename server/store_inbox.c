@@ -77,7 +77,7 @@ static int collect(store *st, sqlite3_stmt *s, int64_t now, const char *op, json
 }
 
 /* Newest first, filtered by state and form. */
-int store_inbox_list(store *st, const char *state, const char *form_id, int64_t now, int limit, json_t **items,
+int sqlite_inbox_list(store *st, const char *state, const char *form_id, int64_t now, int limit, json_t **items,
                      char **err)
 {
 	const char *op = "list the inbox";
@@ -96,7 +96,7 @@ int store_inbox_list(store *st, const char *state, const char *form_id, int64_t 
 }
 
 /* One item by id. */
-int store_inbox_get(store *st, const char *id, int64_t now, json_t **item, char **err)
+int sqlite_inbox_get(store *st, const char *id, int64_t now, json_t **item, char **err)
 {
 	json_t *items = NULL;
 	const char *op = "read an inbox item";
@@ -114,7 +114,7 @@ int store_inbox_get(store *st, const char *id, int64_t now, json_t **item, char 
 }
 
 /* Updates the given fields. */
-int store_inbox_update(store *st, const char *id, const char *state, const char *assignee, const char *note,
+int sqlite_inbox_update(store *st, const char *id, const char *state, const char *assignee, const char *note,
                        int64_t now, char **err)
 {
 	const char *op = "update an inbox item";
@@ -138,7 +138,7 @@ int store_inbox_update(store *st, const char *id, const char *state, const char 
 }
 
 /* Items of the answers linked to contact_id. */
-int store_inbox_for_contact(store *st, int64_t contact_id, int64_t now, json_t **items, char **err)
+int sqlite_inbox_for_contact(store *st, int64_t contact_id, int64_t now, json_t **items, char **err)
 {
 	const char *op = "read a contact's inbox items";
 	*items = NULL;
@@ -152,7 +152,7 @@ int store_inbox_for_contact(store *st, int64_t contact_id, int64_t now, json_t *
 }
 
 /* Open and overdue counts. */
-int store_inbox_counts(store *st, int64_t now, int64_t *open, int64_t *overdue, char **err)
+int sqlite_inbox_counts(store *st, int64_t now, int64_t *open, int64_t *overdue, char **err)
 {
 	const char *op = "count inbox items";
 	sqlite3_stmt *s = store_prepare(st,
@@ -170,7 +170,7 @@ int store_inbox_counts(store *st, int64_t now, int64_t *open, int64_t *overdue, 
 }
 
 /* The item opened for response_id. */
-int store_inbox_find_for_response(store *st, const char *response_id, char id[48], int64_t *due_ms, char **err)
+int sqlite_inbox_find_for_response(store *st, const char *response_id, char id[48], int64_t *due_ms, char **err)
 {
 	const char *op = "find an answer's inbox item";
 	sqlite3_stmt *s = store_prepare(st, "SELECT id, due_ms FROM inbox WHERE response_id = ?1", op, err);
@@ -190,7 +190,7 @@ int store_inbox_find_for_response(store *st, const char *response_id, char id[48
 }
 
 /* A new open item. */
-int store_inbox_insert(store *st, const char *id, const char *form_id, const char *response_id, const char *contact,
+int sqlite_inbox_insert(store *st, const char *id, const char *form_id, const char *response_id, const char *contact,
                        const char *rule, const char *priority, int64_t created_ms, int64_t due_ms,
                        const char *dest, const char *notice, char **err)
 {
@@ -214,7 +214,7 @@ int store_inbox_insert(store *st, const char *id, const char *form_id, const cha
 }
 
 /* Appends dest to the JSON list unless present. */
-int store_inbox_add_destination(store *st, const char *id, const char *dest, char **err)
+int sqlite_inbox_add_destination(store *st, const char *id, const char *dest, char **err)
 {
 	const char *op = "route an inbox item";
 	sqlite3_stmt *s = store_prepare(st,
@@ -228,7 +228,7 @@ int store_inbox_add_destination(store *st, const char *id, const char *dest, cha
 }
 
 /* Open, past due, not yet reminded. */
-int store_inbox_reminders_due(store *st, int64_t now, int limit, json_t **rows, char **err)
+int sqlite_inbox_reminders_due(store *st, int64_t now, int limit, json_t **rows, char **err)
 {
 	const char *op = "read overdue inbox items";
 	*rows = NULL;
@@ -265,7 +265,7 @@ int store_inbox_reminders_due(store *st, int64_t now, int limit, json_t **rows, 
 }
 
 /* reminded_ms = now. */
-int store_inbox_mark_reminded(store *st, const char *id, int64_t now, char **err)
+int sqlite_inbox_mark_reminded(store *st, const char *id, int64_t now, char **err)
 {
 	const char *op = "mark an inbox item reminded";
 	sqlite3_stmt *s = store_prepare(st, "UPDATE inbox SET reminded_ms = ?2 WHERE id = ?1", op, err);
@@ -288,7 +288,7 @@ static json_t *json_column(sqlite3_stmt *s, int i, json_t *fallback)
 }
 
 /* Answers (listing shape) and offers of the contact's linked responses, plus its inbox items. */
-int store_contact_card(store *st, int64_t contact_id, int64_t now, json_t **card, char **err)
+int sqlite_contact_card(store *st, int64_t contact_id, int64_t now, json_t **card, char **err)
 {
 	const char *op = "read a contact card";
 	*card = NULL;
@@ -332,7 +332,7 @@ int store_contact_card(store *st, int64_t contact_id, int64_t now, json_t **card
 		                                        text_or_null(s, 3)));
 	sqlite3_finalize(s);
 	json_t *items = NULL;
-	if (rc != SQLITE_DONE || store_inbox_for_contact(st, contact_id, now, &items, err) != 0) {
+	if (rc != SQLITE_DONE || sqlite_inbox_for_contact(st, contact_id, now, &items, err) != 0) {
 		if (rc != SQLITE_DONE)
 			store_fail(st, op, err);
 		json_decref(responses);
@@ -344,7 +344,7 @@ int store_contact_card(store *st, int64_t contact_id, int64_t now, json_t **card
 }
 
 /* Every stored answer, all forms (for /metrics). */
-int store_answers_total(store *st, int64_t *n, char **err)
+int sqlite_answers_total(store *st, int64_t *n, char **err)
 {
 	const char *op = "count answers";
 	sqlite3_stmt *s = store_prepare(st, "SELECT count(*) FROM responses", op, err);

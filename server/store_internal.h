@@ -1,6 +1,7 @@
-/* store_internal: what the store*.c files share and nobody else sees — the schema as an ordered list
- * of forward migrations (used by store.c), and the statement helpers store.c lends to
- * store_outbox.c and store_contacts.c.
+/* store_internal: what the SQLite backend's files (store*.c) share and nobody else sees — the schema
+ * as an ordered list of forward migrations (used by store.c), the statement helpers store.c lends to
+ * the other store*.c files, and the operations they implement, which store.c gathers into the
+ * storage_sqlite table (storage.h).
  *
  * Migration i (0-based) takes a database from PRAGMA user_version i to i + 1; store_open applies the
  * missing ones in order, each in its own transaction together with the user_version bump. A migration
@@ -11,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "storage.h"
 
 typedef struct store_migration {
 	const char *name; /* a short description, used in error messages */
@@ -335,7 +338,99 @@ static const store_migration store_migrations[] = {
 
 static const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
 
-struct store;
+/* Schema version this build migrates to. */
+int store_schema_version(void);
+
+/* The SQLite implementations of the storage operations (storage.h: sqlite_X implements store_X). */
+/* Opens the connection behind store_open, its handle pointing at ops (storage_sqlite). */
+int sqlite_connect(const storage_ops *ops, const char *path, durability_mode durability, bool read_only,
+                   store **out, char **err);
+void sqlite_close(store *st);
+int sqlite_begin(store *st, char **err);
+int sqlite_commit(store *st, char **err);
+void sqlite_rollback(store *st);
+int sqlite_savepoint(store *st, char **err);
+int sqlite_release(store *st, char **err);
+void sqlite_rollback_savepoint(store *st);
+int sqlite_idempotency_find(store *st, const char *key, int *status, char **body, char **err);
+int sqlite_idempotency_put(store *st, const char *key, const char *form, const char *response_id, int status,
+                           const char *body, int64_t created_ms, char **err);
+int sqlite_response_insert(store *st, response_record *r, const char *client, char **err);
+int sqlite_response_count(store *st, const char *form, int64_t *n, char **err);
+int sqlite_response_list(store *st, const char *form, int64_t since, int64_t until, int64_t after_seq,
+                         int limit, response_record **out, size_t *n, bool *more, char **err);
+int sqlite_cursor_open(store *st, const char *form, int64_t since, int64_t until, store_cursor **out,
+                       char **err);
+int sqlite_cursor_next(store_cursor *cur, response_record *r, char **err);
+int sqlite_cursor_next_raw(store_cursor *cur, response_raw *r, char **err);
+void sqlite_cursor_close(store_cursor *cur);
+int sqlite_kv_get(store *st, const char *plugin, const char *key, char **value, size_t *len, char **err);
+int sqlite_kv_put(store *st, const char *plugin, const char *key, const void *value, size_t len, char **err);
+int sqlite_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result,
+                   char **err);
+int sqlite_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
+int sqlite_checkpoint(store *st, char **err);
+int sqlite_checkpoint_passive(store *st, char **err);
+void sqlite_on_wal_commit(store *st, void (*fn)(void *arg, int wal_pages), void *arg);
+int sqlite_set_cache(store *st, int kib, char **err);
+int sqlite_ping(store *st, char **err);
+int sqlite_response_page(store *st, const char *form, const response_filter *flt, int64_t after_seq,
+                         bool newest_first, int limit, response_record **out, size_t *n, bool *more,
+                         char **err);
+int sqlite_cursor_open_filtered(store *st, const char *form, const response_filter *flt, store_cursor **out,
+                                char **err);
+int sqlite_summary_fold(store *st, int max_rows, bool *more, char **err);
+int sqlite_summary_tally(store *st, const char *form, const response_filter *flt, const summary_question *qs,
+                         size_t n, count_map *out, char **err);
+int sqlite_snapshot_begin(store *st, char **err);
+void sqlite_snapshot_end(store *st, int begun);
+int sqlite_contact_find(store *st, contact_kind kind, const char *key, int64_t *id, char **err);
+int sqlite_contact_create(store *st, int64_t created_ms, int64_t *id, char **err);
+int sqlite_contact_add_key(store *st, int64_t id, contact_kind kind, const char *key, char **err);
+int sqlite_contact_link(store *st, const char *response_id, int64_t contact_id, char **err);
+int sqlite_contact_response_count(store *st, int64_t contact_id, int64_t *n, char **err);
+int sqlite_offer_insert(store *st, const char *response_id, const char *form_id, int seq, const char *text,
+                        const char *code, char **err);
+int sqlite_offers_for_response(store *st, const char *response_id, const char *form_id, json_t **offers,
+                               char **err);
+int sqlite_token_use(store *st, const char *nonce, int64_t expires_ms, int64_t now_ms, char **err);
+int sqlite_offer_next_seq(store *st, const char *response_id, int *next, char **err);
+int sqlite_confirmation_put(store *st, const char *response_id, int64_t expires_ms, const char *plugins,
+                            char **err);
+int sqlite_confirmation_take(store *st, const char *response_id, const char *form_id, int64_t now,
+                             char **answers, char **meta, char **plugins, char **err);
+int sqlite_outbox_insert(store *st, const delivery_record *d, char **err);
+int sqlite_outbox_due(store *st, int64_t now, int limit, delivery_record **out, size_t *n, char **err);
+int sqlite_outbox_next_due(store *st, int64_t *when_ms, char **err);
+int sqlite_outbox_mark_delivered(store *st, const char *id, int attempts, int64_t now, char **err);
+int sqlite_outbox_mark_failed(store *st, const char *id, int attempts, delivery_state state, int64_t next_ms,
+                              const char *error, int64_t now, char **err);
+int sqlite_outbox_get(store *st, const char *id, delivery_record *out, char **err);
+int sqlite_outbox_list(store *st, bool all_states, delivery_state state, int64_t after_seq, int limit,
+                       delivery_record **out, size_t *n, bool *more, char **err);
+int sqlite_outbox_retry(store *st, const char *id, int64_t now, delivery_record *out, char **err);
+int sqlite_outbox_delete_for_response(store *st, const char *response_id, int64_t *deleted, char **err);
+int sqlite_outbox_purge_delivered(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
+int sqlite_outbox_count(store *st, delivery_state s, int64_t *n, char **err);
+int sqlite_inbox_list(store *st, const char *state, const char *form_id, int64_t now, int limit,
+                      json_t **items, char **err);
+int sqlite_inbox_get(store *st, const char *id, int64_t now, json_t **item, char **err);
+int sqlite_inbox_update(store *st, const char *id, const char *state, const char *assignee, const char *note,
+                        int64_t now, char **err);
+int sqlite_inbox_for_contact(store *st, int64_t contact_id, int64_t now, json_t **items, char **err);
+int sqlite_contact_card(store *st, int64_t contact_id, int64_t now, json_t **card, char **err);
+int sqlite_answers_total(store *st, int64_t *n, char **err);
+int sqlite_inbox_counts(store *st, int64_t now, int64_t *open, int64_t *overdue, char **err);
+int sqlite_inbox_find_for_response(store *st, const char *response_id, char id[48], int64_t *due_ms,
+                                   char **err);
+int sqlite_inbox_insert(store *st, const char *id, const char *form_id, const char *response_id,
+                        const char *contact, const char *rule, const char *priority, int64_t created_ms,
+                        int64_t due_ms, const char *dest, const char *notice, char **err);
+int sqlite_inbox_add_destination(store *st, const char *id, const char *dest, char **err);
+int sqlite_inbox_reminders_due(store *st, int64_t now, int limit, json_t **rows, char **err);
+int sqlite_inbox_mark_reminded(store *st, const char *id, int64_t now, char **err);
+int sqlite_erase_contact(store *st, contact_kind kind, const char *key, erase_counts *out, char **err);
+
 struct sqlite3;
 struct sqlite3_stmt;
 struct store_cursor;

@@ -14,78 +14,6 @@
 	"seq, id, destination, type, plugin, response_id, body, state, attempts, created_ms, "  \
 	"retry_from_ms, next_attempt_ms, last_attempt_ms, last_error, delivered_ms"
 
-static const char *const state_names[] = { "pending", "failed", "dead", "delivered" };
-
-/* The name of s ("pending" for anything out of range). */
-const char *delivery_state_name(delivery_state s)
-{
-	return (unsigned)s < 4 ? state_names[s] : "pending";
-}
-
-/* Parses a state name into *out. 0, or -1 when unknown. */
-int delivery_state_parse(const char *name, delivery_state *out)
-{
-	for (int i = 0; name && i < 4; i++) {
-		if (strcmp(name, state_names[i]) == 0) {
-			*out = (delivery_state)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Frees the strings of d and zeroes it. */
-void delivery_record_clear(delivery_record *d)
-{
-	free(d->destination);
-	free(d->type);
-	free(d->plugin);
-	free(d->response_id);
-	free(d->body);
-	free(d->last_error);
-	memset(d, 0, sizeof *d);
-}
-
-/* A new JSON string with the ISO-8601 form of ms, or null when ms is 0. */
-static json_t *time_or_null(int64_t ms)
-{
-	if (ms == 0)
-		return json_null();
-	char when[32];
-	iso8601_format_ms(ms, when);
-	return json_string(when);
-}
-
-/* A new JSON string of s, or null. */
-static json_t *string_or_null(const char *s)
-{
-	json_t *v = s ? json_string(s) : NULL;
-	return v ? v : json_null();
-}
-
-/* The admin shape of d (a new object); the document is parsed back, or given as text when it is
- * somehow not JSON. */
-json_t *delivery_record_to_json(const delivery_record *d)
-{
-	json_t *o = json_object();
-	bool due = d->state == DELIVERY_PENDING || d->state == DELIVERY_FAILED;
-	json_object_set_new(o, "id", json_string(d->id));
-	json_object_set_new(o, "destination", string_or_null(d->destination));
-	json_object_set_new(o, "type", string_or_null(d->type));
-	json_object_set_new(o, "state", json_string(delivery_state_name(d->state)));
-	json_object_set_new(o, "attempts", json_integer(d->attempts));
-	json_object_set_new(o, "created_at", time_or_null(d->created_ms));
-	json_object_set_new(o, "next_attempt_at", due ? time_or_null(d->next_attempt_ms) : json_null());
-	json_object_set_new(o, "last_attempt_at", time_or_null(d->last_attempt_ms));
-	json_object_set_new(o, "last_error", string_or_null(d->last_error));
-	json_object_set_new(o, "delivered_at", time_or_null(d->delivered_ms));
-	json_object_set_new(o, "response_id", string_or_null(d->response_id));
-	json_object_set_new(o, "plugin", string_or_null(d->plugin));
-	json_t *doc = d->body ? json_loads(d->body, 0, NULL) : NULL;
-	json_object_set_new(o, "document", doc ? doc : string_or_null(d->body));
-	return o;
-}
-
 /* Binds text, or NULL for a NULL string. */
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
 {
@@ -96,7 +24,7 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
 }
 
 /* Inserts d. 0 or -1 with *err. */
-int store_outbox_insert(store *st, const delivery_record *d, char **err)
+int sqlite_outbox_insert(store *st, const delivery_record *d, char **err)
 {
 	const char *op = "queue delivery";
 	if (!d->id[0] || !d->destination || !d->type || !d->body) {
@@ -192,7 +120,7 @@ static int collect(store *st, sqlite3_stmt *s, int limit, const char *op, delive
 }
 
 /* Due rows, oldest due first. */
-int store_outbox_due(store *st, int64_t now, int limit, delivery_record **out, size_t *n, char **err)
+int sqlite_outbox_due(store *st, int64_t now, int limit, delivery_record **out, size_t *n, char **err)
 {
 	const char *op = "read due deliveries";
 	bool more;
@@ -209,7 +137,7 @@ int store_outbox_due(store *st, int64_t now, int limit, delivery_record **out, s
 }
 
 /* Earliest due time of the rows still to send: 1 with *when_ms, 0 when none, -1. */
-int store_outbox_next_due(store *st, int64_t *when_ms, char **err)
+int sqlite_outbox_next_due(store *st, int64_t *when_ms, char **err)
 {
 	const char *op = "read next due delivery";
 	sqlite3_stmt *s = store_cached(st,
@@ -228,7 +156,7 @@ int store_outbox_next_due(store *st, int64_t *when_ms, char **err)
 }
 
 /* Marks a due row delivered. 0 or -1. */
-int store_outbox_mark_delivered(store *st, const char *id, int attempts, int64_t now, char **err)
+int sqlite_outbox_mark_delivered(store *st, const char *id, int attempts, int64_t now, char **err)
 {
 	const char *op = "mark delivery delivered";
 	sqlite3_stmt *s = store_cached(st,
@@ -243,7 +171,7 @@ int store_outbox_mark_delivered(store *st, const char *id, int attempts, int64_t
 }
 
 /* Records a failed attempt (failed with its next time, or dead). 0 or -1. */
-int store_outbox_mark_failed(store *st, const char *id, int attempts, delivery_state state,
+int sqlite_outbox_mark_failed(store *st, const char *id, int attempts, delivery_state state,
                              int64_t next_ms, const char *error, int64_t now, char **err)
 {
 	const char *op = "record failed delivery";
@@ -266,7 +194,7 @@ int store_outbox_mark_failed(store *st, const char *id, int attempts, delivery_s
 }
 
 /* One row by id: 1 with *out, 0 when unknown, -1. */
-int store_outbox_get(store *st, const char *id, delivery_record *out, char **err)
+int sqlite_outbox_get(store *st, const char *id, delivery_record *out, char **err)
 {
 	const char *op = "read delivery";
 	memset(out, 0, sizeof *out);
@@ -284,7 +212,7 @@ int store_outbox_get(store *st, const char *id, delivery_record *out, char **err
 }
 
 /* One page in store order. 0 with *out (always malloc'd), or -1. */
-int store_outbox_list(store *st, bool all_states, delivery_state state, int64_t after_seq, int limit,
+int sqlite_outbox_list(store *st, bool all_states, delivery_state state, int64_t after_seq, int limit,
                       delivery_record **out, size_t *n, bool *more, char **err)
 {
 	const char *op = "list deliveries";
@@ -312,7 +240,7 @@ int store_outbox_list(store *st, bool all_states, delivery_state state, int64_t 
 static int retry_in_txn(store *st, const char *id, int64_t now, delivery_record *out, char **err)
 {
 	const char *op = "replay delivery";
-	int found = store_outbox_get(st, id, out, err);
+	int found = sqlite_outbox_get(st, id, out, err);
 	if (found != 1 || out->state == DELIVERY_DELIVERED)
 		return found == 1 ? 2 : found;
 	delivery_record_clear(out);
@@ -325,24 +253,24 @@ static int retry_in_txn(store *st, const char *id, int64_t now, delivery_record 
 	sqlite3_bind_int64(s, 2, now);
 	if (store_run_cached(st, s, op, err) != 0)
 		return -1;
-	return store_outbox_get(st, id, out, err);
+	return sqlite_outbox_get(st, id, out, err);
 }
 
 /* Replays a delivery that is not delivered (see outbox.h), in its own transaction unless the
  * caller holds one. */
-int store_outbox_retry(store *st, const char *id, int64_t now, delivery_record *out, char **err)
+int sqlite_outbox_retry(store *st, const char *id, int64_t now, delivery_record *out, char **err)
 {
 	bool own = sqlite3_get_autocommit(store_sqlite(st)) != 0;
 	memset(out, 0, sizeof *out);
-	if (own && store_begin(st, err) != 0)
+	if (own && sqlite_begin(st, err) != 0)
 		return -1;
 	int rc = retry_in_txn(st, id, now, out, err);
 	if (own) {
 		/* Only a replay wrote anything; every other outcome just ends the transaction. */
 		if (rc != 1)
-			store_rollback(st);
-		else if (store_commit(st, err) != 0) {
-			store_rollback(st);
+			sqlite_rollback(st);
+		else if (sqlite_commit(st, err) != 0) {
+			sqlite_rollback(st);
 			rc = -1;
 		}
 	}
@@ -370,21 +298,21 @@ static int delete_rows(store *st, const char *sql, const char *text, int64_t num
 }
 
 /* Deletes every delivery about response_id. 0 with *deleted, or -1. */
-int store_outbox_delete_for_response(store *st, const char *response_id, int64_t *deleted, char **err)
+int sqlite_outbox_delete_for_response(store *st, const char *response_id, int64_t *deleted, char **err)
 {
 	return delete_rows(st, "DELETE FROM outbox WHERE response_id = ?1", response_id, 0, deleted,
 	                   "erase deliveries", err);
 }
 
 /* Deletes rows delivered before cutoff_ms. 0 with *deleted, or -1. */
-int store_outbox_purge_delivered(store *st, int64_t cutoff_ms, int64_t *deleted, char **err)
+int sqlite_outbox_purge_delivered(store *st, int64_t cutoff_ms, int64_t *deleted, char **err)
 {
 	return delete_rows(st, "DELETE FROM outbox WHERE state = 'delivered' AND delivered_ms < ?1", NULL,
 	                   cutoff_ms, deleted, "purge delivered deliveries", err);
 }
 
 /* Counts the rows in state s. 0 with *n, or -1. */
-int store_outbox_count(store *st, delivery_state state, int64_t *n, char **err)
+int sqlite_outbox_count(store *st, delivery_state state, int64_t *n, char **err)
 {
 	const char *op = "count deliveries";
 	sqlite3_stmt *s = store_cached(st, "SELECT count(*) FROM outbox WHERE state = ?1", op, err);

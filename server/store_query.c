@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 
 #include "store_internal.h"
-#include "store_query.h"
+#include "storage.h"
 #include "util.h"
 
 #define MAX_BINDS 24
@@ -152,11 +152,11 @@ static void put_filter(sql_builder *b, const char *form, const response_filter *
 
 #define RESPONSE_COLUMNS "r.seq, r.id, r.form, r.created_ms, r.answers, r.meta, r.score, r.tags, r.confirmed"
 
-int store_cursor_open_filtered(store *st, const char *form, const response_filter *flt, store_cursor **out,
+int sqlite_cursor_open_filtered(store *st, const char *form, const response_filter *flt, store_cursor **out,
                                char **err)
 {
 	if (response_filter_time_only(flt))
-		return store_cursor_open(st, form, flt->since, flt->until, out, err);
+		return sqlite_cursor_open(st, form, flt->since, flt->until, out, err);
 	sql_builder b = { 0 };
 	put(&b, "SELECT " RESPONSE_COLUMNS " FROM responses r WHERE ");
 	put_filter(&b, form, flt);
@@ -167,7 +167,7 @@ int store_cursor_open_filtered(store *st, const char *form, const response_filte
 	return s ? store_cursor_open_stmt(st, s, out, err) : -1;
 }
 
-int store_response_page(store *st, const char *form, const response_filter *flt, int64_t after_seq,
+int sqlite_response_page(store *st, const char *form, const response_filter *flt, int64_t after_seq,
                         bool newest_first, int limit, response_record **out, size_t *n, bool *more,
                         char **err)
 {
@@ -192,7 +192,7 @@ int store_response_page(store *st, const char *form, const response_filter *flt,
 		return -1;
 	*out = xcalloc((size_t)limit + 1, sizeof **out);
 	int rc;
-	while ((rc = store_cursor_next(cur, &(*out)[*n], err)) == 1) {
+	while ((rc = sqlite_cursor_next(cur, &(*out)[*n], err)) == 1) {
 		if (*n == (size_t)limit) {
 			response_record_clear(&(*out)[*n]);
 			*more = true;
@@ -200,7 +200,7 @@ int store_response_page(store *st, const char *form, const response_filter *flt,
 		}
 		(*n)++;
 	}
-	store_cursor_close(cur);
+	sqlite_cursor_close(cur);
 	if (rc < 0) {
 		for (size_t i = 0; i < *n; i++)
 			response_record_clear(&(*out)[i]);
@@ -213,7 +213,7 @@ int store_response_page(store *st, const char *form, const response_filter *flt,
 	return 0;
 }
 
-int store_snapshot_begin(store *st, char **err)
+int sqlite_snapshot_begin(store *st, char **err)
 {
 	sqlite3 *db = store_sqlite(st);
 	if (!sqlite3_get_autocommit(db))
@@ -223,7 +223,7 @@ int store_snapshot_begin(store *st, char **err)
 	return 1;
 }
 
-void store_snapshot_end(store *st, int begun)
+void sqlite_snapshot_end(store *st, int begun)
 {
 	sqlite3 *db = store_sqlite(st);
 	if (begun == 1 && !sqlite3_get_autocommit(db) && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)

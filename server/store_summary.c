@@ -1,4 +1,5 @@
-/* store_summary: folding answers into the summary tables (writer) and adding them up (summaries). */
+/* store_summary: the SQLite backend's summary tables (migration 8, store_internal.h): folding answers
+ * into them (the writer, once per batch) and adding them up (summaries), filtered in SQL and in C. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,7 +7,6 @@
 
 #include "answer_facts.h"
 #include "store_internal.h"
-#include "store_summary.h"
 #include "util.h"
 
 #define DAY_MS 86400000LL
@@ -203,7 +203,7 @@ out:
 	return ret;
 }
 
-int store_summary_fold(store *st, int max_rows, bool *more, char **err)
+int sqlite_summary_fold(store *st, int max_rows, bool *more, char **err)
 {
 	sqlite3 *db = store_sqlite(st);
 	*more = false;
@@ -598,8 +598,8 @@ static int tally(store *st, const char *form, const response_filter *flt, tally_
 	return 0;
 }
 
-int store_summary_tally(store *st, const char *form, const response_filter *flt, const summary_question *qs,
-                        size_t n, count_map *out, char **err)
+int sqlite_summary_tally(store *st, const char *form, const response_filter *flt, const summary_question *qs,
+                         size_t n, count_map *out, char **err)
 {
 	tally_ctx c = { .out = out, .qs = qs, .n = n, .per_question = xcalloc(n + 1, sizeof(slots)) };
 	int rc = tally(st, form, flt, &c, err);

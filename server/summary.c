@@ -1,12 +1,11 @@
-/* summary: builds the per-question summary from one tally of the form's answers (store_summary.c),
+/* summary: builds the per-question summary from one tally of the form's answers (store_summary_tally),
  * read in one snapshot. Text, contact and consent questions are counted without ever reading their
  * values. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_query.h"
-#include "store_summary.h"
+#include "storage.h"
 #include "summary.h"
 #include "util.h"
 

@@ -9,7 +9,7 @@
 
 #include "form.h"
 #include "response_filter.h"
-#include "store.h"
+#include "storage.h"
 
 /* The summary of f's answers matching flt, read through st. Returns a new object (caller owns it), or
  * NULL with *err (caller frees). The shape is documented in docs/http-api.md. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "storage.h"
 #include "summary.h"
 #include "summary_worker.h"
 #include "util.h"

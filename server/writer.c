@@ -17,7 +17,6 @@
 #include "log.h"
 #include "confirm.h"
 #include "spam.h"
-#include "store_summary.h"
 #include "util.h"
 #include "writer.h"
 

@@ -12,7 +12,7 @@
 
 #include "config.h"
 #include "form.h"
-#include "store.h"
+#include "storage.h"
 
 typedef struct writer writer;
 typedef struct writer_job writer_job;

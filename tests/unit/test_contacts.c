@@ -14,7 +14,7 @@
 
 #include "contacts.h"
 #include "form.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 #include "writer.h"
 

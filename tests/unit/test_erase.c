@@ -21,7 +21,7 @@
 #include "erase.h"
 #include "form.h"
 #include "outbox.h"
-#include "store.h"
+#include "storage.h"
 #include "store_internal.h"
 #include "util.h"
 #include "writer.h"

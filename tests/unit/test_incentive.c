@@ -21,7 +21,7 @@
 
 #include "form.h"
 #include "plugin_host.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 #include "test_support.h"
 #include "validate.h"

@@ -26,7 +26,7 @@
 #include "earshot/plugin.h"
 #include "form.h"
 #include "plugin_host.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 #include "test_support.h"
 #include "writer.h"

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "response_filter.h"
-#include "store.h"
+#include "storage.h"
 #include "summary.h"
 
 /* A query string as name/value pairs, NULL-ended. */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "spam.h"
-#include "store.h"
+#include "storage.h"
 #include "util.h"
 
 #define T0 INT64_C(1795640000000)

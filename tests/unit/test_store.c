@@ -15,8 +15,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
-#include "store_summary.h"
+#include "storage.h"
 #include "store_internal.h"
 #include "test_support.h"
 #include "util.h"

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "test_support.h"
+#include "store_internal.h"
 #include "util.h"
 #include "writer.h"
 
