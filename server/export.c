@@ -1,26 +1,21 @@
 /* export: CSV (RFC 4180 with a formula-injection guard), NDJSON and XLSX over a stream of responses.
  *
  * Memory stays constant whatever the number of responses: a writer holds one row at a time plus an
- * output buffer that goes to the sink once it passes EXPORT_FLUSH_AT bytes. XLSX rows go through
- * libxlsxwriter's constant-memory mode into a temporary file that export_writer_finish streams to the
- * sink and removes. */
+ * output buffer that goes to the sink once it passes EXPORT_FLUSH_AT bytes. XLSX rows go into a
+ * streaming workbook (xlsx_writer.c) that hands the sink compressed pieces as they fill. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <xlsxwriter.h>
 
 #include "export.h"
 #include "json_scan.h"
 #include "util.h"
-#include "xlsx_text.h"
+#include "xlsx_writer.h"
 
 #define EXPORT_FLUSH_AT 16384       /* CSV / NDJSON: bytes buffered before the sink is called */
-#define XLSX_PIECE 65536            /* XLSX: bytes per sink call when streaming the finished file */
-#define XLSX_STRING_MAX 32767       /* Excel's limit on the text of one cell (bytes kept, at most) */
+#define XLSX_PIECE 65536            /* XLSX: bytes per sink call */
 #define XLSX_SHEET_NAME "Responses"
 
 /* Columns before and after the question columns. */
@@ -41,12 +36,8 @@ struct export_writer {
 	char *scratch;               /* one cell's text (export_writer_row_raw) */
 	size_t scratch_len, scratch_cap;
 	/* XLSX */
-	char *tmp_path;              /* owned; the workbook file, removed by finish or free */
-	lxw_workbook *wb;
-	lxw_worksheet *ws;
-	lxw_format *bold;
-	lxw_row_t row;               /* next row of ws */
-	int sheets;                  /* worksheets so far (a new one every LXW_ROW_MAX rows) */
+	xlsx_writer *xlsx;           /* owned */
+	const char **headers;        /* owned array of borrowed column names */
 };
 
 /* ---- formats ------------------------------------------------------------------------------------ */
@@ -385,134 +376,81 @@ static int ndjson_row(export_writer *w, const response_record *r)
 
 /* ---- XLSX --------------------------------------------------------------------------------------- */
 
-/* Sets *err to "what: <libxlsxwriter's reason>" and fails w. Returns -1. */
-static int xlsx_fail(export_writer *w, char **err, const char *what, lxw_error e)
+/* Sets *err to "what: <the workbook's reason>" and fails w. Returns -1. */
+static int xlsx_fail(export_writer *w, char **err, const char *what)
 {
-	char *msg = xasprintf("%s: %s", what, lxw_strerror(e));
+	const char *why = xlsx_writer_error(w->xlsx);
+	char *msg = xasprintf("%s: %s", what, why ? why : "unknown error");
 	fail(w, err, msg);
 	free(msg);
 	return -1;
 }
 
-/* Starts worksheet number w->sheets + 1 with its bold header row. Returns 0 or -1 with *err. */
-static int xlsx_new_sheet(export_writer *w, char **err)
+/* Writes cell col of the current row from the text of a value (export_value_text's, or the raw path's
+ * span_text): a number cell when is_number and the text is a finite number, else a string cell. */
+static void xlsx_text_or_number(export_writer *w, size_t col, const char *text, size_t n, bool is_number)
 {
-	char name[32];
-	w->sheets++;
-	if (w->sheets == 1)
-		snprintf(name, sizeof name, "%s", XLSX_SHEET_NAME);
-	else
-		snprintf(name, sizeof name, "%s %d", XLSX_SHEET_NAME, w->sheets);
-	w->ws = workbook_add_worksheet(w->wb, name);
-	if (w->ws == NULL)
-		return fail(w, err, "cannot add a worksheet to the spreadsheet");
-	size_t n = column_count(w->form);
-	for (size_t col = 0; col < n; col++) {
-		lxw_error e = worksheet_write_string(w->ws, 0, (lxw_col_t)col, column_name(w->form, col), w->bold);
-		if (e != LXW_NO_ERROR)
-			return xlsx_fail(w, err, "cannot write the spreadsheet header", e);
+	if (is_number) {
+		if (n > 0)
+			xlsx_cell_number(w->xlsx, col, text, n);
+	} else {
+		xlsx_cell_string(w->xlsx, col, text, n);
 	}
-	w->row = 1;
-	return 0;
 }
 
-/* Writes one cell: numbers as numbers, booleans as booleans, everything else as a string (never as
- * a formula). Returns the libxlsxwriter status. */
-static lxw_error xlsx_cell(export_writer *w, lxw_col_t col, const json_t *v)
-{
-	if (v == NULL || json_is_null(v))
-		return LXW_NO_ERROR;
-	if (json_is_number(v)) {
-		double d = json_number_value(v);
-		return isfinite(d) ? worksheet_write_number(w->ws, w->row, col, d, NULL) : LXW_NO_ERROR;
-	}
-	if (json_is_boolean(v))
-		return worksheet_write_boolean(w->ws, w->row, col, json_is_true(v), NULL);
-	char *raw = export_value_text(v);
-	char *text = xlsx_cell_text(raw, XLSX_STRING_MAX);
-	free(raw);
-	lxw_error e = text[0] ? worksheet_write_string(w->ws, w->row, col, text, NULL) : LXW_NO_ERROR;
-	free(text);
-	return e;
-}
-
-/* Writes r as the next row, opening a new worksheet when the current one is full. */
+/* Writes r as the next row: numbers as numbers, booleans as booleans, everything else as a string
+ * (never as a formula), nulls and empty texts as no cell. */
 static int xlsx_row(export_writer *w, const response_record *r, char **err)
 {
-	if (w->row >= LXW_ROW_MAX && xlsx_new_sheet(w, err) != 0)
-		return -1;
+	if (xlsx_row_start(w->xlsx) != 0)
+		return xlsx_fail(w, err, "cannot write a spreadsheet row");
 	size_t n = column_count(w->form);
 	for (size_t col = 0; col < n; col++) {
 		json_t *v = column_value(w->form, r, col);
-		lxw_error e = xlsx_cell(w, (lxw_col_t)col, v);
+		if (v != NULL && json_is_boolean(v)) {
+			xlsx_cell_bool(w->xlsx, col, json_is_true(v));
+		} else if (v != NULL && !json_is_null(v)) {
+			char *text = export_value_text(v);
+			xlsx_text_or_number(w, col, text, strlen(text), json_is_number(v));
+			free(text);
+		}
 		json_decref(v);
-		if (e != LXW_NO_ERROR)
-			return xlsx_fail(w, err, "cannot write a spreadsheet row", e);
 	}
-	w->row++;
+	if (xlsx_row_end(w->xlsx) != 0)
+		return xlsx_fail(w, err, "cannot write a spreadsheet row");
 	return 0;
 }
 
-/* Creates the temporary file and the constant-memory workbook with its first sheet. */
+/* Starts the workbook with its first worksheet. Returns 0 or -1 with *err. */
 static int xlsx_start(export_writer *w, char **err)
 {
-	const char *dir = getenv("TMPDIR");
-	if (dir == NULL || dir[0] == '\0')
-		dir = "/tmp";
-	w->tmp_path = xasprintf("%s/earshot-export-XXXXXX", dir);
-	int fd = mkstemp(w->tmp_path);
-	if (fd < 0) {
-		char *msg = xasprintf("cannot create a temporary file in %s: %s", dir, strerror(errno));
+	size_t n = column_count(w->form);
+	w->headers = xmalloc(n * sizeof *w->headers);
+	for (size_t col = 0; col < n; col++)
+		w->headers[col] = column_name(w->form, col);
+	const char *why = NULL;
+	w->xlsx = xlsx_writer_new(XLSX_SHEET_NAME, w->headers, n, XLSX_PIECE, w->sink, w->sink_ctx, &why);
+	if (w->xlsx == NULL) {
+		char *msg = xasprintf("cannot start the spreadsheet: %s", why);
 		fail(w, err, msg);
 		free(msg);
-		free(w->tmp_path);
-		w->tmp_path = NULL;
 		return -1;
 	}
-	close(fd);
-	lxw_workbook_options opts;
-	memset(&opts, 0, sizeof opts);
-	opts.constant_memory = LXW_TRUE;
-	opts.tmpdir = (char *)dir;
-	w->wb = workbook_new_opt(w->tmp_path, &opts);
-	if (w->wb == NULL)
-		return fail(w, err, "cannot create the spreadsheet");
-	w->bold = workbook_add_format(w->wb);
-	if (w->bold == NULL)
-		return fail(w, err, "cannot create the spreadsheet");
-	format_set_bold(w->bold);
-	return xlsx_new_sheet(w, err);
+	return 0;
 }
 
-/* Closes the workbook and sends the file to the sink in XLSX_PIECE pieces. Returns 0 or -1. */
+/* Ends the workbook; its last pieces go to the sink. Returns 0 or -1. */
 static int xlsx_finish(export_writer *w, char **err)
 {
-	lxw_error e = workbook_close(w->wb);
-	w->wb = NULL;
-	if (e != LXW_NO_ERROR)
-		return xlsx_fail(w, err, "cannot write the spreadsheet", e);
-	FILE *fp = fopen(w->tmp_path, "rb");
-	if (fp == NULL) {
-		char *msg = xasprintf("cannot read the spreadsheet back: %s", strerror(errno));
-		fail(w, err, msg);
-		free(msg);
-		return -1;
-	}
-	/* The open stream keeps the data readable; the name goes at once. */
-	unlink(w->tmp_path);
-	free(w->tmp_path);
-	w->tmp_path = NULL;
-	char *piece = xmalloc(XLSX_PIECE);
-	int rc = 0;
-	size_t n;
-	while (rc == 0 && (n = fread(piece, 1, XLSX_PIECE, fp)) > 0)
-		if (w->sink(w->sink_ctx, piece, n) != 0)
-			rc = fail(w, err, "export stopped: the output refused more data");
-	if (rc == 0 && ferror(fp))
-		rc = fail(w, err, "cannot read the spreadsheet back");
-	fclose(fp);
-	free(piece);
-	return rc;
+	if (xlsx_writer_finish(w->xlsx) != 0)
+		return xlsx_fail(w, err, "cannot write the spreadsheet");
+	return 0;
+}
+
+void export_writer_set_sheet_rows(export_writer *w, unsigned rows)
+{
+	if (w->xlsx)
+		xlsx_writer_set_sheet_rows(w->xlsx, rows);
 }
 
 /* ---- writer ------------------------------------------------------------------------------------- */
@@ -522,7 +460,7 @@ static int xlsx_finish(export_writer *w, char **err)
 export_writer *export_writer_new(export_format fmt, const form *f, bool bom, export_sink sink,
                                  void *sink_ctx, char **err)
 {
-	if (fmt == EXPORT_XLSX && column_count(f) > LXW_COL_MAX) {
+	if (fmt == EXPORT_XLSX && column_count(f) > XLSX_COLS_MAX) {
 		if (err)
 			*err = xstrdup("the form has too many questions for a spreadsheet");
 		return NULL;
@@ -847,61 +785,40 @@ static int ndjson_row_raw(export_writer *w, const response_raw *r, char **err)
 	return 0;
 }
 
-/* Writes one string cell of XLSX text (cleaned by xlsx_cell_text; nothing for empty text). */
-static lxw_error xlsx_text_cell(export_writer *w, lxw_col_t col, const char *raw)
-{
-	if (!raw[0])
-		return LXW_NO_ERROR;
-	char *text = xlsx_cell_text(raw, XLSX_STRING_MAX);
-	lxw_error e = text[0] ? worksheet_write_string(w->ws, w->row, col, text, NULL) : LXW_NO_ERROR;
-	free(text);
-	return e;
-}
-
 /* Writes r as the next XLSX row from the stored texts, cell for cell as xlsx_row would. */
 static int xlsx_row_raw(export_writer *w, const response_raw *r, char **err)
 {
-	if (w->row >= LXW_ROW_MAX && xlsx_new_sheet(w, err) != 0)
-		return -1;
 	size_t n = column_count(w->form);
 	json_span cols_small[64];
 	json_span *cols = n <= 64 ? cols_small : xmalloc(n * sizeof *cols);
 	raw_row row = { w->form, cols, n };
 	int rc = raw_columns(w, r, &row, err);
+	if (rc == 0 && xlsx_row_start(w->xlsx) != 0)
+		rc = xlsx_fail(w, err, "cannot write a spreadsheet row");
 	char when[32];
 	iso8601_format_ms(r->created_ms, when);
 	for (size_t col = 0; rc == 0 && col < n; col++) {
-		lxw_error e = LXW_NO_ERROR;
 		json_span v = cols[col];
 		if (col == COL_ID || col == COL_CREATED_AT) {
-			e = xlsx_text_cell(w, (lxw_col_t)col, col == COL_ID ? r->id : when);
+			const char *text = col == COL_ID ? r->id : when;
+			xlsx_cell_string(w->xlsx, col, text, strlen(text));
 		} else if (!v.p || v.p[0] == 'n') {
 			continue;
-		} else if (span_is_number(v)) {
-			char tmp[64];
-			size_t len = v.len < sizeof tmp - 1 ? v.len : sizeof tmp - 1;
-			memcpy(tmp, v.p, len);
-			tmp[len] = '\0';
-			double d = strtod(tmp, NULL);
-			if (isfinite(d))
-				e = worksheet_write_number(w->ws, w->row, (lxw_col_t)col, d, NULL);
 		} else if (v.p[0] == 't' || v.p[0] == 'f') {
-			e = worksheet_write_boolean(w->ws, w->row, (lxw_col_t)col, v.p[0] == 't', NULL);
+			xlsx_cell_bool(w->xlsx, col, v.p[0] == 't');
 		} else {
 			w->scratch_len = 0;
 			append(&w->scratch, &w->scratch_len, &w->scratch_cap, "", 0);
 			if (span_text(v, &w->scratch, &w->scratch_len, &w->scratch_cap) != 0)
 				rc = fail(w, err, "a stored answer is not valid JSON");
 			else
-				e = xlsx_text_cell(w, (lxw_col_t)col, w->scratch);
+				xlsx_text_or_number(w, col, w->scratch, w->scratch_len, span_is_number(v));
 		}
-		if (rc == 0 && e != LXW_NO_ERROR)
-			rc = xlsx_fail(w, err, "cannot write a spreadsheet row", e);
 	}
+	if (rc == 0 && xlsx_row_end(w->xlsx) != 0)
+		rc = xlsx_fail(w, err, "cannot write a spreadsheet row");
 	if (cols != cols_small)
 		free(cols);
-	if (rc == 0)
-		w->row++;
 	return rc;
 }
 
@@ -928,7 +845,7 @@ int export_writer_row_raw(export_writer *w, const response_raw *r, char **err)
 	return fail(w, err, "unknown export format");
 }
 
-/* Sends what is left (the header of an empty CSV, the whole XLSX file). Returns 0 or -1 with *err. */
+/* Sends what is left (the header of an empty CSV, the end of the XLSX workbook). Returns 0 or -1 with *err. */
 int export_writer_finish(export_writer *w, char **err)
 {
 	if (w->failed || w->finished) {
@@ -942,17 +859,13 @@ int export_writer_finish(export_writer *w, char **err)
 	return flush_buffer(w, err);
 }
 
-/* Frees w; an unfinished XLSX workbook is closed and its temporary file removed either way. */
+/* Frees w, a workbook not finished included. */
 void export_writer_free(export_writer *w)
 {
 	if (w == NULL)
 		return;
-	if (w->wb != NULL)
-		workbook_close(w->wb);
-	if (w->tmp_path != NULL) {
-		unlink(w->tmp_path);
-		free(w->tmp_path);
-	}
+	xlsx_writer_free(w->xlsx);
+	free(w->headers);
 	free(w->buf);
 	free(w->scratch);
 	free(w);

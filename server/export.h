@@ -24,8 +24,8 @@ const char *export_format_mime(export_format f);
 const char *export_format_ext(export_format f);
 
 /* Starts an export of form f's responses. bom adds a UTF-8 byte-order mark to CSV. The CSV header row
- * is id,created_at,<question ids in form order>,score,category,tags,page. XLSX is built in a temporary
- * file (libxlsxwriter constant-memory mode) and sent to the sink by export_writer_finish.
+ * is id,created_at,<question ids in form order>,score,category,tags,page. XLSX goes to the sink in
+ * compressed pieces as rows are written, the end of the workbook at export_writer_finish.
  * Returns a writer (caller frees), or NULL with *err. */
 export_writer *export_writer_new(export_format fmt, const form *f, bool bom, export_sink sink,
                                  void *sink_ctx, char **err);
@@ -35,7 +35,10 @@ int export_writer_row(export_writer *w, const response_record *r, char **err);
  * export_writer_row for the same answer, without building JSON trees for CSV and NDJSON. Returns 0,
  * or -1 with *err (a column that is not well-formed JSON included). */
 int export_writer_row_raw(export_writer *w, const response_raw *r, char **err);
-/* Ends the export (writes the header for an empty CSV, flushes XLSX). Returns 0 or -1 with *err. */
+/* XLSX: worksheets hold at most rows rows, the header row included (1,048,576, Excel's limit, unless
+ * set; at least 2); the rows after go to "Responses 2" and so on. Set before the first row. */
+void export_writer_set_sheet_rows(export_writer *w, unsigned rows);
+/* Ends the export (writes the header for an empty CSV, ends the XLSX workbook). Returns 0 or -1 with *err. */
 int export_writer_finish(export_writer *w, char **err);
 void export_writer_free(export_writer *w);
 

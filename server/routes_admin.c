@@ -144,7 +144,12 @@ static void export_step(struct evhttp_connection *evcon, void *arg)
 		export_end(s);
 		return;
 	}
-	for (int i = 0; i < EXPORT_ROWS_PER_CHUNK && evbuffer_get_length(s->pending) < EXPORT_CHUNK_BYTES; i++) {
+	/* At least EXPORT_ROWS_PER_CHUNK rows, and more until there is something to send: XLSX compresses,
+	 * so thousands of rows may pass before its first bytes, and an empty chunk is never written, so it
+	 * would never call back (the connection would idle out). */
+	for (int i = 0; (i < EXPORT_ROWS_PER_CHUNK || evbuffer_get_length(s->pending) == 0) &&
+	                evbuffer_get_length(s->pending) < EXPORT_CHUNK_BYTES;
+	     i++) {
 		response_raw rec;
 		int rc = store_cursor_next_raw(s->cursor, &rec, &err);
 		if (rc == 1) {

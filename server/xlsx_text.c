@@ -60,25 +60,54 @@ static bool escape_lookalike(const char *s)
 	return s[6] == '_';
 }
 
-/* Cleans s for a cell; see xlsx_text.h. The result is malloc'd. */
-char *xlsx_cell_text(const char *s, size_t max_bytes)
+/* The length of s[0..n) cut to at most max_bytes on a character boundary. */
+size_t xlsx_text_cut(const char *s, size_t n, size_t max_bytes)
 {
-	size_t n = strlen(s);
 	if (n > max_bytes) {
 		n = max_bytes;
 		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
 			n--;
 	}
-	/* Worst cases: every byte becomes 3 (U+FFFD), or every 7 bytes gain 6 ("_x005F"). */
-	char *out = xmalloc(3 * n + 1);
+	return n;
+}
+
+/* Writes the cleaned text of s[0..n) at out, with & < > as XML entities when xml is set. Returns the
+ * bytes written; out needs room for 5 * n. */
+static size_t clean(const char *s, size_t n, char *out, bool xml)
+{
 	char *p = out;
 	size_t i = 0;
 	while (i < n) {
 		const unsigned char *u = (const unsigned char *)s + i;
 		if (*u >= 0x20 && *u < 0x80) {
-			if (*u == '_' && i + 7 <= n && escape_lookalike(s + i)) {
-				memcpy(p, "_x005F", 6);
-				p += 6;
+			switch (*u) {
+			case '_':
+				if (i + 7 <= n && escape_lookalike(s + i)) {
+					memcpy(p, "_x005F", 6);
+					p += 6;
+				}
+				break;
+			case '&':
+				if (xml) {
+					memcpy(p, "&amp;", 5);
+					p += 5, i++;
+					continue;
+				}
+				break;
+			case '<':
+				if (xml) {
+					memcpy(p, "&lt;", 4);
+					p += 4, i++;
+					continue;
+				}
+				break;
+			case '>':
+				if (xml) {
+					memcpy(p, "&gt;", 4);
+					p += 4, i++;
+					continue;
+				}
+				break;
 			}
 			*p++ = (char)*u;
 			i++;
@@ -96,6 +125,20 @@ char *xlsx_cell_text(const char *s, size_t max_bytes)
 			i += len;
 		}
 	}
-	*p = '\0';
+	return (size_t)(p - out);
+}
+
+/* Cleans s for a cell; see xlsx_text.h. The result is malloc'd. */
+char *xlsx_cell_text(const char *s, size_t max_bytes)
+{
+	size_t n = xlsx_text_cut(s, strlen(s), max_bytes);
+	/* Worst cases: every byte becomes 3 (U+FFFD), or every 7 bytes gain 6 ("_x005F"). */
+	char *out = xmalloc(3 * n + 1);
+	out[clean(s, n, out, false)] = '\0';
 	return out;
+}
+
+size_t xlsx_text_xml(const char *s, size_t n, char *out)
+{
+	return clean(s, n, out, true);
 }

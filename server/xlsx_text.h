@@ -12,5 +12,10 @@
  * sequence is written "_x005F_x" so that a spreadsheet shows it literally. At most max_bytes of s are
  * used, cut on a character boundary (Excel's cell limit). Returns a malloc'd string (caller frees). */
 char *xlsx_cell_text(const char *s, size_t max_bytes);
+/* The length of s[0..n) cut to at most max_bytes on a character boundary. */
+size_t xlsx_text_cut(const char *s, size_t n, size_t max_bytes);
+/* Writes xlsx_cell_text's text of s[0..n) (no cut) at out as XML element content, with & < > as
+ * entities. Returns the bytes written; out needs room for 5 * n bytes. */
+size_t xlsx_text_xml(const char *s, size_t n, char *out);
 
 #endif
