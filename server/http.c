@@ -394,6 +394,7 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 	if (!srv->reminder)
 		goto fail;
 	srv->submit_limit = ratelimit_new(cfg->limits.submissions_per_minute);
+	srv->view_limit = ratelimit_new(cfg->limits.submissions_per_minute);
 	plugin_glue_set_forms(srv);
 
 	listener = evhttp_bind_socket_with_handle(srv->http, cfg->listen_host, (ev_uint16_t)cfg->listen_port);
@@ -477,6 +478,7 @@ void server_free(server *srv)
 	if (srv->reader)
 		store_close(srv->reader);
 	ratelimit_free(srv->submit_limit);
+	ratelimit_free(srv->view_limit);
 	if (srv->forms)
 		form_registry_unref(srv->forms);
 	if (srv->base)

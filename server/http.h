@@ -36,6 +36,7 @@ typedef struct server {
 	store *reader;               /* owned; read-only connection for admin queries */
 	struct summary_worker *summaries; /* owned: builds summaries off the loop */
 	ratelimit *submit_limit;     /* owned */
+	ratelimit *view_limit;       /* owned: views counted per client address, a bucket of its own */
 	struct plugin_slot *plugins; /* owned, may be NULL */
 	struct event *signals[4];    /* owned: TERM, INT, HUP */
 	struct event *housekeeping;  /* owned: hourly retention purge */

@@ -11,9 +11,11 @@ extern const route home_routes[]; /* routes_home.c: GET /, the landing page */
 extern const route inbox_routes[]; /* routes_inbox.c: the follow-up inbox and the contact card */
 extern const route metrics_routes[]; /* routes_metrics.c: GET /metrics */
 extern const route summary_routes[]; /* routes_summary.c: the per-question summary of a form */
+extern const route views_routes[]; /* routes_views.c: views counted by the widget */
 
 const route *const route_tables[] = {
 	public_routes,
+	views_routes,
 	hosted_routes,
 	confirm_routes,
 	admin_routes,

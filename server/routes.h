@@ -31,4 +31,12 @@ char *routes_private_client(const server *srv, const char *address);
  * answered 201 while nothing is stored. */
 bool routes_form_needs_token(server *srv, const form *f);
 
+/* The device class of a User-Agent as the widget decides it: "mobile", "tablet" or "desktop" (static),
+ * or NULL without one. */
+const char *routes_device_class(const char *user_agent);
+/* Counts one view of f (routes_views.c) for the request's client, with the variant when f has it and
+ * the device when it is a known class (either may be NULL). Returns 0, or the seconds to wait when the
+ * client's view bucket is empty (nothing counted). */
+int routes_count_view(request *r, const form *f, const char *variant, const char *device);
+
 #endif

@@ -222,6 +222,10 @@ static void send_form(request *r, const form *f, int status, const json_t *value
 		evhttp_add_header(evhttp_request_get_output_headers(r->req), "Set-Cookie", cookie);
 		free(cookie);
 	}
+	/* The page as first shown counts as a view (not a re-rendered one, nor HEAD). */
+	if (status == 200 && r->method == EVHTTP_REQ_GET)
+		routes_count_view(r, f, variant,
+		                  routes_device_class(evhttp_find_header(evhttp_request_get_input_headers(r->req), "User-Agent")));
 	form *view = form_view_new(f, content_language(r, f), variant);
 	render_form_args a = {
 		.form = view, .values = values, .problems = problems, .notice = notice, .token = token,

@@ -193,6 +193,17 @@ int store_summary_tally(store *st, const char *form, const response_filter *flt,
 	return ops_of(st)->summary_tally(st, form, flt, qs, n, out, err);
 }
 
+int store_views_add(store *st, const view_count *counts, size_t n, char **err)
+{
+	return ops_of(st)->views_add(st, counts, n, err);
+}
+
+int store_views_count(store *st, const char *form, int64_t since, int64_t until, const char *variant,
+                      const char *device, views_fn fn, void *ctx, char **err)
+{
+	return ops_of(st)->views_count(st, form, since, until, variant, device, fn, ctx, err);
+}
+
 int store_snapshot_begin(store *st, char **err)
 {
 	return ops_of(st)->snapshot_begin(st, err);

@@ -81,6 +81,19 @@ typedef struct erase_counts {
 	int64_t inbox;      /* follow-up inbox items of those answers */
 } erase_counts;
 
+/* One view counter: views of form on a UTC day (ms since 1970 / 86400000) with a wording variant and
+ * a device class ("" when none). */
+typedef struct view_count {
+	char form[72];
+	int64_t day;
+	char variant[40];
+	char device[16];
+	int64_t count;
+} view_count;
+
+/* Called once per variant ("" for views without one) with its number of views. 0 to go on, -1 to stop. */
+typedef int (*views_fn)(void *ctx, const char *variant, int64_t views);
+
 /* What a summary counts of one question (store_summary_tally). */
 typedef struct summary_question {
 	const char *id;
@@ -145,7 +158,8 @@ int store_kv_put(store *st, const char *plugin, const char *key, const void *val
 int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result,
                   char **err);
 
-/* Deletes responses (and their idempotency rows) created before cutoff_ms; *deleted gets the count. */
+/* Deletes responses (and their idempotency rows) created before cutoff_ms, and the view counters of the
+ * UTC days that ended before it; *deleted gets the number of responses. */
 int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
 /* Checkpoints the WAL (TRUNCATE) so it stays bounded. */
 int store_checkpoint(store *st, char **err);
@@ -196,6 +210,15 @@ int store_summary_tally(store *st, const char *form, const response_filter *flt,
 int store_snapshot_begin(store *st, char **err);
 /* Ends the read transaction store_snapshot_begin returned begun (1) for; does nothing for 0 or -1. */
 void store_snapshot_end(store *st, int begun);
+
+/* ---- Views (counters per form, day, variant and device) --------------------------------------------- */
+
+/* Adds the n counters to the stored ones (an upsert each). */
+int store_views_add(store *st, const view_count *counts, size_t n, char **err);
+/* The views of form on every UTC day that overlaps [since, until) (ms), only of variant and device
+ * when they are not NULL, per variant: fn is called once per variant that has views. */
+int store_views_count(store *st, const char *form, int64_t since, int64_t until, const char *variant,
+                      const char *device, views_fn fn, void *ctx, char **err);
 
 /* ---- Contacts, offers and used timing tokens ------------------------------------------------------- */
 
@@ -367,6 +390,9 @@ struct storage_ops {
 	int (*summary_fold)(store *st, int max_rows, bool *more, char **err);
 	int (*summary_tally)(store *st, const char *form, const response_filter *flt, const summary_question *qs,
 	                     size_t n, count_map *out, char **err);
+	int (*views_add)(store *st, const view_count *counts, size_t n, char **err);
+	int (*views_count)(store *st, const char *form, int64_t since, int64_t until, const char *variant,
+	                   const char *device, views_fn fn, void *ctx, char **err);
 	int (*snapshot_begin)(store *st, char **err);
 	void (*snapshot_end)(store *st, int begun);
 	int (*contact_find)(store *st, contact_kind kind, const char *key, int64_t *id, char **err);

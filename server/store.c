@@ -37,6 +37,7 @@ enum stmt_id {
 	ST_KV_PUT,
 	ST_PURGE_RESPONSES,
 	ST_PURGE_IDEMPOTENCY,
+	ST_PURGE_VIEWS,
 	ST_PING,
 	ST_N
 };
@@ -66,6 +67,9 @@ static const char *const stmt_sql[ST_N] = {
 	                       "(SELECT seq FROM responses WHERE created_ms < ?1 LIMIT ?2)",
 	[ST_PURGE_IDEMPOTENCY] = "DELETE FROM idempotency WHERE key IN "
 	                         "(SELECT key FROM idempotency WHERE created_ms < ?1 LIMIT ?2)",
+	/* Whole UTC days that ended before the cutoff. */
+	[ST_PURGE_VIEWS] = "DELETE FROM views WHERE (form, day, variant, device) IN "
+	                   "(SELECT form, day, variant, device FROM views WHERE day < ?1 / 86400000 LIMIT ?2)",
 	[ST_PING] = "SELECT 1 FROM responses LIMIT 1",
 };
 
@@ -1048,15 +1052,17 @@ static int purge_all(store *st, enum stmt_id id, int64_t cutoff_ms, int64_t *del
 	return 0;
 }
 
-/* Deletes responses and idempotency keys created before cutoff_ms, in chunks (each its own
- * transaction unless the caller holds one). *deleted counts the responses. 0 or -1 with *err. */
+/* Deletes responses and idempotency keys created before cutoff_ms, and the view counts of the days
+ * that ended before it, in chunks (each its own transaction unless the caller holds one). *deleted
+ * counts the responses. 0 or -1 with *err. */
 int sqlite_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err)
 {
-	int64_t idem = 0;
+	int64_t others = 0;
 	*deleted = 0;
-	if (purge_all(st, ST_PURGE_RESPONSES, cutoff_ms, deleted, err) != 0)
+	if (purge_all(st, ST_PURGE_RESPONSES, cutoff_ms, deleted, err) != 0 ||
+	    purge_all(st, ST_PURGE_IDEMPOTENCY, cutoff_ms, &others, err) != 0)
 		return -1;
-	return purge_all(st, ST_PURGE_IDEMPOTENCY, cutoff_ms, &idem, err);
+	return purge_all(st, ST_PURGE_VIEWS, cutoff_ms, &others, err);
 }
 
 /* Checkpoints and truncates the WAL. A checkpoint that could not finish because a reader still uses

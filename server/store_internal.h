@@ -259,6 +259,21 @@ static const store_migration store_migrations[] = {
 		"SELECT seq, form, '', 2, NULL, json_extract(" SUMMARY_OBJECT("meta") ", '$.variant'), created_ms FROM responses;",
 	},
 	{
+		.name = "views of surveys and hosted forms",
+		.sql =
+		/* Counters, not rows per view: how often each form was shown per UTC day (day = ms / 86400000),
+		 * wording variant ('' none) and device class ('' unknown). The writer adds a second's worth
+		 * at a time (store_views.c); the retention purge removes whole days. No personal data. */
+		"CREATE TABLE views ("
+		"  form TEXT NOT NULL,"
+		"  day INTEGER NOT NULL,"
+		"  variant TEXT NOT NULL,"
+		"  device TEXT NOT NULL,"
+		"  count INTEGER NOT NULL,"
+		"  PRIMARY KEY (form, day, variant, device)"
+		") WITHOUT ROWID;",
+	},
+	{
 		.name = "narrow answer facts behind summaries, counts kept per batch",
 		.sql =
 		/* The per-question index of migration 6 cost more to keep than the answers themselves (rows and
@@ -382,6 +397,9 @@ int sqlite_cursor_open_filtered(store *st, const char *form, const response_filt
 int sqlite_summary_fold(store *st, int max_rows, bool *more, char **err);
 int sqlite_summary_tally(store *st, const char *form, const response_filter *flt, const summary_question *qs,
                          size_t n, count_map *out, char **err);
+int sqlite_views_add(store *st, const view_count *counts, size_t n, char **err);
+int sqlite_views_count(store *st, const char *form, int64_t since, int64_t until, const char *variant,
+                       const char *device, views_fn fn, void *ctx, char **err);
 int sqlite_snapshot_begin(store *st, char **err);
 void sqlite_snapshot_end(store *st, int begun);
 int sqlite_contact_find(store *st, contact_kind kind, const char *key, int64_t *id, char **err);

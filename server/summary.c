@@ -98,6 +98,24 @@ double summary_chi_square(const int64_t *table, size_t rows, size_t cols, int *d
 	return chi;
 }
 
+double summary_completion_chi_square(const int64_t *answers, const int64_t *views, size_t n, int *df)
+{
+	*df = 0;
+	int64_t *table = xcalloc(2 * n + 1, sizeof *table);
+	bool valid = true;
+	for (size_t i = 0; i < n; i++) {
+		if (views[i] <= 0)
+			continue; /* a variant without views is left out */
+		if (answers[i] > views[i])
+			valid = false;
+		table[2 * i] = answers[i];
+		table[2 * i + 1] = views[i] - answers[i];
+	}
+	double chi = valid ? summary_chi_square(table, n, 2, df) : -1;
+	free(table);
+	return chi;
+}
+
 /* ---- counts -------------------------------------------------------------------------------------- */
 
 /* A percentage of part in whole rounded to one decimal (0 when whole is 0). */
@@ -346,29 +364,31 @@ static const question *comparison_question(const form *f)
 	return NULL;
 }
 
-/* The variants block from the tally m: answers per variant and the chi-square comparison. */
-static json_t *variants_summary(const count_map *m, const form *f)
+/* A comparison {test, question, statistic, df, p_value, significant, verdict} from a chi-square
+ * statistic (chi < 0: the test does not apply, every figure null). question_id may be NULL. The verdict
+ * is null; the caller writes it when significant. Returns a new object. */
+static json_t *comparison(const char *test, const char *question_id, double chi, int df)
 {
-	size_t nv = json_array_size(f->variants);
-	json_t *list = json_array();
-	tallies t = { 0 };
-	groups(m, "", 2, GROUP_VARIANT, &t);
-	for (size_t i = 0; i < nv; i++) {
-		const char *id = json_string_value(json_object_get(json_array_get(f->variants, i), "id"));
-		int64_t n = 0;
-		for (size_t k = 0; k < t.n; k++)
-			if (t.items[k].variant && strcmp(t.items[k].variant, id) == 0)
-				n = t.items[k].count;
-		json_array_append_new(list, json_pack("{s:s, s:I, s:n}", "id", id, "answers", (json_int_t)n, "views"));
-	}
-	tallies_free(&t);
-	json_t *out = json_pack("{s:o, s:s}", "variants", list, "test", "chi-square test of independence");
+	json_t *o = json_pack("{s:s, s:o}", "test", test, "question", question_id ? json_string(question_id) : json_null());
+	double p = chi < 0 ? 1.0 : summary_chi_square_p(chi, df);
+	json_object_set_new(o, "statistic", chi < 0 ? json_null() : json_real(round(chi * 1000.0) / 1000.0));
+	json_object_set_new(o, "df", chi < 0 ? json_null() : json_integer(df));
+	json_object_set_new(o, "p_value", chi < 0 ? json_null() : json_real(p));
+	json_object_set_new(o, "significant", json_boolean(chi >= 0 && p < SIGNIFICANCE));
+	json_object_set_new(o, "verdict", json_null());
+	return o;
+}
+
+/* The answers to the first single choice, nps or rating question compared between the variants (a
+ * table of variants x options), from the tally m. Returns a new object. */
+static json_t *answers_comparison(const count_map *m, const form *f)
+{
+	static const char test[] = "chi-square test of independence";
 	const question *q = comparison_question(f);
-	if (!q) {
-		json_object_set_new(out, "question", json_null());
-		json_object_set_new(out, "verdict", json_null());
-		return out;
-	}
+	if (!q)
+		return comparison(test, NULL, -1, 0);
+	size_t nv = json_array_size(f->variants);
+	tallies t = { 0 };
 	groups(m, q->id, 0, GROUP_VALUE_VARIANT, &t);
 	size_t cols = q->type == Q_NPS ? 3 : q->type == Q_RATING ? (size_t)q->scale : q->n_options;
 	int64_t *table = xcalloc(nv * cols + 1, sizeof *table);
@@ -384,27 +404,129 @@ static json_t *variants_summary(const count_map *m, const form *f)
 	int df = 0;
 	double chi = summary_chi_square(table, nv, cols, &df);
 	free(table);
-	json_object_set_new(out, "question", json_string(q->id));
-	if (chi < 0) {
-		json_object_set_new(out, "statistic", json_null());
-		json_object_set_new(out, "p_value", json_null());
-		json_object_set_new(out, "significant", json_false());
-		json_object_set_new(out, "verdict", json_null());
-		return out;
-	}
-	double p = summary_chi_square_p(chi, df);
-	json_object_set_new(out, "statistic", json_real(round(chi * 1000.0) / 1000.0));
-	json_object_set_new(out, "df", json_integer(df));
-	json_object_set_new(out, "p_value", json_real(p));
-	json_object_set_new(out, "significant", json_boolean(p < SIGNIFICANCE));
-	json_object_set_new(out, "verdict", json_null());
-	if (p < SIGNIFICANCE) {
+	json_t *out = comparison(test, q->id, chi, df);
+	if (json_is_true(json_object_get(out, "significant"))) {
 		char *text = xasprintf("The answers to \"%s\" differ between the variants: a chi-square test of "
 		                       "independence finds a difference this large by chance less than 5 %% of the "
-		                       "time (p = %.3g).", q->label, p);
+		                       "time (p = %.3g).", q->label, json_real_value(json_object_get(out, "p_value")));
 		json_object_set_new(out, "verdict", json_string(text));
 		free(text);
 	}
+	return out;
+}
+
+/* Completion (answered or not, per view) compared between the variants. answers and views hold one
+ * count per variant of f. Returns a new object. */
+static json_t *completion_comparison(const form *f, const int64_t *answers, const int64_t *views)
+{
+	size_t nv = json_array_size(f->variants);
+	int df = 0;
+	double chi = summary_completion_chi_square(answers, views, nv, &df);
+	json_t *out = comparison("chi-square test of completion (answered or not, per view)", NULL, chi, df);
+	if (!json_is_true(json_object_get(out, "significant")))
+		return out;
+	size_t hi = nv, lo = nv;
+	for (size_t i = 0; i < nv; i++) {
+		if (views[i] <= 0)
+			continue;
+		double rate = (double)answers[i] / (double)views[i];
+		if (hi == nv || rate > (double)answers[hi] / (double)views[hi])
+			hi = i;
+		if (lo == nv || rate < (double)answers[lo] / (double)views[lo])
+			lo = i;
+	}
+	const char *id_hi = json_string_value(json_object_get(json_array_get(f->variants, hi), "id"));
+	const char *id_lo = json_string_value(json_object_get(json_array_get(f->variants, lo), "id"));
+	char *text = xasprintf("Variant %s is answered more often than variant %s (%.1f %% of its views against "
+	                       "%.1f %%): a chi-square test finds a difference this large by chance less than 5 %% "
+	                       "of the time (p = %.3g).", id_hi, id_lo, 100.0 * (double)answers[hi] / (double)views[hi],
+	                       100.0 * (double)answers[lo] / (double)views[lo],
+	                       json_real_value(json_object_get(out, "p_value")));
+	json_object_set_new(out, "verdict", json_string(text));
+	free(text);
+	return out;
+}
+
+/* completion = answers / views, four decimals; null without views. */
+static json_t *completion_value(int64_t answers, int64_t views)
+{
+	return views > 0 ? json_real(round(10000.0 * (double)answers / (double)views) / 10000.0) : json_null();
+}
+
+/* Whether the views can follow flt: they are counted per form, day, variant and device only. */
+static bool views_follow(const response_filter *flt)
+{
+	return !flt->page && !flt->tag && !flt->category && flt->n_attrs == 0 && !flt->q;
+}
+
+/* The views per variant, collected by store_views_count. */
+typedef struct views_of_variants {
+	const form *f;
+	int64_t *views;    /* one per variant of f */
+	int64_t total;     /* every view, with a variant or without */
+} views_of_variants;
+
+static int collect_views(void *ctx, const char *variant, int64_t n)
+{
+	views_of_variants *v = ctx;
+	v->total += n;
+	for (size_t i = 0; i < json_array_size(v->f->variants); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(v->f->variants, i), "id")), variant) == 0)
+			v->views[i] += n;
+	return 0;
+}
+
+/* The views of f that follow flt: *total, and per variant into views (one slot per variant, may be
+ * NULL for a form without variants). *total is -1 when the filter is one views cannot follow. 0, or -1
+ * with *err. */
+static int count_views(store *st, const form *f, const response_filter *flt, int64_t *views, int64_t *total,
+                       char **err)
+{
+	*total = -1;
+	if (!views_follow(flt))
+		return 0;
+	int64_t none = 0;
+	views_of_variants v = { f, views ? views : &none, 0 };
+	if (store_views_count(st, f->id, flt->since, flt->until, flt->variant, flt->device, collect_views, &v, err) != 0)
+		return -1;
+	*total = v.total;
+	return 0;
+}
+
+/* The variants block from the tally m: answers, views and completion per variant, and the comparisons
+ * — on completion when views are recorded, on the answers to the first choice or score question in any
+ * case. views holds one count per variant, total is -1 when the filter leaves views out. Returns a new
+ * object. */
+static json_t *variants_summary(const count_map *m, const form *f, const int64_t *views, int64_t views_total)
+{
+	size_t nv = json_array_size(f->variants);
+	tallies t = { 0 };
+	groups(m, "", 2, GROUP_VARIANT, &t);
+	int64_t *answers = xcalloc(nv + 1, sizeof *answers), seen = 0;
+	json_t *list = json_array();
+	for (size_t i = 0; i < nv; i++) {
+		const char *id = json_string_value(json_object_get(json_array_get(f->variants, i), "id"));
+		for (size_t k = 0; k < t.n; k++)
+			if (t.items[k].variant && strcmp(t.items[k].variant, id) == 0)
+				answers[i] = t.items[k].count;
+		seen += views[i];
+		json_array_append_new(list, json_pack("{s:s, s:I, s:o, s:o}", "id", id, "answers", (json_int_t)answers[i],
+		                                      "views", views_total < 0 ? json_null() : json_integer(views[i]),
+		                                      "completion", views_total < 0 ? json_null()
+		                                                                    : completion_value(answers[i], views[i])));
+	}
+	tallies_free(&t);
+	json_t *by_answers = answers_comparison(m, f);
+	json_t *by_completion = views_total >= 0 && seen > 0 ? completion_comparison(f, answers, views) : NULL;
+	free(answers);
+	json_t *out = json_pack("{s:o, s:s}", "variants", list, "basis", by_completion ? "completion" : "answers");
+	/* The headline comparison's members at the top, where the dashboard reads them. */
+	const char *key;
+	json_t *value;
+	json_object_foreach(by_completion ? by_completion : by_answers, key, value)
+		json_object_set(out, key, value);
+	json_object_set_new(out, "completion_test", by_completion ? by_completion : json_null());
+	json_object_set_new(out, "answers_test", by_answers);
 	return out;
 }
 
@@ -423,18 +545,23 @@ static json_t *summary_in_snapshot(store *st, const form *f, const response_filt
 	count_map *m = count_map_new();
 	int rc = store_summary_tally(st, f->id, flt, qs, f->n_questions, m, err);
 	free(qs);
-	if (rc != 0) {
+	int64_t *views = xcalloc(json_array_size(f->variants) + 1, sizeof *views), views_total = -1;
+	if (rc != 0 || count_views(st, f, flt, views, &views_total, err) != 0) {
+		free(views);
 		count_map_free(m);
 		return NULL;
 	}
+	int64_t total = answered_count(m, "", 2);
 	json_t *questions = json_array();
 	for (size_t i = 0; i < f->n_questions; i++)
 		json_array_append_new(questions, question_summary(m, &f->questions[i]));
-	json_t *variants = f->variants ? variants_summary(m, f) : json_null();
-	json_t *out = json_pack("{s:s, s:I, s:o, s:o}", "form", f->id, "answers", (json_int_t)answered_count(m, "", 2),
-	                        "questions", questions, "variants", variants);
+	json_t *variants = f->variants ? variants_summary(m, f, views, views_total) : json_null();
+	free(views);
 	count_map_free(m);
-	return out;
+	return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "form", f->id, "answers", (json_int_t)total, "views",
+	                 views_total < 0 ? json_null() : json_integer(views_total), "completion",
+	                 views_total < 0 ? json_null() : completion_value(total, views_total), "questions", questions,
+	                 "variants", variants);
 }
 
 json_t *summary_build(store *st, const form *f, const response_filter *flt, char **err)

@@ -18,6 +18,7 @@
 #include "confirm.h"
 #include "spam.h"
 #include "util.h"
+#include "view_tally.h"
 #include "writer.h"
 
 struct writer {
@@ -34,6 +35,8 @@ struct writer {
 	/* Under mu: */
 	writer_job *queue_head, *queue_tail; /* submitted, not yet taken */
 	writer_job *done_head, *done_tail;   /* finished, done() not yet run */
+	view_tally views;                    /* views counted, not yet stored */
+	int64_t views_due_ms;                /* monotonic: when they are to be stored (0: none) */
 	bool stopping;
 
 	bool fold_pending;          /* writer thread only: answers are left to fold into the summary tables */
@@ -444,34 +447,82 @@ static void writer_probe(writer *w)
 	free(err);
 }
 
-/* Waits (mu held) until jobs are queued, stopping is flagged, a summary backlog waits to be folded,
- * or, while unhealthy, a probe is due. Returns true when a probe is due. */
+/* True (mu held) when counted views are due to be stored. */
+static bool views_due(const writer *w)
+{
+	return w->views_due_ms && monotonic_ms() >= w->views_due_ms;
+}
+
+/* Waits (mu held) until jobs are queued, stopping is flagged, counted views are due, a summary
+ * backlog waits to be folded, or, while unhealthy, a probe is due. Returns true when a probe is due. */
 static bool wait_for_work(writer *w)
 {
-	while (!w->queue_head && !w->stopping) {
-		if (w->fold_pending && atomic_load(&w->healthy))
+	while (!w->queue_head && !w->stopping && !views_due(w)) {
+		bool healthy = atomic_load(&w->healthy);
+		if (healthy && w->fold_pending)
 			return false;
-		if (atomic_load(&w->healthy)) {
+		if (healthy && !w->views_due_ms) {
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
 		}
+		int64_t wait_ms = healthy ? INT64_MAX : PROBE_INTERVAL_MS;
+		if (w->views_due_ms && w->views_due_ms - monotonic_ms() < wait_ms)
+			wait_ms = w->views_due_ms - monotonic_ms();
+		if (wait_ms < 0)
+			wait_ms = 0;
 		struct timespec deadline;
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += PROBE_INTERVAL_MS / 1000;
-		deadline.tv_nsec += (long)(PROBE_INTERVAL_MS % 1000) * 1000000L;
+		deadline.tv_sec += (time_t)(wait_ms / 1000);
+		deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 		if (deadline.tv_nsec >= 1000000000L) {
 			deadline.tv_sec++;
 			deadline.tv_nsec -= 1000000000L;
 		}
 		if (pthread_cond_timedwait(&w->cv, &w->mu, &deadline) == ETIMEDOUT && !w->queue_head &&
-		    !w->stopping)
+		    !w->stopping && !healthy && !views_due(w))
 			return true;
 	}
 	return false;
 }
 
-/* The writer thread: waits for jobs, stores each whole queue as one batch, and exits once stopping
- * with nothing left queued. */
+/* Stores counted views in a transaction of their own (writer thread). When that fails they are
+ * counted again for the next try, unless the writer is stopping. */
+static void views_store(writer *w, view_tally *views, bool last)
+{
+	char *err = NULL;
+	if (store_begin(w->st, &err) == 0) {
+		if (store_views_add(w->st, views->items, views->n, &err) == 0 && store_commit(w->st, &err) == 0) {
+			atomic_store(&w->healthy, true); /* a commit went through, as a probe's would */
+			view_tally_clear(views);
+			return;
+		}
+		store_rollback(w->st);
+	}
+	log_line("views not stored%s: %s", last ? " (lost)" : " (tried again in a second)", err ? err : "unknown error");
+	free(err);
+	if (!last) {
+		pthread_mutex_lock(&w->mu);
+		view_tally_merge(&w->views, views);
+		if (!w->views_due_ms)
+			w->views_due_ms = monotonic_ms() + WRITER_VIEWS_FLUSH_MS;
+		pthread_mutex_unlock(&w->mu);
+	}
+	view_tally_clear(views);
+}
+
+void writer_count_view(writer *w, const char *form_id, const char *variant, const char *device, int64_t at_ms)
+{
+	pthread_mutex_lock(&w->mu);
+	view_tally_add(&w->views, form_id, at_ms / 86400000, variant, device, 1);
+	if (!w->views_due_ms) {
+		w->views_due_ms = monotonic_ms() + WRITER_VIEWS_FLUSH_MS;
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* The writer thread: waits for jobs, stores each whole queue as one batch, stores counted views once
+ * they are due, and exits once stopping with nothing left queued (storing the views counted so far). */
 static void *writer_main(void *arg)
 {
 	writer *w = arg;
@@ -480,21 +531,28 @@ static void *writer_main(void *arg)
 		bool probe = wait_for_work(w);
 		writer_job *batch = w->queue_head;
 		w->queue_head = w->queue_tail = NULL;
+		bool last = !batch && w->stopping;
+		view_tally views = { 0 };
+		if (last || views_due(w)) {
+			view_tally_take(&w->views, &views);
+			w->views_due_ms = 0;
+		}
 		pthread_mutex_unlock(&w->mu);
-		if (probe) {
-			writer_probe(w);
-			continue;
-		}
-		if (!batch && w->fold_pending && !w->stopping) {
+		if (batch) {
+			atomic_store(&w->busy_since_ms, now_ms());
+			batch_process(w, batch);
+			atomic_store(&w->busy_since_ms, 0);
+			batch_complete(w, batch);
+		} else if (w->fold_pending && !last) {
 			fold_backlog(w);
-			continue;
 		}
-		if (!batch)
+		if (views.n > 0)
+			views_store(w, &views, last);
+		else if (probe)
+			writer_probe(w);
+		view_tally_clear(&views);
+		if (last)
 			break;
-		atomic_store(&w->busy_since_ms, now_ms());
-		batch_process(w, batch);
-		atomic_store(&w->busy_since_ms, 0);
-		batch_complete(w, batch);
 	}
 	return NULL;
 }
@@ -613,6 +671,7 @@ void writer_stop(writer *w)
 	/* event_free also withdraws a pending activation, so no callback can follow. */
 	event_free(w->wake);
 	deliver_done(w);
+	view_tally_clear(&w->views);
 	store_on_wal_commit(w->st, NULL, NULL);
 	checkpointer_stop(w->cp);
 	char *err = NULL;

@@ -83,6 +83,12 @@ int64_t writer_busy_ms(const writer *w);
 #define WRITER_STALL_MS 3000
 /* False after a commit failed (disk full, I/O error) until one succeeds again. */
 bool writer_healthy(const writer *w);
+/* Counts one view of form form_id (variant and device may be NULL: none) on the UTC day of at_ms. Views are
+ * gathered in memory and added to the views table in one transaction of their own at most
+ * WRITER_VIEWS_FLUSH_MS after the first of them, and when the writer stops; a crash loses at most
+ * that much. Never blocks on the database. Thread: any. */
+void writer_count_view(writer *w, const char *form_id, const char *variant, const char *device, int64_t at_ms);
+#define WRITER_VIEWS_FLUSH_MS 1000
 /* Number of answers committed since start, and of batches (commits): for logs and benchmarks. */
 void writer_stats(const writer *w, uint64_t *answers, uint64_t *batches);
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { BIN, BUILDDIR, Earshot, adminToken, browserOptions, chromium, eq, freePort, ok, repo, runTests, sleep } from './lib.mjs';
 
 const staticDir = path.join(repo, 'static');
@@ -225,6 +226,11 @@ test('size budget: earshot.js <= 7 KB and earshot.css <= 2 KB gzipped (zlib leve
   console.log(`# earshot.js ${js} bytes gzipped (budget 7168), earshot.css ${css} bytes gzipped (budget 2048)`);
   ok(js <= 7168, `earshot.js is ${js} bytes gzipped`);
   ok(css <= 2048, `earshot.css is ${css} bytes gzipped`);
+});
+
+test('static/earshot.js is the terser build of static/src/earshot.js (scripts/build-widget --check)', async () => {
+  const run = spawnSync(path.join(repo, 'scripts', 'build-widget'), ['--check'], { encoding: 'utf8' });
+  eq(run.status, 0, `scripts/build-widget --check: ${run.stdout}${run.stderr}`);
 });
 
 test('exit intent fires when the pointer leaves through the top, not the sides or bottom', async () => {
@@ -497,8 +503,10 @@ test('strict CSP page (no inline, Trusted Types) shows, styles and submits the w
   ok(/^v_\w+$/.test(r.meta.visitor), 'meta.visitor');
   eq(await page.evaluate(() => window.__violations), [], 'no CSP violations');
   eq(requests.filter(r => r.method() === 'OPTIONS').length, 0, 'no CORS preflight');
-  const post = requests.find(r => r.method() === 'POST');
+  const post = requests.find(r => r.method() === 'POST' && r.url().endsWith('/responses'));
   ok(/^text\/plain/.test(post.headers()['content-type']), 'submitted as text/plain: ' + post.headers()['content-type']);
+  const view = requests.find(r => r.method() === 'POST' && r.url().endsWith('/views'));
+  ok(view && /^text\/plain/.test(view.headers()['content-type']), 'the view went out too, as text/plain');
   const sent = JSON.parse(post.postData());
   ok(/^[0-9a-f]{32}$/.test(sent.idempotency_key), 'idempotency_key in the body');
   ok(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(sent.started_at), 'started_at ISO-8601');
@@ -604,7 +612,7 @@ test('a form with offers: the widget fetches a timing token, waits out the fill 
   const asked = [], sent = [];
   page.on('request', r => {
     if (r.url().startsWith(E + '/f/')) asked.push(new URL(r.url()).pathname);
-    if (r.method() === 'POST') sent.push(JSON.parse(r.postData()));
+    if (r.method() === 'POST' && r.url().endsWith('/responses')) sent.push(JSON.parse(r.postData()));
   });
   await page.goto(H + '/gift');
   const dlg = await shown(page);

@@ -4,7 +4,8 @@
 // trigger.schedule opening a survey on time, trigger.max_responses exact under concurrent submits from
 // the page, the visitor's language from the browser's settings (widget and hosted form, with
 // screenshots in Ukrainian and Slovenian), and wording variants split near their weights over many
-// simulated visitors and kept across reloads. The real earshot server on one loopback origin, a host
+// simulated visitors and kept across reloads, and the view a shown survey counts (one per showing, with
+// its variant; none where nothing shows). The real earshot server on one loopback origin, a host
 // site on another, headless Chromium through playwright-core. Prints TAP-style progress and a closing
 // line "N passed, N failed". Env: EARSHOT_BIN, CHROMIUM, TEST_FILTER, SCREENSHOT_DIR (where the PNGs
 // go; default: a temporary directory that is removed).
@@ -66,6 +67,7 @@ locales:
       reason: {label: Hva stoppet deg fra å fullføre kjøpet?, options: [Pris, Fraktkostnad, Bare ser]}
 `,
   'var': survey('var', '/var', '', 'variants:\n  - {id: a, weight: 20, title: "Wording A"}\n  - {id: b, weight: 80, title: "Wording B"}\n'),
+  'seen': survey('seen', '/seen', '', 'variants:\n  - {id: a, weight: 50, title: "Seen A"}\n  - {id: b, weight: 50, title: "Seen B"}\n'),
 };
 
 // ---- servers ---------------------------------------------------------------------------------------
@@ -296,6 +298,50 @@ test('variants: split near 20/80 over 60 simulated visitors, kept across reloads
   await page.locator(DIALOG).getByRole('button', { name: 'No' }).click();
   const [r] = await waitResponses('var', 1);
   eq(r.meta.variant, kept === 'Wording A' ? 'a' : 'b', 'meta.variant');
+});
+
+test('views: a shown survey sends exactly one view with its variant; a page without a survey sends none', async () => {
+  const page = await newPage();
+  const pings = [];
+  page.on('request', r => { if (/\/api\/v1\/forms\/[^/]+\/views$/.test(r.url())) pings.push(r); });
+  eq(await visit(page, '/nothing-here'), null, 'no survey on this page');
+  await sleep(1500);
+  eq(pings.length, 0, 'no view sent where nothing shows');
+  const title = await visit(page, '/seen', { wait: 10000 });
+  const variant = { 'Seen A': 'a', 'Seen B': 'b' }[title];
+  ok(variant, `a variant's wording shows: ${title}`);
+  for (let i = 0; i < 50 && pings.length < 1; i++) await sleep(100);
+  await sleep(1500);
+  eq(pings.length, 1, 'exactly one view for one survey shown');
+  eq(pings[0].method(), 'POST', 'posted');
+  const sent = JSON.parse(pings[0].postData());
+  eq(sent.meta.variant, variant, 'the view carries the variant shown');
+  eq(sent.meta.device, 'desktop', 'and the device class');
+  eq(sent.meta.page, H + '/seen', 'and the page');
+  eq(await page.evaluate(() => JSON.parse(localStorage.getItem('earshot:variant')).seen), variant, 'the kept variant');
+  // Shown again later in the same page? No: reloading within the quiet period shows nothing, sends nothing.
+  eq(await visit(page, '/seen', { reload: true }), null, 'quiet period: not shown again');
+  await sleep(1500);
+  eq(pings.length, 1, 'still one view');
+  // The server counted it under that variant, and the answer carries the device too.
+  await rearm(page);
+  eq(await visit(page, '/seen', { reload: true, wait: 10000 }), title, 'shown again once re-armed, same wording');
+  await page.locator(DIALOG).getByRole('button', { name: 'Yes' }).click();
+  const [r] = await waitResponses('seen', 1);
+  eq([r.meta.variant, r.meta.device], [variant, 'desktop'], 'the answer carries variant and device');
+  let summary;
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${E}/api/v1/forms/seen/summary`, { headers: { Authorization: 'Bearer ' + TOKEN } });
+    summary = await res.json();
+    if (summary.views === 2) break;
+    await sleep(150);
+  }
+  eq(pings.length, 2, 'two views sent for two showings');
+  eq(summary.views, 2, 'two views counted');
+  eq(summary.variants.variants.map(v => [v.id, v.answers, v.views, v.completion]),
+    [['a', variant === 'a' ? 1 : 0, variant === 'a' ? 2 : 0, variant === 'a' ? 0.5 : null],
+     ['b', variant === 'b' ? 1 : 0, variant === 'b' ? 2 : 0, variant === 'b' ? 0.5 : null]], 'per variant in the summary');
+  eq(page.errors, [], 'no page errors');
 });
 
 const { passed, failed } = await runTests(tests, es, async () => {

@@ -416,7 +416,9 @@ def t_variant_verdict(s, rows):
     v = got["variants"]
     expect_eq(v["test"], "chi-square test of independence", "test named")
     expect_eq(v["question"], "reason", "first choice question compared")
-    expect(all(x["views"] is None for x in v["variants"]), "views are not recorded")
+    expect(all(x["views"] == 0 and x["completion"] is None for x in v["variants"]), "no views recorded")
+    expect_eq((v["basis"], v["completion_test"]), ("answers", None), "compared on the answers")
+    expect_eq(v["answers_test"]["statistic"], v["statistic"], "the headline is the answers test")
     if v["significant"]:
         expect(v["p_value"] < 0.05 and v["verdict"], "a verdict only when significant")
     else:
