@@ -12,6 +12,7 @@ extern const route inbox_routes[]; /* routes_inbox.c: the follow-up inbox and th
 extern const route metrics_routes[]; /* routes_metrics.c: GET /metrics */
 extern const route summary_routes[]; /* routes_summary.c: the per-question summary of a form */
 extern const route views_routes[]; /* routes_views.c: views counted by the widget */
+extern const route response_detail_routes[]; /* routes_response_detail.c: one answer in full, answers per period */
 
 const route *const route_tables[] = {
 	public_routes,
@@ -20,6 +21,7 @@ const route *const route_tables[] = {
 	confirm_routes,
 	admin_routes,
 	summary_routes,
+	response_detail_routes,
 	deliveries_routes,
 	contacts_routes,
 	inbox_routes,

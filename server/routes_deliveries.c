@@ -26,20 +26,23 @@ static int list_parameters(request *r, bool *all, delivery_state *state, int *li
 	return routes_page_parameters(r, limit, after);
 }
 
-/* GET /api/v1/deliveries?state=&limit=&after= → {"deliveries":[…],"next":cursor|null}. */
+/* GET /api/v1/deliveries?state=&limit=&after=&order= → {"deliveries":[…],"next":cursor|null}. */
 static void handle_list(request *r)
 {
 	bool all;
 	delivery_state state = DELIVERY_PENDING;
 	int limit;
 	int64_t after;
-	if (list_parameters(r, &all, &state, &limit, &after) != 0)
+	bool newest_first;
+	if (list_parameters(r, &all, &state, &limit, &after) != 0 || routes_order_parameter(r, &newest_first) != 0)
 		return;
 	delivery_record *rows = NULL;
 	size_t n = 0;
 	bool more = false;
 	char *err = NULL;
-	if (store_outbox_list(r->srv->reader, all, state, after, limit, &rows, &n, &more, &err) != 0) {
+	int rc = newest_first ? store_outbox_list_newest(r->srv->reader, all, state, after, limit, &rows, &n, &more, &err)
+	                      : store_outbox_list(r->srv->reader, all, state, after, limit, &rows, &n, &more, &err);
+	if (rc != 0) {
 		reply_error(r->req, 503, "unavailable", err, NULL);
 		free(err);
 		return;

@@ -400,3 +400,25 @@ int store_erase_contact(store *st, contact_kind kind, const char *key, erase_cou
 {
 	return ops_of(st)->erase_contact(st, kind, key, out, err);
 }
+
+int store_outbox_list_newest(store *st, bool all_states, delivery_state state, int64_t before_seq, int limit,
+                             delivery_record **out, size_t *n, bool *more, char **err)
+{
+	return ops_of(st)->outbox_list_newest(st, all_states, state, before_seq, limit, out, n, more, err);
+}
+
+int store_outbox_for_response(store *st, const char *response_id, int limit, delivery_record **out, size_t *n,
+                              char **err)
+{
+	return ops_of(st)->outbox_for_response(st, response_id, limit, out, n, err);
+}
+
+int store_response_get(store *st, const char *form_id, const char *id, json_t **out, char **err)
+{
+	return ops_of(st)->response_get(st, form_id, id, out, err);
+}
+
+int store_response_contacts(store *st, const char *response_id, json_t **out, char **err)
+{
+	return ops_of(st)->response_contacts(st, response_id, out, err);
+}

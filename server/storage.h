@@ -132,6 +132,11 @@ int store_response_insert(store *st, response_record *r, const char *client, cha
 
 /* Number of stored responses of a form. */
 int store_response_count(store *st, const char *form, int64_t *n, char **err);
+/* One answer of form_id in the admin listing's shape: 1 with *out (a new object), 0 when form_id has no
+ * answer id, -1 with *err. */
+int store_response_get(store *st, const char *form_id, const char *id, json_t **out, char **err);
+/* The contact keys linked to an answer, as a new array of {"kind","key"} in *out. 0 or -1. */
+int store_response_contacts(store *st, const char *response_id, json_t **out, char **err);
 /* Up to limit responses of form with since <= created_ms < until and seq > after_seq, in store order.
  * *out is a malloc'd array of *n records (caller clears each and frees the array). *more is set when
  * further rows exist. */
@@ -282,6 +287,12 @@ int store_outbox_get(store *st, const char *id, delivery_record *out, char **err
  * Like store_response_list: *out malloc'd (always), *more set when further rows exist. */
 int store_outbox_list(store *st, bool all_states, delivery_state state, int64_t after_seq, int limit,
                       delivery_record **out, size_t *n, bool *more, char **err);
+/* Like store_outbox_list, newest first: rows with seq < before_seq (0: from the newest). */
+int store_outbox_list_newest(store *st, bool all_states, delivery_state state, int64_t before_seq, int limit,
+                             delivery_record **out, size_t *n, bool *more, char **err);
+/* Up to limit rows about response_id, newest first; *out malloc'd (always), caller clears each. */
+int store_outbox_for_response(store *st, const char *response_id, int limit, delivery_record **out, size_t *n,
+                              char **err);
 /* Replays a delivery that is not delivered: state pending, due now, attempts 0, a new retry window
  * from now. Returns 1 with *out (the updated row, caller clears), 0 when unknown, 2 when it was
  * already delivered (*out holds it), -1 with *err. Runs in its own transaction when none is open. */
@@ -441,6 +452,12 @@ struct storage_ops {
 	int (*inbox_reminders_due)(store *st, int64_t now, int limit, json_t **rows, char **err);
 	int (*inbox_mark_reminded)(store *st, const char *id, int64_t now, char **err);
 	int (*erase_contact)(store *st, contact_kind kind, const char *key, erase_counts *out, char **err);
+	int (*outbox_list_newest)(store *st, bool all_states, delivery_state state, int64_t before_seq, int limit,
+	                          delivery_record **out, size_t *n, bool *more, char **err);
+	int (*outbox_for_response)(store *st, const char *response_id, int limit, delivery_record **out, size_t *n,
+	                           char **err);
+	int (*response_get)(store *st, const char *form_id, const char *id, json_t **out, char **err);
+	int (*response_contacts)(store *st, const char *response_id, json_t **out, char **err);
 };
 
 /* The backends, in the order store_open asks them (storage.c). */

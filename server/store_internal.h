@@ -426,6 +426,12 @@ int sqlite_outbox_mark_failed(store *st, const char *id, int attempts, delivery_
 int sqlite_outbox_get(store *st, const char *id, delivery_record *out, char **err);
 int sqlite_outbox_list(store *st, bool all_states, delivery_state state, int64_t after_seq, int limit,
                        delivery_record **out, size_t *n, bool *more, char **err);
+int sqlite_outbox_list_newest(store *st, bool all_states, delivery_state state, int64_t before_seq, int limit,
+                              delivery_record **out, size_t *n, bool *more, char **err);
+int sqlite_outbox_for_response(store *st, const char *response_id, int limit, delivery_record **out, size_t *n,
+                               char **err);
+int sqlite_response_get(store *st, const char *form_id, const char *id, json_t **out, char **err);
+int sqlite_response_contacts(store *st, const char *response_id, json_t **out, char **err);
 int sqlite_outbox_retry(store *st, const char *id, int64_t now, delivery_record *out, char **err);
 int sqlite_outbox_delete_for_response(store *st, const char *response_id, int64_t *deleted, char **err);
 int sqlite_outbox_purge_delivered(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);

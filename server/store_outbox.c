@@ -235,6 +235,47 @@ int sqlite_outbox_list(store *st, bool all_states, delivery_state state, int64_t
 	return collect(st, s, limit, op, out, n, more, err);
 }
 
+/* One page newest first with seq < before_seq (0: from the newest). 0 with *out (always malloc'd), or -1. */
+int sqlite_outbox_list_newest(store *st, bool all_states, delivery_state state, int64_t before_seq, int limit,
+                              delivery_record **out, size_t *n, bool *more, char **err)
+{
+	const char *op = "list deliveries";
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	if (limit < 0) {
+		store_set_err(err, xstrdup("list deliveries: the limit must not be negative"));
+		return -1;
+	}
+	sqlite3_stmt *s = store_cached(st,
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR state = ?1) AND (?2 = 0 OR seq < ?2) "
+		"ORDER BY seq DESC LIMIT ?3", op, err);
+	if (!s)
+		return -1;
+	if (!all_states)
+		sqlite3_bind_text(s, 1, delivery_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, before_seq);
+	sqlite3_bind_int64(s, 3, (int64_t)limit + 1);
+	return collect(st, s, limit, op, out, n, more, err);
+}
+
+/* Every row about response_id, newest first (at most limit). 0 with *out (always malloc'd), or -1. */
+int sqlite_outbox_for_response(store *st, const char *response_id, int limit, delivery_record **out, size_t *n,
+                               char **err)
+{
+	const char *op = "list the deliveries of an answer";
+	bool more;
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *s = store_cached(st,
+		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE response_id = ?1 ORDER BY seq DESC LIMIT ?2", op, err);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, response_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)limit + 1);
+	return collect(st, s, limit, op, out, n, &more, err);
+}
+
 /* Makes a row due now with a fresh window, inside the caller's transaction. 1, 0, 2 or -1 as
  * store_outbox_retry. */
 static int retry_in_txn(store *st, const char *id, int64_t now, delivery_record *out, char **err)

@@ -88,4 +88,8 @@ const storage_ops storage_sqlite = {
 	.inbox_reminders_due = sqlite_inbox_reminders_due,
 	.inbox_mark_reminded = sqlite_inbox_mark_reminded,
 	.erase_contact = sqlite_erase_contact,
+	.outbox_list_newest = sqlite_outbox_list_newest,
+	.outbox_for_response = sqlite_outbox_for_response,
+	.response_get = sqlite_response_get,
+	.response_contacts = sqlite_response_contacts,
 };

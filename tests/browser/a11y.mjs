@@ -147,6 +147,7 @@ async function adminPage(width, hash = '') {
   await page.locator('#inbox-list li').first().waitFor({ timeout: 10000 });
   await page.locator('#form-select').selectOption('nps');
   await page.locator('#nps-chart svg').waitFor({ timeout: 10000 });
+  await page.locator('#status').filter({ hasText: /^Showing \d+ answers? of nps/ }).waitFor({ timeout: 15000 });
   return page;
 }
 
@@ -212,8 +213,20 @@ for (const width of WIDTHS) {
     const page = await adminPage(width);
     await axe(page, 'admin dashboard');
     const chart = await page.locator('#nps-chart svg').getAttribute('aria-label');
-    ok(/^NPS by week\. Week of [-\d]+: -?\d+ from 4 responses/.test(chart || ''), `the chart's text alternative has its numbers: ${chart}`);
+    ok(/^NPS per day: .+ -?[\d.]+ from 4 scores\.$/.test(chart || ''), `the chart's text alternative has its numbers: ${chart}`);
     eq(await page.locator('#nps-chart svg').getAttribute('role'), 'img', 'the chart is an image with that text');
+    ok(/^Answers per day: /.test(await page.locator('#volume-chart svg').getAttribute('aria-label') || ''), 'the answers chart has its text');
+    // An answer opened to its details, a filter with no match, the week view.
+    await page.locator('#answers-list > li').first().getByRole('button', { name: 'Show everything' }).click();
+    await page.locator('#answers-list .detail h3').filter({ hasText: 'Follow-up' }).waitFor({ timeout: 10000 });
+    await axe(page, 'admin dashboard, an answer opened');
+    await page.getByRole('button', { name: 'Week', exact: true }).click();
+    await page.locator('#nps-h').filter({ hasText: 'NPS per week' }).waitFor({ timeout: 10000 });
+    await page.locator('#f-category').selectOption('promoter');
+    await page.locator('#f-device').selectOption('tablet');
+    await page.locator('#results-empty').filter({ hasText: 'No answers match' }).waitFor({ timeout: 10000 });
+    await axe(page, 'admin dashboard, filtered to nothing');
+    if (width === 390) await shot(page, 'admin-filtered-390.png');
     await page.locator('#show-done').click();
     await axe(page, 'admin inbox, done');
     await page.locator('#show-open').click();
@@ -360,8 +373,8 @@ test('320 px wide (400 % zoom): nothing cut off or needing sideways scrolling', 
   await shot(admin, 'admin-320.png');
   await admin.close();
   const phone = await adminPage(390);
-  // the answers table's region takes focus from the keyboard and shows it
-  const region = phone.getByRole('region', { name: 'Latest answers table' });
+  // the forms table's region takes focus from the keyboard and shows it
+  const region = phone.getByRole('region', { name: 'Forms table' });
   await region.focus();
   const ring = await region.evaluate(e => getComputedStyle(e).outlineStyle);
   ok(ring !== 'none', 'the focused table region shows a focus ring');

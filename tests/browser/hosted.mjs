@@ -14,7 +14,7 @@ import path from 'node:path';
 import { BIN, BUILDDIR, Earshot, adminToken, browserOptions, chromium, eq, freePort, ok, repo, runTests, sleep } from './lib.mjs';
 
 const PLUGIN = path.join(BUILDDIR, 'plugins', 'incentive.so');
-const MIN_FILL = 2;
+const MIN_FILL = 3; // the most the config allows: the first test must fill the form sooner, even on a loaded machine
 
 // ---- the server --------------------------------------------------------------------------------
 const es = new Earshot('earshot-hosted-');
@@ -109,7 +109,7 @@ test('newsletter: check mark on a valid email, the server\'s message on an inval
   await page.getByLabel(/I agree to receive the newsletter/).check();
   await page.locator('.es-field[data-q=consent] .es-check').waitFor({ state: 'visible', timeout: 3000 });
   ok(Date.now() - loadedAt < MIN_FILL * 1000, 'the test submits before the minimum fill time');
-  await Promise.all([page.waitForURL(/\/f\/newsletter\/thanks\?r=r_/, { timeout: 10000 }), page.getByRole('button', { name: 'Send' }).click()]);
+  await Promise.all([page.waitForURL(/\/f\/newsletter\/thanks\?r=r_/, { timeout: 20000 }), page.getByRole('button', { name: 'Send' }).click()]);
   // Held back rather than dropped: the answer is stored and its code shown.
   const code = (await page.locator('.es-code-value').textContent()).trim();
   ok(CODE.test(code), `code shown: ${code}`);

@@ -145,8 +145,8 @@ export class Earshot {
   }
 }
 
-// Runs `tests` ({name, fn}; only those whose name holds TEST_FILTER) one by one with a 60-second
-// limit each, printing TAP lines, and `afterEach` after every test; on any failure prints the last
+// Runs `tests` ({name, fn, timeout?}; only those whose name holds TEST_FILTER) one by one with a
+// limit each (`timeout` ms, default 60 s), printing TAP lines, and `afterEach` after every test; on any failure prints the last
 // 40 lines of the server's log. Cleans `server` up and returns {passed, failed}: the caller prints
 // the closing line and exits.
 export async function runTests(tests, server, afterEach = async () => {}) {
@@ -156,7 +156,8 @@ export async function runTests(tests, server, afterEach = async () => {}) {
   let passed = 0, failed = 0;
   for (const [i, t] of run.entries()) {
     try {
-      await Promise.race([t.fn(), sleep(60000).then(() => { throw new Error('timed out after 60 s'); })]);
+      const limit = t.timeout || 60000;
+      await Promise.race([t.fn(), sleep(limit).then(() => { throw new Error(`timed out after ${limit / 1000} s`); })]);
       passed++;
       console.log(`ok ${i + 1} - ${t.name}`);
     } catch (e) {

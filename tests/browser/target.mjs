@@ -150,7 +150,7 @@ async function waitResponses(form, n) {
 
 // ---- tests ---------------------------------------------------------------------------------------
 const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
+const test = (name, fn, timeout) => tests.push({ name, fn, timeout });
 
 test('schedule: not served before `from`, served once it passes; never after `until`', async () => {
   const page = await newPage();
@@ -298,7 +298,7 @@ test('variants: split near 20/80 over 60 simulated visitors, kept across reloads
   await page.locator(DIALOG).getByRole('button', { name: 'No' }).click();
   const [r] = await waitResponses('var', 1);
   eq(r.meta.variant, kept === 'Wording A' ? 'a' : 'b', 'meta.variant');
-});
+}, 240000); // 66 page loads: minutes on a loaded 2-core machine
 
 test('views: a shown survey sends exactly one view with its variant; a page without a survey sends none', async () => {
   const page = await newPage();
