@@ -14,9 +14,22 @@ import threading
 import time
 
 
+def load_tokens():
+    """The timing tokens of the file BENCH_TOKENS names (bench/tokens.lua), or none."""
+    path = os.environ.get("BENCH_TOKENS")
+    if not path:
+        return []
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+TOKENS = load_tokens()
+
+
 def post_request(host, port, path, i):
+    token = ',"timing_token":"%s"' % TOKENS[i - 1] if i <= len(TOKENS) else ""
     body = ('{"answers":{"reason":"Price","score":%d,"email":"ann%d@example.com"},'
-            '"meta":{"page":"https://shop.example.com/cart"}}' % (i % 11, i)).encode()
+            '"meta":{"page":"https://shop.example.com/cart"}%s}' % (i % 11, i, token)).encode()
     return (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 

@@ -26,6 +26,7 @@
 #include "outbox.h"
 #include "plugin_glue.h"
 #include "reply.h"
+#include "summary_worker.h"
 #include "util.h"
 
 #define DRAIN_LIMIT_MS 10000
@@ -378,6 +379,9 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 	confirm_configure(cfg, srv->ip_salt);
 	if (store_open(cfg->database, cfg->durability, true, &srv->reader, err) != 0)
 		goto fail;
+	srv->summaries = summary_worker_start(cfg->database, cfg->durability, srv->base, err);
+	if (!srv->summaries)
+		goto fail;
 	writer_hooks hooks;
 	srv->writer = writer_start(cfg->database, cfg->durability, srv->base,
 	                           plugin_glue_writer_hooks(srv, &hooks), err);
@@ -429,6 +433,8 @@ int server_run(server *srv)
 	uint64_t answers = 0, batches = 0;
 	/* The reminder thread and the delivery worker stop first, so that the writer's final checkpoint
 	 * leaves the WAL empty. */
+	summary_worker_stop(srv->summaries);
+	srv->summaries = NULL;
 	inbox_reminder_stop(srv->reminder);
 	srv->reminder = NULL;
 	outbox_stop(srv->outbox);
@@ -447,6 +453,7 @@ void server_free(server *srv)
 {
 	if (!srv)
 		return;
+	summary_worker_stop(srv->summaries);
 	if (srv->writer)
 		writer_stop(srv->writer);
 	inbox_reminder_stop(srv->reminder);

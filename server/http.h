@@ -21,6 +21,7 @@ struct plugin_slot;
 struct outbox;
 struct http_guard;
 struct inbox_reminder;
+struct summary_worker;
 
 typedef struct server {
 	earshot_config *cfg;         /* owned */
@@ -33,6 +34,7 @@ typedef struct server {
 	struct outbox *outbox;       /* owned: the delivery worker */
 	struct inbox_reminder *reminder; /* owned: queues reminders of overdue inbox items */
 	store *reader;               /* owned; read-only connection for admin queries */
+	struct summary_worker *summaries; /* owned: builds summaries off the loop */
 	ratelimit *submit_limit;     /* owned */
 	ratelimit *view_limit;       /* owned: views counted per client address, a bucket of its own */
 	struct plugin_slot *plugins; /* owned, may be NULL */

@@ -1,10 +1,29 @@
 /* routes_summary: GET /api/v1/forms/{form}/summary — the per-question summary (summary.h) of a form's
- * answers matching the filter parameters, for the admin token. */
+ * answers matching the filter parameters, for the admin token. Built on the summary worker's thread
+ * (summary_worker.h): the loop goes on serving other requests meanwhile. */
 #include <stdlib.h>
 
 #include "reply.h"
 #include "routes.h"
-#include "summary.h"
+#include "summary_worker.h"
+#include "util.h"
+
+typedef struct summary_reply {
+	server *srv;
+	struct evhttp_request *req;
+} summary_reply;
+
+static void summary_done(summary_job *job, void *arg)
+{
+	summary_reply *ctx = arg;
+	if (job->body)
+		reply_json(ctx->req, 200, json_incref(job->body));
+	else
+		reply_error(ctx->req, 503, "unavailable", job->err ? job->err : "The summary could not be read.", NULL);
+	ctx->srv->pending--;
+	summary_job_free(job);
+	free(ctx);
+}
 
 static void handle_summary(request *r)
 {
@@ -13,18 +32,19 @@ static void handle_summary(request *r)
 		reply_error(r->req, 404, "unknown_form", "There is no form with this id.", NULL);
 		return;
 	}
-	response_filter flt;
-	if (routes_filter(r, &flt) != 0)
-		return;
-	char *err = NULL;
-	json_t *body = summary_build(r->srv->reader, f, &flt, &err);
-	response_filter_clear(&flt);
-	if (!body) {
-		reply_error(r->req, 503, "unavailable", err, NULL);
-		free(err);
+	summary_job *job = summary_job_new();
+	if (routes_filter(r, &job->filter) != 0) {
+		summary_job_free(job);
 		return;
 	}
-	reply_json(r->req, 200, body);
+	summary_reply *ctx = xmalloc(sizeof *ctx);
+	*ctx = (summary_reply){ r->srv, r->req };
+	job->reg = form_registry_ref(r->srv->forms);
+	job->form = f;
+	job->done = summary_done;
+	job->done_arg = ctx;
+	r->srv->pending++;
+	summary_worker_submit(r->srv->summaries, job);
 }
 
 const route summary_routes[] = {

@@ -162,6 +162,13 @@ int store_checkpoint(store *st, char **err)
 	return ops_of(st)->checkpoint(st, err);
 }
 
+int store_set_cache(store *st, int kib, char **err)
+{
+	if (!ops_of(st)->set_cache)
+		return 0;
+	return ops_of(st)->set_cache(st, kib, err);
+}
+
 int store_checkpoint_passive(store *st, char **err)
 {
 	if (!ops_of(st)->checkpoint_passive)
@@ -194,10 +201,19 @@ int store_cursor_open_filtered(store *st, const char *form, const response_filte
 	return ops_of(st)->cursor_open_filtered(st, form, flt, out, err);
 }
 
-int store_count_values(store *st, const char *form, const response_filter *flt, const char *question,
-                       count_part part, count_group group, count_fn fn, void *ctx, char **err)
+int store_summary_fold(store *st, int max_rows, bool *more, char **err)
 {
-	return ops_of(st)->count_values(st, form, flt, question, part, group, fn, ctx, err);
+	if (!ops_of(st)->summary_fold) {
+		*more = false;
+		return 0;
+	}
+	return ops_of(st)->summary_fold(st, max_rows, more, err);
+}
+
+int store_summary_tally(store *st, const char *form, const response_filter *flt, const summary_question *qs,
+                        size_t n, count_map *out, char **err)
+{
+	return ops_of(st)->summary_tally(st, form, flt, qs, n, out, err);
 }
 
 int store_views_add(store *st, const view_count *counts, size_t n, char **err)

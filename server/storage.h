@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "response.h"
+#include "count_map.h"
 #include "response_filter.h"
 
 typedef struct store store;
@@ -93,28 +94,12 @@ typedef struct view_count {
 /* Called once per variant ("" for views without one) with its number of views. 0 to go on, -1 to stop. */
 typedef int (*views_fn)(void *ctx, const char *variant, int64_t views);
 
-/* Which rows of the answer index a count reads. */
-typedef enum {
-	COUNT_ANSWERS = 2,      /* one per stored answer */
-	COUNT_VALUES = 0,       /* one per answered question: the value (NULL for long texts, arrays) */
-	COUNT_ELEMENTS = 1,     /* one per element of an array answer (multi_choice options) */
-} count_part;
-
-/* How a count is grouped. */
-typedef enum { GROUP_NONE, GROUP_VALUE, GROUP_VARIANT, GROUP_VALUE_VARIANT } count_group;
-
-/* One group of a count: value is NULL for GROUP_NONE / GROUP_VARIANT or an SQL NULL; numbers come as
- * their decimal text with is_number set; variant is NULL when not grouped by it or absent. */
-typedef struct count_row {
-	const char *value;
-	bool is_number;
-	double number;
-	const char *variant;
-	int64_t count;
-} count_row;
-
-/* Called once per group; the strings are borrowed for the call. Returns 0, or -1 to stop. */
-typedef int (*count_fn)(void *ctx, const count_row *row);
+/* What a summary counts of one question (store_summary_tally). */
+typedef struct summary_question {
+	const char *id;
+	bool by_value;  /* its values one by one (else only how many answered it) */
+	bool elements;  /* the elements of its array answers one by one */
+} summary_question;
 
 /* A table as `earshot migrate` copies it: its columns, the primary key's first, and which column (if
  * any) holds bytes rather than text. The list (storage_records.c) is every table of stored state, in an
@@ -219,6 +204,9 @@ int store_checkpoint_passive(store *st, char **err);
  * committing thread (SQLite's default, every 1000 pages); fn runs on that thread and must be quick.
  * NULL restores the default. */
 void store_on_wal_commit(store *st, void (*fn)(void *arg, int wal_pages), void *arg);
+/* Lets the handle keep up to kib KiB of the database in memory (the writer's batches: a transaction
+ * that dirties more than the cache holds writes pages out before its commit, and again at it). */
+int store_set_cache(store *st, int kib, char **err);
 /* Quick health probe: 0 when the database answers queries, -1 with *err. */
 int store_ping(store *st, char **err);
 
@@ -235,11 +223,21 @@ int store_response_page(store *st, const char *form, const response_filter *flt,
 int store_cursor_open_filtered(store *st, const char *form, const response_filter *flt, store_cursor **out,
                                char **err);
 
-/* Counts the rows of part for question (ignored for COUNT_ANSWERS) of form's answers matching flt,
- * grouped as asked, calling fn per group (no call for an empty GROUP_NONE count gives 0: it is always
- * called once). 0, or -1 with *err. */
-int store_count_values(store *st, const char *form, const response_filter *flt, const char *question,
-                       count_part part, count_group group, count_fn fn, void *ctx, char **err);
+/* Rows the writer folds per transaction at most (a backlog is folded over several). */
+#define SUMMARY_FOLD_MAX 2000
+
+/* Folds up to max_rows answers not yet counted (new ones in store order, then changed ones) into the
+ * tables behind summaries, inside the caller's transaction (on failure nothing of the fold is kept and
+ * the answers are still counted, from their rows, until a later fold). *more is set when some were
+ * left for the next call. 0, or -1 with *err. */
+int store_summary_fold(store *st, int max_rows, bool *more, char **err);
+/* Adds up the answers of form matching flt into out (a count_map), keyed (form "", day 0) by:
+ * question "" part 2 for the answers themselves; a question of qs part 0 with COUNT_ANY (answered)
+ * and, when by_value, each value; part 1 with each element when elements. Every key carries the
+ * answer's variant (NULL for none). Run inside a read snapshot (store_snapshot_begin) for a
+ * consistent result. 0, or -1 with *err. */
+int store_summary_tally(store *st, const char *form, const response_filter *flt, const summary_question *qs,
+                        size_t n, count_map *out, char **err);
 
 /* Starts a read transaction on st so that several counts see one snapshot. Returns 1 when it began one
  * (end it with store_snapshot_end), 0 when st was already in a transaction, -1 with *err. */
@@ -398,9 +396,9 @@ int store_table_finish(store *st, const storage_table *t, char **err);
 
 /* Each member does what the store_* function of the same name (without "store_") above promises.
  * A backend's struct store and struct store_cursor begin with a `const storage_ops *ops` member
- * pointing at its table. checkpoint, checkpoint_passive, on_wal_commit and table_finish may be NULL
- * (nothing to do for that backend); table_read and table_write may be NULL for a backend that is not
- * copied from or to (the store_* call then fails saying so). */
+ * pointing at its table. checkpoint, checkpoint_passive, on_wal_commit, set_cache, summary_fold and
+ * table_finish may be NULL (nothing to do for that backend); table_read and table_write may be NULL for
+ * a backend that is not copied from or to (the store_* call then fails saying so). */
 struct storage_ops {
 	const char *name;	/* "sqlite", "postgresql" */
 	/* Whether database (the `database:` setting) names a database of this backend. */
@@ -435,14 +433,16 @@ struct storage_ops {
 	int (*checkpoint)(store *st, char **err);
 	int (*checkpoint_passive)(store *st, char **err);
 	void (*on_wal_commit)(store *st, void (*fn)(void *arg, int wal_pages), void *arg);
+	int (*set_cache)(store *st, int kib, char **err);
 	int (*ping)(store *st, char **err);
 	int (*response_page)(store *st, const char *form, const response_filter *flt, int64_t after_seq,
 	                     bool newest_first, int limit, response_record **out, size_t *n, bool *more,
 	                     char **err);
 	int (*cursor_open_filtered)(store *st, const char *form, const response_filter *flt,
 	                            store_cursor **out, char **err);
-	int (*count_values)(store *st, const char *form, const response_filter *flt, const char *question,
-	                    count_part part, count_group group, count_fn fn, void *ctx, char **err);
+	int (*summary_fold)(store *st, int max_rows, bool *more, char **err);
+	int (*summary_tally)(store *st, const char *form, const response_filter *flt, const summary_question *qs,
+	                     size_t n, count_map *out, char **err);
 	int (*views_add)(store *st, const view_count *counts, size_t n, char **err);
 	int (*views_count)(store *st, const char *form, int64_t since, int64_t until, const char *variant,
 	                   const char *device, views_fn fn, void *ctx, char **err);

@@ -420,10 +420,13 @@ static int busy_wait(void *arg, int tries)
 }
 
 /* Process-wide SQLite settings, before the library is first used: no memory statistics (they take a
- * global mutex on every allocation). */
+ * global mutex on every allocation), and statement journals kept in memory: the writer stores each
+ * answer in a savepoint, whose journal otherwise spills to a temporary file past 64 KiB (a write of
+ * the pages each answer touches, under load). */
 static void sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
 }
 
 /* Opens and configures one connection; migrates (writable) or checks the version (read-only).
@@ -1067,6 +1070,13 @@ int sqlite_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **e
 int sqlite_checkpoint(store *st, char **err)
 {
 	return exec_sql(st, "PRAGMA wal_checkpoint(TRUNCATE)", "checkpoint", err);
+}
+
+int sqlite_set_cache(store *st, int kib, char **err)
+{
+	char sql[48];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", kib);
+	return exec_sql(st, sql, "set the page cache", err);
 }
 
 /* Copies pages from the WAL into the database without waiting for anyone (PASSIVE). */

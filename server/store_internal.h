@@ -25,6 +25,13 @@ typedef struct store_migration {
 #define SUMMARY_OBJECT(col) "CASE WHEN NOT json_valid(" col ") THEN '{}' WHEN json_type(" col ") <> 'object' " \
 	"THEN '{}' ELSE " col " END"
 
+/* The answer_counts keys (q, p, v) of an answer_facts vals text, as a SELECT. */
+#define FACT_KEYS(vals) \
+	"SELECT json_extract(e.value, '$[0]') AS q, coalesce(json_extract(e.value, '$[2]'), 0) AS p, " \
+	"coalesce(json_extract(e.value, '$[1]'), X'00') AS v FROM json_each(" vals ") e " \
+	"UNION ALL SELECT json_extract(e.value, '$[0]'), coalesce(json_extract(e.value, '$[2]'), 0), X'' " \
+	"FROM json_each(" vals ") e UNION ALL SELECT '', 2, X''"
+
 /* The list, included by store.c (and the store's unit test). */
 static const store_migration store_migrations[] = {
 	{
@@ -266,6 +273,82 @@ static const store_migration store_migrations[] = {
 		"  PRIMARY KEY (form, day, variant, device)"
 		") WITHOUT ROWID;",
 	},
+	{
+		.name = "narrow answer facts behind summaries, counts kept per batch",
+		.sql =
+		/* The per-question index of migration 6 cost more to keep than the answers themselves (rows and
+		 * upserts per question, by triggers that parse JSON). Instead each answer gets one narrow row in
+		 * answer_facts, written in C by the writer (store_summary.c): the filterable fields as plain
+		 * columns and vals, a JSON array of [question, value] and [question, element, 1] entries (the
+		 * values migration 6 counted). answer_counts gains the device and category and is folded in by
+		 * the writer once per batch; answer_counts_upto holds the highest seq folded: answers above it (and
+		 * those in answer_facts_stale, changed after they were folded) are read from responses until the
+		 * writer folds them. Deleting an answer takes its facts and counts with it. The tables are
+		 * rebuilt from the answers by the writer, in the background, after this migration. */
+		"DROP TRIGGER IF EXISTS answer_values_insert;"
+		"DROP TRIGGER IF EXISTS answer_values_delete;"
+		"DROP TRIGGER IF EXISTS answer_counts_add;"
+		"DROP TRIGGER IF EXISTS answer_counts_remove;"
+		"DROP TABLE IF EXISTS answer_values;"
+		"DROP TABLE IF EXISTS answer_counts;"
+		/* Per UTC day (day = created_ms / 86400000), and per variant, device and score category ('' for
+		 * none) so that those filters are answered from the counts too. value X'00' is null, X'' any. */
+		"CREATE TABLE answer_counts ("
+		"  form TEXT NOT NULL,"
+		"  question TEXT NOT NULL,"
+		"  part INTEGER NOT NULL,"
+		"  value NOT NULL,"
+		"  variant TEXT NOT NULL,"
+		"  device TEXT NOT NULL,"
+		"  category TEXT NOT NULL,"
+		"  day INTEGER NOT NULL,"
+		"  n INTEGER NOT NULL,"
+		"  PRIMARY KEY (form, question, part, value, variant, device, category, day)"
+		") WITHOUT ROWID;"
+		/* Clustered by form and time: a summary reads a form's time range as one run of rows. */
+		"CREATE TABLE IF NOT EXISTS answer_facts ("
+		"  form TEXT NOT NULL,"
+		"  created_ms INTEGER NOT NULL,"
+		"  seq INTEGER NOT NULL,"
+		"  variant TEXT,"        /* meta.variant, page, device and score.category when they are strings */
+		"  page TEXT,"
+		"  path TEXT,"           /* the path of page when page is a URL, else page */
+		"  device TEXT,"
+		"  category TEXT,"
+		"  attrs TEXT NOT NULL," /* ' a b ': meta members present (not null) whose names a filter can use */
+		"  tags TEXT NOT NULL,"  /* X'1F'-separated text tags, X'1F' at both ends; '' for none */
+		"  vals TEXT NOT NULL,"
+		"  PRIMARY KEY (form, created_ms, seq)"
+		") WITHOUT ROWID;"
+		"CREATE TABLE IF NOT EXISTS answer_counts_upto (seq INTEGER NOT NULL);"
+		"DELETE FROM answer_counts_upto;"
+		"INSERT INTO answer_counts_upto (seq) VALUES (0);"
+		"CREATE TABLE IF NOT EXISTS answer_facts_stale (seq INTEGER PRIMARY KEY);"
+		"DELETE FROM answer_facts;"
+		"CREATE TRIGGER IF NOT EXISTS answer_facts_forget AFTER DELETE ON responses BEGIN "
+		"  DELETE FROM answer_facts WHERE form = old.form AND created_ms = old.created_ms AND seq = old.seq; "
+		"  DELETE FROM answer_facts_stale WHERE seq = old.seq; "
+		"END;"
+		/* A folded answer whose stored fields change is taken out of the counts and folded again. */
+		"CREATE TRIGGER IF NOT EXISTS answer_facts_refold AFTER UPDATE OF form, created_ms, answers, meta, score, tags "
+		"ON responses WHEN old.seq <= (SELECT seq FROM answer_counts_upto) BEGIN "
+		"  DELETE FROM answer_facts WHERE form = old.form AND created_ms = old.created_ms AND seq = old.seq; "
+		"  INSERT OR IGNORE INTO answer_facts_stale (seq) VALUES (old.seq); "
+		"END;"
+		/* The keys an answer's facts add to answer_counts (store_summary.c adds them the same way): each
+		 * entry under its value (NULL as X'00') and under X'' (any value), and the answer under ('', 2, X''). */
+		"CREATE TRIGGER IF NOT EXISTS answer_counts_forget AFTER DELETE ON answer_facts BEGIN "
+		"  UPDATE answer_counts SET n = n - (SELECT count(*) FROM ("
+		FACT_KEYS("old.vals")
+		"    ) k WHERE k.q = answer_counts.question AND k.p = answer_counts.part AND k.v = answer_counts.value) "
+		"  WHERE form = old.form AND variant = coalesce(old.variant, '') AND device = coalesce(old.device, '') "
+		"    AND category = coalesce(old.category, '') AND day = old.created_ms / 86400000 "
+		"    AND (question, part, value) IN (" FACT_KEYS("old.vals") "); "
+		"  DELETE FROM answer_counts WHERE form = old.form AND variant = coalesce(old.variant, '') "
+		"    AND device = coalesce(old.device, '') AND category = coalesce(old.category, '') "
+		"    AND day = old.created_ms / 86400000 AND n <= 0 AND (question, part, value) IN (" FACT_KEYS("old.vals") "); "
+		"END;",
+	},
 };
 
 static const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];
@@ -306,14 +389,16 @@ int sqlite_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **e
 int sqlite_checkpoint(store *st, char **err);
 int sqlite_checkpoint_passive(store *st, char **err);
 void sqlite_on_wal_commit(store *st, void (*fn)(void *arg, int wal_pages), void *arg);
+int sqlite_set_cache(store *st, int kib, char **err);
 int sqlite_ping(store *st, char **err);
 int sqlite_response_page(store *st, const char *form, const response_filter *flt, int64_t after_seq,
                          bool newest_first, int limit, response_record **out, size_t *n, bool *more,
                          char **err);
 int sqlite_cursor_open_filtered(store *st, const char *form, const response_filter *flt, store_cursor **out,
                                 char **err);
-int sqlite_count_values(store *st, const char *form, const response_filter *flt, const char *question,
-                        count_part part, count_group group, count_fn fn, void *ctx, char **err);
+int sqlite_summary_fold(store *st, int max_rows, bool *more, char **err);
+int sqlite_summary_tally(store *st, const char *form, const response_filter *flt, const summary_question *qs,
+                         size_t n, count_map *out, char **err);
 int sqlite_views_add(store *st, const view_count *counts, size_t n, char **err);
 int sqlite_views_count(store *st, const char *form, int64_t since, int64_t until, const char *variant,
                        const char *device, views_fn fn, void *ctx, char **err);

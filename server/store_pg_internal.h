@@ -127,8 +127,8 @@ int pg_response_page(store *st, const char *form, const response_filter *flt, in
                      bool newest_first, int limit, response_record **out, size_t *n, bool *more, char **err);
 int pg_cursor_open_filtered(store *st, const char *form, const response_filter *flt, store_cursor **out,
                             char **err);
-int pg_count_values(store *st, const char *form, const response_filter *flt, const char *question,
-                    count_part part, count_group group, count_fn fn, void *ctx, char **err);
+int pg_summary_tally(store *st, const char *form, const response_filter *flt, const summary_question *qs, size_t n,
+                     count_map *out, char **err);
 int pg_snapshot_begin(store *st, char **err);
 void pg_snapshot_end(store *st, int begun);
 int pg_contact_find(store *st, contact_kind kind, const char *key, int64_t *id, char **err);

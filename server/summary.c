@@ -1,4 +1,4 @@
-/* summary: builds the per-question summary from grouped counts of the answer index (store_query.c), all
+/* summary: builds the per-question summary from one tally of the form's answers (store_summary_tally),
  * read in one snapshot. Text, contact and consent questions are counted without ever reading their
  * values. */
 #include <math.h>
@@ -124,9 +124,9 @@ static double percent(int64_t part, int64_t whole)
 	return whole > 0 ? round(1000.0 * (double)part / (double)whole) / 10.0 : 0.0;
 }
 
-/* One value's count, collected from a grouped count. */
+/* One value's count, collected from the tally. */
 typedef struct tally {
-	char *value;      /* owned text of the value, NULL for SQL NULL */
+	char *value;      /* owned text of the value, NULL for a null value */
 	bool is_number;
 	double number;
 	char *variant;    /* owned or NULL */
@@ -138,16 +138,17 @@ typedef struct tallies {
 	size_t n, cap;
 } tallies;
 
-static int collect(void *ctx, const count_row *row)
+static void tallies_add(tallies *t, const count_key *k, int64_t n)
 {
-	tallies *t = ctx;
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
 		t->items = xrealloc(t->items, t->cap * sizeof *t->items);
 	}
-	t->items[t->n++] = (tally){ row->value ? xstrdup(row->value) : NULL, row->is_number, row->number,
-		                    row->variant ? xstrdup(row->variant) : NULL, row->count };
-	return 0;
+	char buf[32];
+	const char *value = k->type == COUNT_TEXT ? k->text : k->type == COUNT_NUMBER ? count_number_text(k->number, buf)
+	                                                                                : NULL;
+	t->items[t->n++] = (tally){ value ? xstrdup(value) : NULL, k->type == COUNT_NUMBER, k->number,
+		                    k->variant ? xstrdup(k->variant) : NULL, n };
 }
 
 static void tallies_free(tallies *t)
@@ -160,16 +161,45 @@ static void tallies_free(tallies *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* A count without groups into *n. 0, or -1 with *err. */
-static int count_only(store *st, const form *f, const response_filter *flt, const char *qid,
-                      count_part part, int64_t *n, char **err)
+/* How the counts of one question are grouped. */
+typedef enum { GROUP_VALUE, GROUP_VARIANT, GROUP_VALUE_VARIANT } count_group;
+
+/* The counts of (question, part) from the tally: by value (variants added up), by variant (answers
+ * with one only) or by both; "any value" entries are left out except for GROUP_VARIANT, which reads
+ * them. */
+static void groups(const count_map *m, const char *qid, int part, count_group group, tallies *out)
 {
-	tallies t = { 0 };
-	if (store_count_values(st, f->id, flt, qid, part, GROUP_NONE, collect, &t, err) != 0)
-		return -1;
-	*n = t.n > 0 ? t.items[0].count : 0;
-	tallies_free(&t);
-	return 0;
+	count_map *merged = count_map_new();
+	for (size_t i = 0; i < count_map_size(m); i++) {
+		count_key k;
+		int64_t n = count_map_get(m, i, &k);
+		if (k.part != part || strcmp(k.question, qid) != 0 || (k.type == COUNT_ANY) != (group == GROUP_VARIANT))
+			continue;
+		if (group != GROUP_VALUE && !k.variant)
+			continue;
+		if (group == GROUP_VALUE)
+			k.variant = NULL;
+		count_map_add(merged, &k, n);
+	}
+	for (size_t i = 0; i < count_map_size(merged); i++) {
+		count_key k;
+		int64_t n = count_map_get(merged, i, &k);
+		tallies_add(out, &k, n);
+	}
+	count_map_free(merged);
+}
+
+/* How many times (question, part) was answered ("any value" entries, all variants). */
+static int64_t answered_count(const count_map *m, const char *qid, int part)
+{
+	int64_t total = 0;
+	for (size_t i = 0; i < count_map_size(m); i++) {
+		count_key k;
+		int64_t n = count_map_get(m, i, &k);
+		if (k.type == COUNT_ANY && k.part == part && strcmp(k.question, qid) == 0)
+			total += n;
+	}
+	return total;
 }
 
 /* ---- questions ----------------------------------------------------------------------------------- */
@@ -265,63 +295,48 @@ static void add_scores(json_t *o, const question *q, const tallies *t, int lo, i
 	                                       : json_null());
 }
 
-/* The summary entry of question q. Returns a new object, or NULL with *err. */
-static json_t *question_summary(store *st, const form *f, const response_filter *flt, const question *q,
-                                char **err)
+/* The summary entry of question q from the tally m. Returns a new object. */
+static json_t *question_summary(const count_map *m, const question *q)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s}", "id", q->id, "type", question_type_name(q->type), "label", q->label);
 	tallies t = { 0 };
 	int64_t answered = 0;
-	int rc = 0;
 	switch (q->type) {
 	case Q_SINGLE_CHOICE:
-		rc = store_count_values(st, f->id, flt, q->id, COUNT_VALUES, GROUP_VALUE, collect, &t, err);
-		for (size_t i = 0; rc == 0 && i < t.n; i++)
+		groups(m, q->id, 0, GROUP_VALUE, &t);
+		for (size_t i = 0; i < t.n; i++)
 			answered += t.items[i].count;
-		if (rc == 0) {
-			json_object_set_new(o, "answered", json_integer(answered));
-			json_object_set_new(o, "options", ranked_options(q, &t, answered));
-		}
+		json_object_set_new(o, "answered", json_integer(answered));
+		json_object_set_new(o, "options", ranked_options(q, &t, answered));
 		break;
 	case Q_MULTI_CHOICE:
-		rc = count_only(st, f, flt, q->id, COUNT_VALUES, &answered, err);
-		if (rc == 0)
-			rc = store_count_values(st, f->id, flt, q->id, COUNT_ELEMENTS, GROUP_VALUE, collect, &t, err);
-		if (rc == 0) {
-			json_object_set_new(o, "answered", json_integer(answered));
-			json_object_set_new(o, "options", ranked_options(q, &t, answered));
-		}
+		answered = answered_count(m, q->id, 0);
+		groups(m, q->id, 1, GROUP_VALUE, &t);
+		json_object_set_new(o, "answered", json_integer(answered));
+		json_object_set_new(o, "options", ranked_options(q, &t, answered));
 		break;
 	case Q_NPS:
 	case Q_RATING:
-		rc = store_count_values(st, f->id, flt, q->id, COUNT_VALUES, GROUP_VALUE, collect, &t, err);
-		if (rc == 0)
-			add_scores(o, q, &t, q->type == Q_NPS ? 0 : 1, q->type == Q_NPS ? 10 : q->scale);
+		groups(m, q->id, 0, GROUP_VALUE, &t);
+		add_scores(o, q, &t, q->type == Q_NPS ? 0 : 1, q->type == Q_NPS ? 10 : q->scale);
 		break;
-	case Q_CONSENT:
-		rc = store_count_values(st, f->id, flt, q->id, COUNT_VALUES, GROUP_VALUE, collect, &t, err);
-		if (rc == 0) {
-			int64_t given = 0;
-			for (size_t i = 0; i < t.n; i++) {
-				answered += t.items[i].count;
-				if (t.items[i].is_number && t.items[i].number == 1)
-					given += t.items[i].count;
-			}
-			json_object_set_new(o, "answered", json_integer(answered));
-			json_object_set_new(o, "given", json_integer(given));
+	case Q_CONSENT: {
+		groups(m, q->id, 0, GROUP_VALUE, &t);
+		int64_t given = 0;
+		for (size_t i = 0; i < t.n; i++) {
+			answered += t.items[i].count;
+			if (t.items[i].is_number && t.items[i].number == 1)
+				given += t.items[i].count;
 		}
+		json_object_set_new(o, "answered", json_integer(answered));
+		json_object_set_new(o, "given", json_integer(given));
 		break;
+	}
 	default: /* text, long_text, email, phone, number, date: how many, never what */
-		rc = count_only(st, f, flt, q->id, COUNT_VALUES, &answered, err);
-		if (rc == 0)
-			json_object_set_new(o, "answered", json_integer(answered));
+		json_object_set_new(o, "answered", json_integer(answered_count(m, q->id, 0)));
 		break;
 	}
 	tallies_free(&t);
-	if (rc != 0) {
-		json_decref(o);
-		return NULL;
-	}
 	return o;
 }
 
@@ -365,8 +380,8 @@ static json_t *comparison(const char *test, const char *question_id, double chi,
 }
 
 /* The answers to the first single choice, nps or rating question compared between the variants (a
- * table of variants x options). Returns a new object, or NULL with *err. */
-static json_t *answers_comparison(store *st, const form *f, const response_filter *flt, char **err)
+ * table of variants x options), from the tally m. Returns a new object. */
+static json_t *answers_comparison(const count_map *m, const form *f)
 {
 	static const char test[] = "chi-square test of independence";
 	const question *q = comparison_question(f);
@@ -374,8 +389,7 @@ static json_t *answers_comparison(store *st, const form *f, const response_filte
 		return comparison(test, NULL, -1, 0);
 	size_t nv = json_array_size(f->variants);
 	tallies t = { 0 };
-	if (store_count_values(st, f->id, flt, q->id, COUNT_VALUES, GROUP_VALUE_VARIANT, collect, &t, err) != 0)
-		return NULL;
+	groups(m, q->id, 0, GROUP_VALUE_VARIANT, &t);
 	size_t cols = q->type == Q_NPS ? 3 : q->type == Q_RATING ? (size_t)q->scale : q->n_options;
 	int64_t *table = xcalloc(nv * cols + 1, sizeof *table);
 	for (size_t k = 0; k < t.n; k++) {
@@ -479,16 +493,15 @@ static int count_views(store *st, const form *f, const response_filter *flt, int
 	return 0;
 }
 
-/* The variants block: answers, views and completion per variant, and the comparisons — on completion
- * when views are recorded, on the answers to the first choice or score question in any case. views
- * holds one count per variant, total is -1 when the filter leaves views out. NULL with *err. */
-static json_t *variants_summary(store *st, const form *f, const response_filter *flt, const int64_t *views,
-                                int64_t views_total, char **err)
+/* The variants block from the tally m: answers, views and completion per variant, and the comparisons
+ * — on completion when views are recorded, on the answers to the first choice or score question in any
+ * case. views holds one count per variant, total is -1 when the filter leaves views out. Returns a new
+ * object. */
+static json_t *variants_summary(const count_map *m, const form *f, const int64_t *views, int64_t views_total)
 {
 	size_t nv = json_array_size(f->variants);
 	tallies t = { 0 };
-	if (store_count_values(st, f->id, flt, NULL, COUNT_ANSWERS, GROUP_VARIANT, collect, &t, err) != 0)
-		return NULL;
+	groups(m, "", 2, GROUP_VARIANT, &t);
 	int64_t *answers = xcalloc(nv + 1, sizeof *answers), seen = 0;
 	json_t *list = json_array();
 	for (size_t i = 0; i < nv; i++) {
@@ -503,12 +516,7 @@ static json_t *variants_summary(store *st, const form *f, const response_filter 
 		                                                                    : completion_value(answers[i], views[i])));
 	}
 	tallies_free(&t);
-	json_t *by_answers = answers_comparison(st, f, flt, err);
-	if (!by_answers) {
-		free(answers);
-		json_decref(list);
-		return NULL;
-	}
+	json_t *by_answers = answers_comparison(m, f);
 	json_t *by_completion = views_total >= 0 && seen > 0 ? completion_comparison(f, answers, views) : NULL;
 	free(answers);
 	json_t *out = json_pack("{s:o, s:s}", "variants", list, "basis", by_completion ? "completion" : "answers");
@@ -527,27 +535,29 @@ static json_t *variants_summary(store *st, const form *f, const response_filter 
 /* The summary inside the caller's snapshot. */
 static json_t *summary_in_snapshot(store *st, const form *f, const response_filter *flt, char **err)
 {
-	int64_t total = 0;
-	if (count_only(st, f, flt, NULL, COUNT_ANSWERS, &total, err) != 0)
-		return NULL;
-	json_t *questions = json_array();
+	summary_question *qs = xcalloc(f->n_questions + 1, sizeof *qs);
 	for (size_t i = 0; i < f->n_questions; i++) {
-		json_t *q = question_summary(st, f, flt, &f->questions[i], err);
-		if (!q) {
-			json_decref(questions);
-			return NULL;
-		}
-		json_array_append_new(questions, q);
+		question_type t = f->questions[i].type;
+		qs[i].id = f->questions[i].id;
+		qs[i].by_value = t == Q_SINGLE_CHOICE || t == Q_NPS || t == Q_RATING || t == Q_CONSENT;
+		qs[i].elements = t == Q_MULTI_CHOICE;
 	}
+	count_map *m = count_map_new();
+	int rc = store_summary_tally(st, f->id, flt, qs, f->n_questions, m, err);
+	free(qs);
 	int64_t *views = xcalloc(json_array_size(f->variants) + 1, sizeof *views), views_total = -1;
-	json_t *variants = json_null();
-	if (count_views(st, f, flt, views, &views_total, err) != 0 ||
-	    (f->variants && !(variants = variants_summary(st, f, flt, views, views_total, err)))) {
+	if (rc != 0 || count_views(st, f, flt, views, &views_total, err) != 0) {
 		free(views);
-		json_decref(questions);
+		count_map_free(m);
 		return NULL;
 	}
+	int64_t total = answered_count(m, "", 2);
+	json_t *questions = json_array();
+	for (size_t i = 0; i < f->n_questions; i++)
+		json_array_append_new(questions, question_summary(m, &f->questions[i]));
+	json_t *variants = f->variants ? variants_summary(m, f, views, views_total) : json_null();
 	free(views);
+	count_map_free(m);
 	return json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "form", f->id, "answers", (json_int_t)total, "views",
 	                 views_total < 0 ? json_null() : json_integer(views_total), "completion",
 	                 views_total < 0 ? json_null() : completion_value(total, views_total), "questions", questions,

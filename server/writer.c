@@ -39,11 +39,17 @@ struct writer {
 	int64_t views_due_ms;                /* monotonic: when they are to be stored (0: none) */
 	bool stopping;
 
+	bool fold_pending;          /* writer thread only: answers are left to fold into the summary tables */
 	atomic_bool healthy;
 	atomic_int_fast64_t busy_since_ms;  /* when the batch being stored began; 0 while idle */
 	atomic_uint_fast64_t answers;
 	atomic_uint_fast64_t batches;
 };
+
+/* The writer's page cache: a batch's answers, their indexes, outbox rows and summary facts stay in
+ * memory until the commit writes them once (with the default 2 MB, batches of plugin-heavy answers
+ * spilled pages to the WAL in the middle of the transaction). */
+#define WRITER_CACHE_KIB 16384
 
 static const char unavailable_message[] =
 	"The answer could not be stored; nothing was kept. Please try again.";
@@ -338,6 +344,37 @@ static void log_commit_failure(const writer_job *batch, const char *err)
 	         n, err ? err : "unknown error", plugins[0] ? plugins : "no plugin");
 }
 
+/* Folds the answers stored so far into the summary tables, inside the open transaction. A failure
+ * keeps nothing of the fold and costs the answers nothing: summaries read unfolded answers from
+ * responses until a later fold succeeds. Sets fold_pending when a backlog is left. */
+static void fold_summaries(writer *w)
+{
+	char *err = NULL;
+	bool more = false;
+	if (store_summary_fold(w->st, SUMMARY_FOLD_MAX, &more, &err) != 0) {
+		log_line("summary counts not updated (they will be on a later commit): %s", err ? err : "unknown error");
+		free(err);
+	}
+	w->fold_pending = more;
+}
+
+/* Folds a backlog of answers (stored by an older version, or by SQL) in a transaction of its own. */
+static void fold_backlog(writer *w)
+{
+	char *err = NULL;
+	if (store_begin(w->st, &err) != 0) {
+		free(err);
+		w->fold_pending = false;
+		return;
+	}
+	fold_summaries(w);
+	if (store_commit(w->st, &err) != 0) {
+		free(err);
+		store_rollback(w->st);
+		w->fold_pending = false;
+	}
+}
+
 /* Stores a batch (a linked list of jobs) in one transaction and sets every job's final outcome. */
 static void batch_process(writer *w, writer_job *batch)
 {
@@ -351,6 +388,7 @@ static void batch_process(writer *w, writer_job *batch)
 	}
 	for (writer_job *job = batch; job; job = job->next)
 		job_process(w, job);
+	fold_summaries(w);
 	if (store_commit(w->st, &err) != 0) {
 		log_commit_failure(batch, err);
 		free(err);
@@ -415,12 +453,14 @@ static bool views_due(const writer *w)
 	return w->views_due_ms && monotonic_ms() >= w->views_due_ms;
 }
 
-/* Waits (mu held) until jobs are queued, stopping is flagged, counted views are due, or, while
- * unhealthy, a probe is due. Returns true when a probe is due. */
+/* Waits (mu held) until jobs are queued, stopping is flagged, counted views are due, a summary
+ * backlog waits to be folded, or, while unhealthy, a probe is due. Returns true when a probe is due. */
 static bool wait_for_work(writer *w)
 {
 	while (!w->queue_head && !w->stopping && !views_due(w)) {
 		bool healthy = atomic_load(&w->healthy);
+		if (healthy && w->fold_pending)
+			return false;
 		if (healthy && !w->views_due_ms) {
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
@@ -503,6 +543,8 @@ static void *writer_main(void *arg)
 			batch_process(w, batch);
 			atomic_store(&w->busy_since_ms, 0);
 			batch_complete(w, batch);
+		} else if (w->fold_pending && !last) {
+			fold_backlog(w);
 		}
 		if (views.n > 0)
 			views_store(w, &views, last);
@@ -549,6 +591,11 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 		free(w);
 		return NULL;
 	}
+	if (store_set_cache(w->st, WRITER_CACHE_KIB, err) != 0) {
+		store_close(w->st);
+		free(w);
+		return NULL;
+	}
 	w->cp = checkpointer_start(db_path, durability, err);
 	if (!w->cp) {
 		store_close(w->st);
@@ -561,6 +608,7 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 		w->hooks = *hooks;
 		w->has_hooks = true;
 	}
+	w->fold_pending = true; /* whatever was stored while no writer ran */
 	atomic_init(&w->healthy, true);
 	atomic_init(&w->answers, 0);
 	atomic_init(&w->batches, 0);

@@ -96,6 +96,21 @@ def all_response_ids(s):
     raise AssertionError("the listing did not end")
 
 
+def summary_tables(s):
+    """(answers, answers folded, their facts rows, their count in answer_counts) of the stopped server's
+    database: after a clean stop every answer is folded into the summary tables exactly once."""
+    db = sqlite3.connect(os.path.join(s.dir, "data.db"))
+    try:
+        return db.execute(
+            "SELECT (SELECT count(*) FROM responses), "
+            "(SELECT count(*) FROM responses WHERE seq <= (SELECT seq FROM answer_counts_upto) "
+            " AND seq NOT IN (SELECT seq FROM answer_facts_stale)), "
+            "(SELECT count(*) FROM answer_facts), "
+            "(SELECT coalesce(sum(n), 0) FROM answer_counts WHERE question = '' AND part = 2 AND value = X'')").fetchone()
+    finally:
+        db.close()
+
+
 def integrity_check(s):
     """PRAGMA integrity_check of the (stopped) server's database."""
     db = sqlite3.connect(os.path.join(s.dir, "data.db"))
@@ -278,7 +293,11 @@ def crash_loop(rounds, pause=(0.3, 1.0), threads=4, seed=None):
         load.stop()
         stored = all_response_ids(s)
         healthy(s)
+        st, _, summary = s.request("GET", f"/api/v1/forms/{FORM_ID}/summary", admin=True)
+        expect_eq((st, summary.get("answers")), (200, len(stored)), "the summary counts every stored answer")
         expect_eq(s.stop(), 0, "exit status after SIGTERM")
+        n = len(stored)
+        expect_eq(summary_tables(s), (n, n, n, n), "answers, folded, facts, counted")
         missing = [i for i in load.acked if i not in stored]
         expect(not missing, f"{len(missing)} acknowledged answers lost, for instance {missing[:3]}")
         expect(load.acked, "no answer was acknowledged at all")

@@ -62,6 +62,8 @@ questions:
     label: Score?
 """
 
+OTHER = PLAIN.replace("id: plain", "id: other").replace("title: Plain", "title: Other")
+
 DAY = 86400000
 T0 = 1780000000000            # 2026-05-28T20:26:40Z
 PAGES = ["/cart", "/cart/step2", "/checkout", "/blog/post", "https://shop.example.com/cart/step3?utm=x#top",
@@ -358,6 +360,27 @@ def t_submits_are_counted(s, rows):
     expect_eq(q["nps"], 25.0, "NPS of 2 promoters, 1 detractor in 4")
 
 
+def fold(s):
+    """Makes the writer fold every answer stored so far into the summary tables: answers stored with SQL
+    are counted from responses until the next commit folds them, one stored over HTTP is folded in its
+    own commit."""
+    st, _, body = s.submit("other", {"nps": 5}, meta={"page": "/fold"})
+    expect_eq(st, 201, f"submit {body}")
+    db = sqlite3.connect(os.path.join(s.dir, "data.db"), timeout=10)
+    upto = db.execute("SELECT seq FROM answer_counts_upto").fetchone()[0]
+    top = db.execute("SELECT max(seq) FROM responses").fetchone()[0]
+    facts = db.execute("SELECT count(*) FROM answer_facts").fetchone()[0]
+    answers = db.execute("SELECT count(*) FROM responses").fetchone()[0]
+    db.close()
+    expect_eq(upto, top, "every answer folded")
+    expect_eq(facts, answers, "one row of facts per answer")
+
+
+def t_folded_summary_equals_independent_count(s, rows):
+    fold(s)
+    t_summary_equals_independent_count(s, rows)
+
+
 def t_erased_answers_leave_the_counts(s, rows):
     """Deleting answers (as erasure and the retention purge do) takes them out of every count."""
     gone = set(range(0, len(rows), 7))
@@ -368,7 +391,20 @@ def t_erased_answers_leave_the_counts(s, rows):
     db.close()
     kept = [r for i, r in enumerate(rows) if i not in gone]
     rows[:] = kept
-    for f in ({}, {"since": T0 + 4 * DAY, "until": T0 + 9 * DAY}, {"variant": "b"}):
+    for f in ({}, {"since": T0 + 4 * DAY, "until": T0 + 9 * DAY}, {"variant": "b"}, {"page": "/cart*"}):
+        got = get_json(s, "/api/v1/forms/shop/summary" + (f"?{query(f)}" if f else ""))
+        check_summary(got, expected_summary([r for r in kept if matches(r, f)]))
+    # an answer changed after it was folded is counted as it is now
+    db = sqlite3.connect(os.path.join(s.dir, "data.db"), timeout=10)
+    with db:
+        db.execute("UPDATE responses SET created_ms = ? WHERE id = 'r_seed00001'", (T0 + 60 * DAY,))
+    db.close()
+    kept[0]["created_ms"] = T0 + 60 * DAY
+    for f in ({}, {"since": T0 + 50 * DAY}, {"until": T0 + 50 * DAY}):
+        got = get_json(s, "/api/v1/forms/shop/summary" + (f"?{query(f)}" if f else ""))
+        check_summary(got, expected_summary([r for r in kept if matches(r, f)]))
+    fold(s)
+    for f in ({}, {"since": T0 + 50 * DAY}, {"until": T0 + 50 * DAY}, {"variant": "a"}):
         got = get_json(s, "/api/v1/forms/shop/summary" + (f"?{query(f)}" if f else ""))
         check_summary(got, expected_summary([r for r in kept if matches(r, f)]))
 
@@ -407,13 +443,15 @@ def t_variant_verdict(s, rows):
 
 def main():
     t = TAP()
-    s = Server(forms={"shop": SHOP, "plain": PLAIN})
+    s = Server(forms={"shop": SHOP, "plain": PLAIN, "other": OTHER})
     rows = make_rows()
     try:
         s.start()
         seed(s, rows)
         t.run("every summary number equals an independent count, under every filter",
               t_summary_equals_independent_count, s, rows)
+        t.run("the same numbers once the answers are folded into the summary tables",
+              t_folded_summary_equals_independent_count, s, rows)
         t.run("the paged listing (both orders) and the CSV and NDJSON exports follow the filters",
               t_listing_and_exports_follow_the_filters, s, rows)
         t.run("bad filter parameters answer 400 invalid_parameter naming the parameter", t_bad_parameters, s, rows)
