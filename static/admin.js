@@ -675,7 +675,7 @@
       tr.appendChild(th);
       var views = x.views === null || x.views === undefined;
       anyViews = anyViews || !views;
-      tr.appendChild(el('td', views ? 'not recorded' : x.views.toLocaleString(), views ? 'num muted' : 'num'));
+      tr.appendChild(el('td', views ? 'not counted' : x.views.toLocaleString(), views ? 'num muted' : 'num'));
       tr.appendChild(el('td', x.answers.toLocaleString(), 'num'));
       var c = x.completion;
       tr.appendChild(el('td', c === null || c === undefined ? '—' : pct(c <= 1 ? c * 100 : c), 'num'));
@@ -694,7 +694,7 @@
     } else {
       p.textContent = 'Too few answers to compare the variants yet' + (v.test ? ' (' + v.test + ' needs at least 5 expected per cell)' : '') + '.';
     }
-    if (!anyViews) p.appendChild(el('span', ' Views are not recorded, so completion cannot be computed.', 'muted'));
+    if (!anyViews) p.appendChild(el('span', ' Views keep only their day, variant and device, so under a page, tag, category, attribute or text filter they are not counted and completion cannot be computed.', 'muted'));
   }
 
   // The empty state: what to do to get answers, or how to widen the filters.
