@@ -7,13 +7,16 @@ acknowledged answer stored once, every delivery delivered, every coupon handed o
 The whole integration suite runs against PostgreSQL in `make check-slow` (tests/slow/postgresql.py)."""
 import json
 import os
+import signal
+import sqlite3
+import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import postgres  # noqa: E402
-from harness import TAP, Receiver, Server, expect, expect_eq, run_earshot  # noqa: E402
+from harness import BIN, TAP, Receiver, Server, expect, expect_eq, run_earshot  # noqa: E402
 from test_deliveries import RULES, SHOP, destinations, router, verify_signature  # noqa: E402
 from test_hosted import incentive_config, page, post, thanks, code_on, token_of  # noqa: E402
 
@@ -348,6 +351,50 @@ def t_migrate(pg):
         rv.close()
 
 
+def t_migrate_interrupted(pg):
+    """earshot migrate kill -9'd part-way through the answers, then run again: it finishes, every row is
+    in PostgreSQL once and the counts are verified."""
+    s = Server(forms={"shop": SHOP}, database="data.db")
+    url = pg.new_database()
+    n = 40000
+    try:
+        s.start()
+        st, _, _ = s.submit("shop", {"nps": 5, "comment": "the first"})
+        expect_eq(st, 201, "stored on SQLite")
+        s.stop()
+        # Many answers written straight into the file, so that the copy takes long enough to be stopped.
+        con = sqlite3.connect(os.path.join(s.dir, "data.db"))
+        con.executemany("INSERT INTO responses (id, form, created_ms, answers, meta, tags) VALUES (?, 'shop', ?, ?, '{}', '[]')",
+                        ((f"r_bulk{i:06d}", 1790000000000 + i, json.dumps({"nps": i % 11, "comment": f"answer {i}"}))
+                         for i in range(n)))
+        con.commit()
+        con.close()
+        p = subprocess.Popen([BIN, "migrate", "-c", s.config_path, "--to", url], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        copied = 0
+        deadline = time.time() + 60
+        while time.time() < deadline and p.poll() is None:
+            try:
+                copied = int(pg.psql("SELECT count(*) FROM responses", url.rsplit("/", 1)[1]) or 0)
+            except RuntimeError:
+                copied = 0  # the schema is not there yet
+            if copied > 0:
+                break
+            time.sleep(0.02)
+        expect(p.poll() is None and 0 < copied < n + 1, f"stopped part-way: {copied} of {n + 1} answers copied")
+        p.send_signal(signal.SIGKILL)
+        p.communicate()
+        rc, out, err = run_earshot("migrate", "-c", s.config_path, "--to", url, timeout=300)
+        expect_eq(rc, 0, f"migrate again: {out} {err}")
+        expect(f"responses: {n + 1} in the SQLite database" in out and f"{n + 1} in PostgreSQL" in out, out)
+        expect("every row is in" in out, out)
+        dbname = url.rsplit("/", 1)[1]
+        expect_eq(pg.psql("SELECT count(*), count(DISTINCT id) FROM responses", dbname), f"{n + 1}|{n + 1}",
+                  "every answer once")
+    finally:
+        s.cleanup()
+
+
 def main():
     tap = TAP()
     if not postgres.available():
@@ -361,6 +408,7 @@ def main():
     tap.run("a new address on two nodes at once: one contact, both answers", t_same_contact_on_two_nodes, pg)
     tap.run("PostgreSQL restarted under load on two nodes: 503s, no false 201, recovery", restart_under_load, pg, 2)
     tap.run("earshot migrate: SQLite into PostgreSQL, counts checked, run twice, then served", t_migrate, pg)
+    tap.run("earshot migrate kill -9'd part-way, then run again: every answer once, counts verified", t_migrate_interrupted, pg)
     tap.finish()
 
 
