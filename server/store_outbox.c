@@ -211,9 +211,10 @@ int sqlite_outbox_get(store *st, const char *id, delivery_record *out, char **er
 	return ret;
 }
 
-/* One page in store order. 0 with *out (always malloc'd), or -1. */
-int sqlite_outbox_list(store *st, bool all_states, delivery_state state, int64_t after_seq, int limit,
-                      delivery_record **out, size_t *n, bool *more, char **err)
+/* One page of the listing: in store order after from_seq, or newest first before from_seq (0: from the
+ * newest). 0 with *out (always malloc'd), or -1. */
+static int list_page(store *st, bool all_states, delivery_state state, bool newest_first, int64_t from_seq,
+                     int limit, delivery_record **out, size_t *n, bool *more, char **err)
 {
 	const char *op = "list deliveries";
 	*out = NULL;
@@ -223,40 +224,30 @@ int sqlite_outbox_list(store *st, bool all_states, delivery_state state, int64_t
 		store_set_err(err, xstrdup("list deliveries: the limit must not be negative"));
 		return -1;
 	}
-	sqlite3_stmt *s = store_cached(st,
-		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR state = ?1) AND seq > ?2 "
-		"ORDER BY seq LIMIT ?3", op, err);
+	sqlite3_stmt *s = store_cached(st, newest_first
+		? "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR state = ?1) AND (?2 = 0 OR seq < ?2) "
+		  "ORDER BY seq DESC LIMIT ?3"
+		: "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR state = ?1) AND seq > ?2 "
+		  "ORDER BY seq LIMIT ?3", op, err);
 	if (!s)
 		return -1;
 	if (!all_states)
 		sqlite3_bind_text(s, 1, delivery_state_name(state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, after_seq);
+	sqlite3_bind_int64(s, 2, from_seq);
 	sqlite3_bind_int64(s, 3, (int64_t)limit + 1);
 	return collect(st, s, limit, op, out, n, more, err);
 }
 
-/* One page newest first with seq < before_seq (0: from the newest). 0 with *out (always malloc'd), or -1. */
+int sqlite_outbox_list(store *st, bool all_states, delivery_state state, int64_t after_seq, int limit,
+                       delivery_record **out, size_t *n, bool *more, char **err)
+{
+	return list_page(st, all_states, state, false, after_seq, limit, out, n, more, err);
+}
+
 int sqlite_outbox_list_newest(store *st, bool all_states, delivery_state state, int64_t before_seq, int limit,
                               delivery_record **out, size_t *n, bool *more, char **err)
 {
-	const char *op = "list deliveries";
-	*out = NULL;
-	*n = 0;
-	*more = false;
-	if (limit < 0) {
-		store_set_err(err, xstrdup("list deliveries: the limit must not be negative"));
-		return -1;
-	}
-	sqlite3_stmt *s = store_cached(st,
-		"SELECT " OUTBOX_COLUMNS " FROM outbox WHERE (?1 IS NULL OR state = ?1) AND (?2 = 0 OR seq < ?2) "
-		"ORDER BY seq DESC LIMIT ?3", op, err);
-	if (!s)
-		return -1;
-	if (!all_states)
-		sqlite3_bind_text(s, 1, delivery_state_name(state), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, before_seq);
-	sqlite3_bind_int64(s, 3, (int64_t)limit + 1);
-	return collect(st, s, limit, op, out, n, more, err);
+	return list_page(st, all_states, state, true, before_seq, limit, out, n, more, err);
 }
 
 /* Every row about response_id, newest first (at most limit). 0 with *out (always malloc'd), or -1. */
