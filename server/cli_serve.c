@@ -35,7 +35,7 @@ int cli_serve(int argc, char **argv)
 	if (notes)
 		log_line("%s", notes);
 	free(notes);
-	char *marker = plugin_marker_path(cfg->database), *err = NULL;
+	char *marker = plugin_marker_path(cfg), *err = NULL;
 	if (marker && plugin_marker_open(marker, &err) != 0) {
 		log_line("%s (a crash inside a plugin would go unnoticed)", err);
 		free(err);

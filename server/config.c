@@ -18,7 +18,7 @@
 #define EMBEDDED_NAME "<embedded default>"
 
 static const char *const top_keys[] = { "listen", "public_url", "database", "durability", "forms_dir",
-	"static_dir", "limits", "trusted_proxies", "cors", "privacy", "admin", "destinations", "plugins", "metrics",
+	"static_dir", "state_dir", "limits", "trusted_proxies", "cors", "privacy", "admin", "destinations", "plugins", "metrics",
 	NULL };
 static const char *const metrics_keys[] = { "public", NULL };
 static const char *const limits_keys[] = { "max_body_bytes", "submissions_per_minute", "min_fill_seconds",
@@ -39,7 +39,7 @@ static const char *const destination_type_names[] = { "webhook", "file", "email"
 typedef struct config_reader {
 	ydoc *doc;
 	earshot_config *c;
-	char *database, *forms_dir, *static_dir; /* as written, resolved at the end */
+	char *database, *forms_dir, *static_dir, *state_dir; /* as written (state_dir may be NULL), resolved at the end */
 	bool public_url_given, plugins_given;    /* else they follow listen / the embedded default */
 } config_reader;
 
@@ -565,6 +565,7 @@ static void read_root(config_reader *r, const yaml_node_t *root)
 		r->c->durability = (durability_mode)mode;
 	read_raw_path(r, root, "forms_dir", &r->forms_dir);
 	read_raw_path(r, root, "static_dir", &r->static_dir);
+	read_raw_path(r, root, "state_dir", &r->state_dir);
 	read_limits(r, root);
 	read_trusted_proxies(r, root);
 	read_cors(r, root);
@@ -634,6 +635,10 @@ earshot_config *config_parse_string(const char *yaml, size_t len, const char *di
 		}
 	}
 	c->database = resolve_path(c->dir, r.database);
+	if (r.state_dir)
+		c->state_dir = resolve_path(c->dir, r.state_dir);
+	else if (strstr(c->database, "://"))
+		c->state_dir = xstrdup(c->dir); /* a node's files stay on the node */
 	c->forms_dir = resolve_path(c->dir, r.forms_dir);
 	c->static_dir = resolve_path(c->dir, r.static_dir);
 	c->forms_dir_relative = r.forms_dir[0] != '/';
@@ -641,6 +646,7 @@ earshot_config *config_parse_string(const char *yaml, size_t len, const char *di
 	free(r.database);
 	free(r.forms_dir);
 	free(r.static_dir);
+	free(r.state_dir);
 	size_t problems = ydoc_problem_count(&doc);
 	ydoc_flush(&doc, diags);
 	ydoc_free(&doc);
@@ -711,6 +717,7 @@ void config_free(earshot_config *c)
 	free(c->listen_host);
 	free(c->public_url);
 	free(c->database);
+	free(c->state_dir);
 	free(c->forms_dir);
 	free(c->static_dir);
 	free(c->trusted_proxies);

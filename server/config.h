@@ -58,6 +58,10 @@ typedef struct earshot_config {
 	int listen_port;
 	char *public_url;        /* owned; without trailing slash */
 	char *database;          /* owned; resolved path */
+	char *state_dir;         /* owned, may be NULL: where this node keeps its own files (the plugin
+	                          * crash record, plugin_marker.h); `state_dir:` resolved, else with a
+	                          * database server (a URL) the config's directory, else NULL: beside the
+	                          * SQLite file */
 	durability_mode durability;
 	char *forms_dir;         /* owned; resolved path */
 	char *static_dir;        /* owned; resolved path */

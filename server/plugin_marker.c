@@ -24,22 +24,28 @@ static bool active[MARKER_SLOTS];           /* under lock */
 static int fd = -1;                         /* the marker file, or -1 */
 static char *fd_path;                       /* its path (owned) */
 
-/* "<database><suffix>", or NULL for an in-memory database or a database server (a URL). */
-static char *beside_database(const char *database, const char *suffix)
+/* "<state_dir>/earshot<suffix>", else "<database><suffix>"; NULL for an in-memory database or a
+ * database server (a URL) without a state_dir. */
+static char *node_file(const earshot_config *cfg, const char *suffix)
 {
+	if (cfg->state_dir) {
+		const char *dir = *cfg->state_dir ? cfg->state_dir : ".";
+		return xasprintf("%s%searshot%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", suffix);
+	}
+	const char *database = cfg->database;
 	if (!database || !*database || strcmp(database, ":memory:") == 0 || strstr(database, "://"))
 		return NULL;
 	return xasprintf("%s%s", database, suffix);
 }
 
-char *plugin_marker_path(const char *database)
+char *plugin_marker_path(const earshot_config *cfg)
 {
-	return beside_database(database, ".plugin-hook");
+	return node_file(cfg, ".plugin-hook");
 }
 
-char *plugin_crash_path(const char *database)
+char *plugin_crash_path(const earshot_config *cfg)
 {
-	return beside_database(database, ".plugin-crash");
+	return node_file(cfg, ".plugin-crash");
 }
 
 void plugin_file_ident(const char *path, char ident[64])
@@ -62,7 +68,7 @@ int plugin_marker_open(const char *path, char **err)
 	}
 	/* Held while the server runs: `earshot check` then knows the records are live, not a crash. */
 	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
-		*err = xasprintf("%s: another earshot serve uses this database", path);
+		*err = xasprintf("%s: another earshot serve is running with this database or state_dir", path);
 		close(f);
 		return -1;
 	}
@@ -212,7 +218,7 @@ size_t plugin_crash_policy(earshot_config *cfg, crash_when when, diag_list *diag
 {
 	bool move = when == CRASH_AT_START;
 	*notes = NULL;
-	char *marker = plugin_marker_path(cfg->database), *crash = plugin_crash_path(cfg->database);
+	char *marker = plugin_marker_path(cfg), *crash = plugin_crash_path(cfg);
 	size_t problems = 0;
 	if (!marker) {
 		free(crash);

@@ -1,6 +1,8 @@
 /* plugin_marker: which plugin hook is running right now, kept in memory (the writer watchdog of
- * GET /healthz reads it) and in a small file beside the database (so that the next start can tell a
- * crash inside a plugin from any other, and apply plugins[].on_crash).
+ * GET /healthz reads it) and in a small file of this node's own — in state_dir, else beside a SQLite
+ * database — (so that the next start can tell a crash inside a plugin from any other, and apply
+ * plugins[].on_crash). A crash is a property of the process that died, so with a database shared by
+ * several nodes the record stays on the node.
  *
  * The file holds one fixed-size record per thread that runs hooks (the writer: on_response; the
  * event loop: init, on_route, fini). A record is written just before a hook is called and cleared
@@ -29,10 +31,12 @@ typedef struct marker_record {
 	int64_t since_ms;        /* when the call began */
 } marker_record;
 
-/* The marker file of a database: "<database>.plugin-hook"; malloc'd, or NULL for ":memory:". */
-char *plugin_marker_path(const char *database);
-/* The file a crash record is kept in once found: "<database>.plugin-crash"; malloc'd or NULL. */
-char *plugin_crash_path(const char *database);
+/* The marker file of cfg's server: "<state_dir>/earshot.plugin-hook" when cfg has a state_dir, else
+ * "<database>.plugin-hook"; malloc'd, or NULL for a ":memory:" database without a state_dir. */
+char *plugin_marker_path(const earshot_config *cfg);
+/* The file a crash record is kept in once found: "earshot.plugin-crash" in the state_dir, else
+ * "<database>.plugin-crash"; malloc'd or NULL. */
+char *plugin_crash_path(const earshot_config *cfg);
 
 /* Opens (creating, emptying) the marker file for this process's hook calls and locks it (flock) for
  * as long as it is open. Returns 0, or -1 with *err (caller frees; also when another server holds

@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { BIN, BUILDDIR, Earshot, adminToken, browserOptions, chromium, eq, freePort, ok, repo, runTests, sleep } from './lib.mjs';
+import { BIN, BUILDDIR, Earshot, ON_POSTGRES, TEST_DATABASE, adminToken, browserOptions, chromium, eq, freePort, ok, repo, runTests, sleep } from './lib.mjs';
 
 const NPS_SO = path.join(BUILDDIR, 'plugins', 'nps.so');
 const ROUTER_SO = path.join(BUILDDIR, 'plugins', 'complaint-router.so');
@@ -226,7 +226,9 @@ const oldRows = SHOP.filter(r => r.old).map((r, i) => [r, i]).reverse().map(([r,
   return `INSERT INTO responses (id, form, created_ms, answers, meta, score, tags) VALUES ('r_old${i}', 'shop', ` +
     `${r.created_ms}, ${q(r.answers)}, ${q(r.meta)}, ${score ? q(score) : 'NULL'}, ${q(score && score.category === 'detractor' ? ['detractor'] : [])});`;
 });
-execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(es.tmp, 'earshot.db')], { input: 'BEGIN;' + oldRows.join('\n') + 'COMMIT;' });
+// The same SQL suits both backends' responses table.
+if (ON_POSTGRES) execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', TEST_DATABASE], { input: 'BEGIN;' + oldRows.join('\n') + 'COMMIT;' });
+else execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(es.tmp, 'earshot.db')], { input: 'BEGIN;' + oldRows.join('\n') + 'COMMIT;' });
 // The corpus, in order, as answers: every payload to nps, the first few to exit-survey.
 try {
   for (const [i, p] of PAYLOADS.entries()) await submit('nps', { score: scoreOf(i), reason: p });

@@ -2,7 +2,9 @@
 // binary, its build directory and Chromium are; playwright-core (installed with npm ci when missing);
 // small assertions; one earshot server on a temporary directory; and the TAP-style test loop.
 // Env: EARSHOT_BIN (default ../../_build/earshot), EARSHOT_BUILDDIR (default: the binary's directory),
-// CHROMIUM (default /usr/bin/chromium), TEST_FILTER (substring of test names).
+// CHROMIUM (default /usr/bin/chromium), TEST_FILTER (substring of test names), EARSHOT_TEST_DATABASE (a
+// postgresql:// URL of an empty database the server is given instead of its own SQLite file;
+// tests/slow/browser_postgresql.py sets it).
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,6 +18,10 @@ export const repo = path.resolve(here, '..', '..');
 export const BIN = process.env.EARSHOT_BIN || path.join(repo, '_build', 'earshot');
 export const BUILDDIR = process.env.EARSHOT_BUILDDIR || path.dirname(BIN);
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// The database every server of this run is given: a PostgreSQL URL, or the SQLite file earshot.db in
+// the server's temporary directory.
+export const TEST_DATABASE = process.env.EARSHOT_TEST_DATABASE || 'earshot.db';
+export const ON_POSTGRES = /^postgres(ql)?:\/\//.test(TEST_DATABASE);
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -78,14 +84,14 @@ export class Earshot {
     for (const f of names || fs.readdirSync(from).filter(n => n.endsWith('.yaml'))) fs.copyFileSync(path.join(from, f), path.join(to, f));
   }
 
-  // Writes configPath: listen on `url` (http://127.0.0.1:PORT, also the public_url), earshot.db and
-  // tmp/forms, the repository's static files (or `staticDir`), 1000 submissions a minute plus the
+  // Writes configPath: listen on `url` (http://127.0.0.1:PORT, also the public_url), TEST_DATABASE
+  // (earshot.db unless set) and tmp/forms, the repository's static files (or `staticDir`), 1000 submissions a minute plus the
   // `limits` lines, the admin token whose digest is `tokenSha`, then the `extra` lines as they are.
   writeConfig(url, tokenSha, { staticDir = path.join(repo, 'static'), limits = [], extra = [] } = {}) {
     fs.writeFileSync(this.configPath, [
       `listen: ${new URL(url).host}`,
       `public_url: ${url}`,
-      'database: earshot.db',
+      `database: ${JSON.stringify(TEST_DATABASE)}`,
       'forms_dir: forms',
       `static_dir: ${JSON.stringify(staticDir)}`,
       'limits:',

@@ -2,11 +2,13 @@
 """The PostgreSQL backend on a real PostgreSQL (postgres.py: a throwaway server from Debian's packages):
 answers, idempotency, listings, exports, summaries and erasure; plugins (complaint-router's webhook
 through the outbox, incentive's coupon pool); the database going away (503 `unavailable`, never a false
-201, recovery by itself); and two nodes sharing one database, one of them kill -9'd under load (every
-acknowledged answer stored once, every delivery delivered, every coupon handed out once).
+201, recovery by itself); two nodes sharing one database, one of them kill -9'd under load (every
+acknowledged answer stored once, every delivery delivered, every coupon handed out once); and the plugin
+crash record kept per node (on_crash).
 The whole integration suite runs against PostgreSQL in `make check-slow` (tests/slow/postgresql.py)."""
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +21,7 @@ import postgres  # noqa: E402
 from harness import BIN, TAP, Receiver, Server, expect, expect_eq, run_earshot  # noqa: E402
 from test_deliveries import RULES, SHOP, destinations, router, verify_signature  # noqa: E402
 from test_hosted import incentive_config, page, post, thanks, code_on, token_of  # noqa: E402
+from test_plugins import BUILDDIR, NPS_FORM  # noqa: E402
 
 os.environ["EARSHOT_TEST_BACKOFF_MS"] = "100"
 
@@ -395,6 +398,94 @@ def t_migrate_interrupted(pg):
         s.cleanup()
 
 
+def brittle_node(database, extra=""):
+    """A node on database with the behave fixture as plugin brittle, asked to crash in on_response."""
+    s = Server(forms={"nps": NPS_FORM}, database=database,
+               extra_config=f"plugins:\n  - name: brittle\n    path: behave.so\n    config: {{crash: true}}\n{extra}")
+    shutil.copyfile(os.path.join(BUILDDIR, "tests", "plugins", "behave.so"), os.path.join(s.dir, "behave.so"))
+    os.chmod(os.path.join(s.dir, "behave.so"), 0o755)
+    return s
+
+
+def t_plugin_crash_record(pg):
+    """on_crash with a shared PostgreSQL: the crash record is the node's own, in its state directory
+    (the config's directory unless state_dir says otherwise), so the node that died refuses to start
+    and the other node does not."""
+    db = pg.new_database()
+    a = brittle_node(db)
+    b = brittle_node(db, "state_dir: node-b\n")
+    os.mkdir(os.path.join(b.dir, "node-b"))
+    try:
+        a.start()
+        b.start()
+        expect(os.path.exists(os.path.join(b.dir, "node-b", "earshot.plugin-hook")),
+               "node b keeps its marker in its state_dir")
+        expect(os.path.exists(os.path.join(a.dir, "earshot.plugin-hook")),
+               "node a keeps its marker beside its earshot.yaml")
+        try:
+            a.submit("nps", {"score": 5})
+        except Exception:
+            pass
+        a.proc.wait(30)
+        a.log.close()
+        expect(a.proc.returncode != 0, "the plugin took node a down")
+        expect_eq(b.request("GET", "/healthz")[0], 200, "node b serves on")
+        # Node a's next start is refused, naming the plugin and the hook; check says it too.
+        expect_eq(a.start(expect_fail=True), 1, "node a refuses to start after its crash")
+        a.log.close()
+        log = a.read_log()
+        expect("plugin brittle crashed in on_response at " in log and "on_crash: disable" in log,
+               f"the refusal names plugin, hook and the way out: {log}")
+        expect(os.path.exists(os.path.join(a.dir, "earshot.plugin-crash")), "the crash record is on node a")
+        rc, out, err = run_earshot("check", "-c", a.config_path)
+        expect_eq(rc, 1, f"check refuses node a's configuration: {out}{err}")
+        expect("plugin brittle crashed in on_response" in out, f"check's problem line: {out}")
+        # Node b, same plugin and the same database, restarts: the crash was not its own.
+        expect_eq(b.stop(), 0, "node b stops cleanly")
+        expect(not os.path.exists(os.path.join(b.dir, "node-b", "earshot.plugin-hook")),
+               "node b's marker removed at a clean stop")
+        b.start()
+        st, _, health = b.request("GET", "/healthz")
+        expect_eq(st, 200, f"node b starts: {health}")
+        expect(not health.get("warnings"), f"no warning on node b: {health}")
+        rc, out, err = run_earshot("check", "-c", b.config_path)
+        expect_eq(rc, 0, f"check accepts node b: {out}{err}")
+        expect_eq(b.stop(), 0, "node b stops cleanly again")
+        # on_crash: disable: node a starts without the plugin and says so; answers go to PostgreSQL.
+        text = open(a.config_path).read().replace("    path: behave.so\n", "    path: behave.so\n    on_crash: disable\n")
+        open(a.config_path, "w").write(text)
+        rc, out, err = run_earshot("check", "-c", a.config_path)
+        expect_eq(rc, 0, f"check accepts it with on_crash: disable: {out}{err}")
+        expect("plugin brittle disabled: it crashed in on_response" in err, f"check says it is disabled: {err}")
+        a.start()
+        st, _, health = a.request("GET", "/healthz")
+        expect_eq(st, 200, "node a serving")
+        expect(any("plugin brittle disabled: it crashed in on_response" in w for w in health.get("warnings", [])),
+               f"/healthz says it: {health}")
+        expect_eq(a.submit("nps", {"score": 5})[0], 201, "answers stored without the plugin")
+        a.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        expect_eq(a.submit("nps", {"score": 6})[0], 201, "still disabled after a reload")
+        expect_eq(a.stop(), 0, "clean stop")
+        # A replaced plugin file runs again, and the record is gone.
+        so = os.path.join(a.dir, "behave.so")
+        os.unlink(so)
+        shutil.copyfile(os.path.join(BUILDDIR, "tests", "plugins", "behave.so"), so)
+        os.chmod(so, 0o755)
+        text = open(a.config_path).read().replace("{crash: true}", "{tag: fixed}")
+        open(a.config_path, "w").write(text)
+        a.start()
+        expect_eq(a.submit("nps", {"score": 7})[0], 201, "stored")
+        st, _, body = a.request("GET", "/api/v1/forms/nps/responses", admin=True)
+        expect_eq(len(body["responses"]), 3, "the three answers in the shared database")
+        expect("fixed" in [t for r in body["responses"] for t in r["tags"]], f"the replaced plugin runs again: {body}")
+        expect("its file has changed since, so it runs again" in a.read_log(), "the log says why")
+        expect(not os.path.exists(os.path.join(a.dir, "earshot.plugin-crash")), "the crash record dropped")
+    finally:
+        a.cleanup()
+        b.cleanup()
+
+
 def main():
     tap = TAP()
     if not postgres.available():
@@ -409,6 +500,7 @@ def main():
     tap.run("PostgreSQL restarted under load on two nodes: 503s, no false 201, recovery", restart_under_load, pg, 2)
     tap.run("earshot migrate: SQLite into PostgreSQL, counts checked, run twice, then served", t_migrate, pg)
     tap.run("earshot migrate kill -9'd part-way, then run again: every answer once, counts verified", t_migrate_interrupted, pg)
+    tap.run("a crash inside a plugin is kept on its node: refuse there, not elsewhere; on_crash: disable", t_plugin_crash_record, pg)
     tap.finish()
 
 

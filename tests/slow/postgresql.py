@@ -3,8 +3,8 @@
 fresh database of a throwaway PostgreSQL (EARSHOT_TEST_DB=postgresql), then two nodes sharing one
 database under a longer load with one node kill -9'd, and PostgreSQL restarted under load on two nodes.
 
-A few integration cases inspect the SQLite file itself (opening data.db, making it unwritable, the
-plugin crash record beside it); they are listed in SQLITE_ONLY with the reason and reported as skipped."""
+A few integration cases inspect the SQLite file itself (opening data.db, making it unwritable); they
+are listed in SQLITE_ONLY with the reason and reported as skipped."""
 import os
 import re
 import subprocess
@@ -30,7 +30,6 @@ SQLITE_ONLY = {
     ("test_http", 29): "reads stored client addresses from data.db",
     ("test_addresses_origins", 1): "reads stored client addresses from data.db",
     ("test_addresses_origins", 2): "reads stored client addresses from data.db",
-    ("test_plugins", 10): "the plugin crash record is kept beside a SQLite file",
     ("test_hosted", 12): "reads contacts from data.db",
     ("test_json_spam", 1): "counts rows in data.db",
     ("test_json_spam", 2): "counts rows in data.db",

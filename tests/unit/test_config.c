@@ -199,6 +199,18 @@ static void test_every_key(void **state)
 	assert_string_equal(c->forms_dir, "conf/forms");
 	assert_int_equal(c->privacy.client_ip, CLIENT_IP_NONE);
 	assert_int_equal(c->n_allowed_origins, 0);
+	assert_null(c->state_dir); /* SQLite: the node's files go beside the database */
+	config_free(c);
+
+	/* state_dir: as written, resolved; with a PostgreSQL database and none, the config's directory */
+	c = parse_ok_in("database: a.db\nstate_dir: state\n", "/etc/earshot");
+	assert_string_equal(c->state_dir, "/etc/earshot/state");
+	config_free(c);
+	c = parse_ok_in("database: postgresql://earshot@db/earshot\n", "/etc/earshot");
+	assert_string_equal(c->state_dir, "/etc/earshot");
+	config_free(c);
+	c = parse_ok_in("database: postgresql://earshot@db/earshot\nstate_dir: /var/lib/earshot\n", "/etc/earshot");
+	assert_string_equal(c->state_dir, "/var/lib/earshot");
 	config_free(c);
 }
 
@@ -248,7 +260,7 @@ static void test_unknown_key(void **state)
 	(void)state;
 	expect_problems("listen: 127.0.0.1:8080\nlimts:\n  max_body_bytes: 5\n",
 	                NAME ":2:1: unknown key \"limts\", expected one of: listen, public_url, database, durability, "
-	                "forms_dir, static_dir, limits, trusted_proxies, cors, privacy, admin, destinations, plugins, metrics");
+	                "forms_dir, static_dir, state_dir, limits, trusted_proxies, cors, privacy, admin, destinations, plugins, metrics");
 	expect_problems("limits:\n  max_body_bytes: 100\n  max_bodybytes: 5\n",
 	                NAME ":3:3: unknown key \"max_bodybytes\", expected one of: max_body_bytes, submissions_per_minute, "
 	                "min_fill_seconds, header_timeout_seconds, max_connections");
@@ -353,7 +365,7 @@ static void test_several_problems_all_reported(void **state)
 	                NAME ":6:22: invalid value \"clear\" for \"client_ip\", it must be one of: none, truncated, hashed\n"
 	                NAME ":6:45: invalid value \"x\" for \"retention_days\", it must be an integer >= 0\n"
 	                NAME ":7:1: unknown key \"colour\", expected one of: listen, public_url, database, durability, "
-	                "forms_dir, static_dir, limits, trusted_proxies, cors, privacy, admin, destinations, plugins, metrics");
+	                "forms_dir, static_dir, state_dir, limits, trusted_proxies, cors, privacy, admin, destinations, plugins, metrics");
 }
 
 /* ---- tokens and proxies --------------------------------------------------------------------- */

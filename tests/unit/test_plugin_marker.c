@@ -61,7 +61,7 @@ static int teardown(void **state)
 /* Leaves a marker as a process dying inside brittle's on_response would. */
 static void crash_inside(fx *f)
 {
-	char *marker = plugin_marker_path(f->db), *err = NULL;
+	char *marker = plugin_marker_path(&f->cfg), *err = NULL;
 	assert_int_equal(plugin_marker_open(marker, &err), 0);
 	char ident[64];
 	plugin_file_ident(f->so, ident);
@@ -83,7 +83,7 @@ static void crash_inside(fx *f)
 static void test_enter_leave_and_current(void **state)
 {
 	fx *f = *state;
-	char *marker = plugin_marker_path(f->db), *err = NULL;
+	char *marker = plugin_marker_path(&f->cfg), *err = NULL;
 	assert_int_equal(plugin_marker_open(marker, &err), 0);
 	marker_record r;
 	assert_false(plugin_marker_current(MARKER_WRITER, &r));
@@ -104,7 +104,7 @@ static void test_enter_leave_and_current(void **state)
 	if (pid == 0) {
 		/* Another process: the lock is the first one's. */
 		int rc = plugin_marker_open(marker, &second);
-		_exit(rc == -1 && second && strstr(second, "another earshot serve uses this database") ? 0 : 1);
+		_exit(rc == -1 && second && strstr(second, "another earshot serve is running with this database or state_dir") ? 0 : 1);
 	}
 	int status = 0;
 	waitpid(pid, &status, 0);
@@ -114,14 +114,62 @@ static void test_enter_leave_and_current(void **state)
 	plugin_marker_close();
 	assert_int_not_equal(access(marker, F_OK), 0); /* removed at a clean close */
 	free(marker);
-	assert_null(plugin_marker_path(":memory:"));
+	f->cfg.database = ":memory:";
+	assert_null(plugin_marker_path(&f->cfg));
+}
+
+/* With a state_dir (set, or the config's directory for a PostgreSQL database) both files are kept
+ * there under fixed names; without one, beside the SQLite file. */
+static void test_paths(void **state)
+{
+	fx *f = *state;
+	char *p = plugin_marker_path(&f->cfg), *want = xasprintf("%s.plugin-hook", f->db);
+	assert_string_equal(p, want);
+	free(p);
+	free(want);
+	f->cfg.database = "postgresql://earshot@127.0.0.1/earshot";
+	assert_null(plugin_crash_path(&f->cfg));
+	f->cfg.state_dir = f->dir;
+	p = plugin_marker_path(&f->cfg);
+	want = xasprintf("%s/earshot.plugin-hook", f->dir);
+	assert_string_equal(p, want);
+	free(p);
+	free(want);
+	p = plugin_crash_path(&f->cfg);
+	want = xasprintf("%s/earshot.plugin-crash", f->dir);
+	assert_string_equal(p, want);
+	free(p);
+	free(want);
+	f->cfg.state_dir = "/var/lib/earshot/";
+	p = plugin_marker_path(&f->cfg);
+	assert_string_equal(p, "/var/lib/earshot/earshot.plugin-hook");
+	free(p);
+	f->cfg.state_dir = NULL;
+}
+
+/* The whole policy with a PostgreSQL database: the record is the node's, in its state_dir. */
+static void test_policy_refuses_with_state_dir(void **state)
+{
+	fx *f = *state;
+	f->cfg.database = "postgresql://earshot@127.0.0.1/earshot";
+	f->cfg.state_dir = f->dir;
+	crash_inside(f);
+	char *notes = NULL;
+	assert_int_equal(plugin_crash_policy(&f->cfg, CRASH_AT_START, &f->diags, &notes), 1);
+	free(notes);
+	char *crash = xasprintf("%s/earshot.plugin-crash", f->dir);
+	assert_int_equal(access(crash, F_OK), 0);
+	free(crash);
+	assert_int_equal(plugin_crash_policy(&f->cfg, CRASH_AT_CHECK, &f->diags, &notes), 1);
+	free(notes);
+	f->cfg.state_dir = NULL;
 }
 
 static void test_left_record_is_read(void **state)
 {
 	fx *f = *state;
 	crash_inside(f);
-	char *marker = plugin_marker_path(f->db);
+	char *marker = plugin_marker_path(&f->cfg);
 	marker_record recs[MARKER_SLOTS];
 	assert_int_equal(plugin_marker_read(marker, recs), 1);
 	assert_string_equal(recs[0].plugin, "brittle");
@@ -191,7 +239,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_enter_leave_and_current, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_left_record_is_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_refuses_with_state_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_disables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_forgets_changed_or_removed_plugin, setup, teardown),
