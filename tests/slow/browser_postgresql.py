@@ -3,7 +3,8 @@
 starts a throwaway PostgreSQL (tests/integration/postgres.py), gives each runner of tests/browser a
 fresh empty database through EARSHOT_TEST_DATABASE (tests/browser/lib.mjs writes it into the server's
 config as `database:`), runs it in headless Chromium and stops PostgreSQL afterwards. One TAP line
-per runner, with its own "N passed, N failed" figures as a comment.
+per runner, with its own "N passed, N failed" figures as a comment; the last line adds up the cases of
+every runner.
 
     python3 tests/slow/browser_postgresql.py [RUNNER.mjs ...]   (default: every runner below)
 
@@ -60,6 +61,7 @@ def main():
     why = missing()
     if why:
         print(f"1..0 # SKIP {why}")
+        print("0 passed, 0 failed")
         return
     tap = TAP()
     pg = postgres.Postgres()
@@ -77,7 +79,8 @@ def main():
             tap.run(f"{runner} against PostgreSQL", one)
     finally:
         pg.cleanup()
-    print(f"# browser runners against PostgreSQL: {total[0]} passed, {total[1]} failed", flush=True)
+    print("# browser runners against PostgreSQL, their cases together:", flush=True)
+    print(f"{total[0]} passed, {total[1]} failed", flush=True)
     tap.finish()
 
 
