@@ -297,7 +297,8 @@ def crash_loop(rounds, pause=(0.3, 1.0), threads=4, seed=None):
         expect_eq((st, summary.get("answers")), (200, len(stored)), "the summary counts every stored answer")
         expect_eq(s.stop(), 0, "exit status after SIGTERM")
         n = len(stored)
-        expect_eq(summary_tables(s), (n, n, n, n), "answers, folded, facts, counted")
+        if "://" not in s.database:  # read from data.db (with PostgreSQL the summary check above stands)
+            expect_eq(summary_tables(s), (n, n, n, n), "answers, folded, facts, counted")
         missing = [i for i in load.acked if i not in stored]
         expect(not missing, f"{len(missing)} acknowledged answers lost, for instance {missing[:3]}")
         expect(load.acked, "no answer was acknowledged at all")
