@@ -191,6 +191,21 @@ int store_kv_put(store *st, const char *plugin, const char *key, const void *val
                  char **err);
 int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result,
                   char **err);
+/* Removes and returns one entry of the plugin whose key starts with prefix (the first in byte order
+ * of the keys that no other transaction holds): 1 with *key and *value, *len (malloc'd, caller frees;
+ * the value NUL-terminated for convenience), 0 when there is none, -1 with *err. Two transactions
+ * never take the same entry and never wait for each other (PostgreSQL: FOR UPDATE SKIP LOCKED); a
+ * rolled-back take puts the entry back. */
+int store_kv_take(store *st, const char *plugin, const char *prefix, char **key, char **value, size_t *len,
+                  char **err);
+/* Whether the operation that failed last in the current answer (since store_begin or store_savepoint)
+ * failed only because another connection's transaction conflicted with this one (PostgreSQL: a
+ * deadlock between two nodes' transactions, or a serialization failure): the same work may succeed
+ * in a later transaction. Always false for SQLite (one writer). */
+bool store_conflicted(store *st);
+/* How many times this handle has waited for its database's answer since it was opened (PostgreSQL:
+ * network round trips; 0 for SQLite, which runs in the process). */
+int64_t store_round_trips(store *st);
 
 /* Deletes responses (and their idempotency rows) created before cutoff_ms, and the view counters of the
  * UTC days that ended before it; *deleted gets the number of responses. */
@@ -504,6 +519,10 @@ struct storage_ops {
 	int (*table_read)(store *st, const storage_table *t, int64_t offset, int limit, storage_rows *out, char **err);
 	int (*table_write)(store *st, const storage_table *t, const storage_rows *rows, int64_t *added, char **err);
 	int (*table_finish)(store *st, const storage_table *t, char **err);
+	int (*kv_take)(store *st, const char *plugin, const char *prefix, char **key, char **value, size_t *len,
+	               char **err);
+	bool (*conflicted)(store *st);
+	int64_t (*round_trips)(store *st);
 };
 
 /* The backends, in the order store_open asks them (storage.c). */

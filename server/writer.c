@@ -44,6 +44,7 @@ struct writer {
 	atomic_int_fast64_t busy_since_ms;  /* when the batch being stored began; 0 while idle */
 	atomic_uint_fast64_t answers;
 	atomic_uint_fast64_t batches;
+	atomic_uint_fast64_t round_trips;   /* the connection's waits for its database (store_round_trips) */
 };
 
 /* The writer's page cache: a batch's answers, their indexes, outbox rows and summary facts stay in
@@ -93,6 +94,26 @@ void writer_job_free(writer_job *job)
 	if (job->reg)
 		form_registry_unref(job->reg);
 	free(job);
+}
+
+/* Forgets what plugins made of the job, before it is stored again in another transaction. */
+static void job_reset(writer_job *job)
+{
+	json_decref(job->score);
+	job->score = NULL;
+	json_decref(job->tags);
+	job->tags = json_array();
+	json_decref(job->tag_set);
+	job->tag_set = NULL;
+	json_decref(job->offers);
+	job->offers = json_array();
+	json_decref(job->reject);
+	job->reject = NULL;
+	json_decref(job->confirm_plugins);
+	job->confirm_plugins = json_array();
+	job->plugins_run[0] = '\0';
+	job->n_deliveries = 0;
+	job->delivery_bytes = 0;
 }
 
 /* Sets the job's outcome: status and body (the reference to body passes to the job). */
@@ -192,7 +213,7 @@ static int job_store(writer *w, writer_job *job)
 	}
 	if (w->has_hooks && w->hooks.on_response) {
 		int rc = w->hooks.on_response(w->hooks.ctx, w->st, job, &err);
-		if (rc < 0)
+		if (rc < 0 && !store_conflicted(w->st))
 			log_line("answer to form %s not stored (503): %s", job->form->id,
 			         err ? err : "a plugin failed (no message given)");
 		free(err);
@@ -208,7 +229,8 @@ static int job_store(writer *w, writer_job *job)
 	snprintf(r.form, sizeof r.form, "%s", job->form->id);
 	if (store_response_insert(w->st, &r, job->client, &err) != 0 ||
 	    contacts_link_answer(w->st, job, &err) != 0 || (confirm && confirm_on_store(w->st, job, &err) != 0)) {
-		log_line("answer to form %s not stored (503): %s", job->form->id, err ? err : "unknown error");
+		if (!store_conflicted(w->st))
+			log_line("answer to form %s not stored (503): %s", job->form->id, err ? err : "unknown error");
 		free(err);
 		return -1;
 	}
@@ -271,6 +293,9 @@ static void job_confirm(writer *w, writer_job *job)
 		job_unavailable(job);
 }
 
+/* Transactions an answer is tried in when conflicts with other nodes' transactions undo it. */
+#define WRITER_ATTEMPTS 4
+
 /* Handles one job inside the batch's transaction: replay, or a new answer in its own savepoint.
  * Sets the job's tentative outcome; a 201 still depends on the batch's COMMIT. */
 static void job_process(writer *w, writer_job *job)
@@ -305,8 +330,14 @@ static void job_process(writer *w, writer_job *job)
 	if (rc == 0 && store_release(w->st, &err) == 0)
 		return;
 	free(err);
+	/* Another node's transaction conflicted (a deadlock over keys both lock): this answer is undone
+	 * and stored again in the next transaction, which holds nothing of this batch's while it waits. */
+	bool again = (rc == 0 || rc == -1) && store_conflicted(w->st) && job->attempts < WRITER_ATTEMPTS;
 	store_rollback_savepoint(w->st);
-	if (rc == 1) {
+	if (again) {
+		job_reset(job);
+		job->postponed = true;
+	} else if (rc == 1) {
 		job_refused(job);
 	} else if (rc == 3) {
 		/* job->body already says why the form is closed */
@@ -326,6 +357,8 @@ static void log_commit_failure(const writer_job *batch, const char *err)
 	size_t n = 0;
 	char plugins[512] = "";
 	for (const writer_job *job = batch; job; job = job->next) {
+		if (!job->in_round)
+			continue;
 		n += job->status == 201;
 		const char *p = job->plugins_run;
 		while (*p) {
@@ -375,39 +408,64 @@ static void fold_backlog(writer *w)
 	}
 }
 
-/* Stores a batch (a linked list of jobs) in one transaction and sets every job's final outcome. */
-static void batch_process(writer *w, writer_job *batch)
+/* Stores, in one transaction, the jobs of batch (a linked list) due in this round: every job in the
+ * first round, the postponed ones after it. Sets their outcome, except for the jobs postponed again.
+ * Returns how many were postponed. */
+static int batch_round(writer *w, writer_job *batch, bool first)
 {
 	char *err = NULL;
+	for (writer_job *job = batch; job; job = job->next) {
+		job->in_round = first || job->postponed;
+		job->postponed = false;
+		job->attempts += job->in_round;
+	}
 	if (store_begin(w->st, &err) != 0) {
 		free(err);
 		atomic_store(&w->healthy, false);
 		for (writer_job *job = batch; job; job = job->next)
-			job_unavailable(job);
-		return;
+			if (job->in_round)
+				job_unavailable(job);
+		return 0;
 	}
-	for (writer_job *job = batch; job; job = job->next)
-		job_process(w, job);
+	int postponed = 0;
+	for (writer_job *job = batch; job; job = job->next) {
+		if (job->in_round) {
+			job_process(w, job);
+			postponed += job->postponed;
+		}
+	}
 	fold_summaries(w);
 	if (store_commit(w->st, &err) != 0) {
 		log_commit_failure(batch, err);
 		free(err);
 		store_rollback(w->st);
 		atomic_store(&w->healthy, false);
-		/* Nothing of the batch was kept: no 201 may leave, replays included (one may repeat an
-		 * answer of this very batch). */
-		for (writer_job *job = batch; job; job = job->next)
-			if (job->status == 201)
+		/* Nothing of this round was kept: no 201 may leave, replays included (one may repeat an
+		 * answer of this very batch), and nothing is tried again. */
+		for (writer_job *job = batch; job; job = job->next) {
+			if (job->in_round && (job->status == 201 || job->postponed))
 				job_unavailable(job);
-		return;
+			job->postponed = false;
+		}
+		return 0;
 	}
 	uint_fast64_t stored = 0;
 	for (writer_job *job = batch; job; job = job->next)
-		if (job->status == 201 && !job->replayed && !job->dropped)
+		if (job->in_round && job->status == 201 && !job->replayed && !job->dropped && !job->postponed)
 			stored++;
 	atomic_store(&w->healthy, true);
 	atomic_fetch_add(&w->answers, stored);
 	atomic_fetch_add(&w->batches, 1);
+	atomic_store(&w->round_trips, (uint_fast64_t)store_round_trips(w->st));
+	return postponed;
+}
+
+/* Stores a batch in one transaction, then the answers a conflict with another node postponed in
+ * another, and sets every job's final outcome. */
+static void batch_process(writer *w, writer_job *batch)
+{
+	for (bool first = true; batch_round(w, batch, first) > 0; first = false)
+		;
 }
 
 /* Moves a finished batch to the done list and wakes the event loop to deliver it. */
@@ -612,6 +670,7 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 	atomic_init(&w->healthy, true);
 	atomic_init(&w->answers, 0);
 	atomic_init(&w->batches, 0);
+	atomic_init(&w->round_trips, 0);
 	w->wake = event_new(base, -1, 0, wake_cb, w);
 	if (!w->wake) {
 		set_err(err, xstrdup("start writer: cannot create its event"));
@@ -648,6 +707,8 @@ void writer_submit(writer *w, writer_job *job)
 	job->status = 0;
 	job->replayed = false;
 	job->dropped = false;
+	job->postponed = false;
+	job->attempts = 0;
 	pthread_mutex_lock(&w->mu);
 	if (w->queue_tail)
 		w->queue_tail->next = job;
@@ -697,6 +758,12 @@ void writer_stats(const writer *w, uint64_t *answers, uint64_t *batches)
 		*answers = atomic_load(&mw->answers);
 	if (batches)
 		*batches = atomic_load(&mw->batches);
+}
+
+/* The writer connection's waits for its database since start (0 for SQLite). */
+uint64_t writer_round_trips(const writer *w)
+{
+	return atomic_load(&((writer *)w)->round_trips);
 }
 
 /* How long the batch being stored has been running, in ms; 0 while the writer is idle. */
