@@ -357,8 +357,6 @@ static void log_commit_failure(const writer_job *batch, const char *err)
 	size_t n = 0;
 	char plugins[512] = "";
 	for (const writer_job *job = batch; job; job = job->next) {
-		if (!job->in_round)
-			continue;
 		n += job->status == 201;
 		const char *p = job->plugins_run;
 		while (*p) {
@@ -408,31 +406,26 @@ static void fold_backlog(writer *w)
 	}
 }
 
-/* Stores, in one transaction, the jobs of batch (a linked list) due in this round: every job in the
- * first round, the postponed ones after it. Sets their outcome, except for the jobs postponed again.
- * Returns how many were postponed. */
-static int batch_round(writer *w, writer_job *batch, bool first)
+/* Stores the jobs of batch (a linked list) in one transaction and sets their outcome, except for the
+ * jobs a conflict with another node's transaction postponed. Returns how many were postponed. */
+static int batch_round(writer *w, writer_job *batch)
 {
 	char *err = NULL;
 	for (writer_job *job = batch; job; job = job->next) {
-		job->in_round = first || job->postponed;
 		job->postponed = false;
-		job->attempts += job->in_round;
+		job->attempts++;
 	}
 	if (store_begin(w->st, &err) != 0) {
 		free(err);
 		atomic_store(&w->healthy, false);
 		for (writer_job *job = batch; job; job = job->next)
-			if (job->in_round)
-				job_unavailable(job);
+			job_unavailable(job);
 		return 0;
 	}
 	int postponed = 0;
 	for (writer_job *job = batch; job; job = job->next) {
-		if (job->in_round) {
-			job_process(w, job);
-			postponed += job->postponed;
-		}
+		job_process(w, job);
+		postponed += job->postponed;
 	}
 	fold_summaries(w);
 	if (store_commit(w->st, &err) != 0) {
@@ -440,10 +433,10 @@ static int batch_round(writer *w, writer_job *batch, bool first)
 		free(err);
 		store_rollback(w->st);
 		atomic_store(&w->healthy, false);
-		/* Nothing of this round was kept: no 201 may leave, replays included (one may repeat an
+		/* Nothing of the batch was kept: no 201 may leave, replays included (one may repeat an
 		 * answer of this very batch), and nothing is tried again. */
 		for (writer_job *job = batch; job; job = job->next) {
-			if (job->in_round && (job->status == 201 || job->postponed))
+			if (job->status == 201 || job->postponed)
 				job_unavailable(job);
 			job->postponed = false;
 		}
@@ -451,21 +444,39 @@ static int batch_round(writer *w, writer_job *batch, bool first)
 	}
 	uint_fast64_t stored = 0;
 	for (writer_job *job = batch; job; job = job->next)
-		if (job->in_round && job->status == 201 && !job->replayed && !job->dropped && !job->postponed)
+		if (job->status == 201 && !job->replayed && !job->dropped && !job->postponed)
 			stored++;
 	atomic_store(&w->healthy, true);
 	atomic_fetch_add(&w->answers, stored);
 	atomic_fetch_add(&w->batches, 1);
-	atomic_store(&w->round_trips, (uint_fast64_t)store_round_trips(w->st));
 	return postponed;
 }
 
-/* Stores a batch in one transaction, then the answers a conflict with another node postponed in
- * another, and sets every job's final outcome. */
+static void batch_complete(writer *w, writer_job *batch);
+
+/* Stores a batch in one transaction and hands its finished jobs back; the answers a conflict with
+ * another node postponed are stored in the next transaction, and handed back after it. */
 static void batch_process(writer *w, writer_job *batch)
 {
-	for (bool first = true; batch_round(w, batch, first) > 0; first = false)
-		;
+	while (batch) {
+		int postponed = batch_round(w, batch);
+		atomic_store(&w->round_trips, (uint_fast64_t)store_round_trips(w->st));
+		writer_job *done = NULL, **done_tail = &done, *again = NULL, **again_tail = &again;
+		for (writer_job *job = batch, *next; job; job = next) {
+			next = job->next;
+			job->next = NULL;
+			if (postponed && job->postponed) {
+				*again_tail = job;
+				again_tail = &job->next;
+			} else {
+				*done_tail = job;
+				done_tail = &job->next;
+			}
+		}
+		if (done)
+			batch_complete(w, done);
+		batch = again;
+	}
 }
 
 /* Moves a finished batch to the done list and wakes the event loop to deliver it. */
@@ -600,7 +611,6 @@ static void *writer_main(void *arg)
 			atomic_store(&w->busy_since_ms, now_ms());
 			batch_process(w, batch);
 			atomic_store(&w->busy_since_ms, 0);
-			batch_complete(w, batch);
 		} else if (w->fold_pending && !last) {
 			fold_backlog(w);
 		}
@@ -608,6 +618,7 @@ static void *writer_main(void *arg)
 			views_store(w, &views, last);
 		else if (probe)
 			writer_probe(w);
+		atomic_store(&w->round_trips, (uint_fast64_t)store_round_trips(w->st));
 		view_tally_clear(&views);
 		if (last)
 			break;

@@ -57,7 +57,6 @@ struct writer_job {
 	bool postponed;              /* writer only: undone after a conflict with another node's
 	                              * transaction, to be stored again in the next one */
 	int attempts;                /* writer only: transactions it was tried in */
-	bool in_round;               /* writer only: stored by the transaction under way */
 
 	writer_job *next;            /* queue link, private to the writer */
 };
