@@ -1,4 +1,5 @@
 /* cli_serve: `earshot serve [-c FILE]` — load everything, refuse to start on any problem, serve. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,6 +24,10 @@ int cli_serve(int argc, char **argv)
 	earshot_config *cfg = cli_load_config(config_path);
 	if (!cfg)
 		return 1;
+	/* Under load the heap's top grew and shrank with every batch (each release a system call and the
+	 * next growth another): keep a little slack instead. */
+	mallopt(M_TRIM_THRESHOLD, 4 << 20);
+	mallopt(M_TOP_PAD, 1 << 20);
 	for (size_t i = 0; i < cfg->notices.n; i++)
 		log_line("%s", cfg->notices.items[i]);
 	diag_list diags;

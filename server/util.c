@@ -8,6 +8,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "util.h"
 
@@ -213,30 +214,62 @@ int random_bytes(void *buf, size_t n)
 	return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
 }
 
+/* Random bytes for ids, drawn from RAND_bytes a block at a time per thread: one RAND_bytes call per id
+ * cost more than the rest of making it (OpenSSL checks its lock and process id on every call).
+ * earshot never forks, so no two processes can share a block. Returns 0 or -1. */
+static int id_random_bytes(unsigned char *out, size_t n)
+{
+	static _Thread_local unsigned char block[1024];
+	static _Thread_local size_t left;
+	if (n > sizeof block)
+		return random_bytes(out, n);
+	if (left < n) {
+		if (random_bytes(block, sizeof block) != 0)
+			return -1;
+		left = sizeof block;
+	}
+	memcpy(out, block + sizeof block - left, n);
+	memset(block + sizeof block - left, 0, n); /* a byte handed out is not kept */
+	left -= n;
+	return 0;
+}
+
+/* The id alphabet in ASCII order, so that ids compare as their time stamps do. */
+static const char id_alphabet[] = "234567abcdefghijklmnopqrstuvwxyz";
+
 void random_id(const char *prefix, char *out, size_t out_size)
 {
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-	unsigned char raw[26];
-	if (random_bytes(raw, sizeof raw) != 0) {
+	unsigned char raw[ID_RANDOM_CHARS];
+	if (id_random_bytes(raw, sizeof raw) != 0) {
 		fputs("earshot: no randomness available\n", stderr);
 		abort();
 	}
 	size_t plen = strlen(prefix);
-	if (out_size < plen + 27)
+	if (out_size < plen + ID_TIME_CHARS + ID_RANDOM_CHARS + 1)
 		abort();
 	memcpy(out, prefix, plen);
-	for (size_t i = 0; i < 26; i++)
-		out[plen + i] = alphabet[raw[i] & 31];
-	out[plen + 26] = '\0';
+	/* Time first, most significant digit first: new ids land at the right-hand edge of every index
+	 * keyed by them, so a commit rewrites a few pages there rather than one random page per id. */
+	uint64_t ms = (uint64_t)now_ms();
+	for (int i = ID_TIME_CHARS - 1; i >= 0; i--) {
+		out[plen + (size_t)i] = id_alphabet[ms & 31];
+		ms >>= 5;
+	}
+	for (size_t i = 0; i < ID_RANDOM_CHARS; i++)
+		out[plen + ID_TIME_CHARS + i] = id_alphabet[raw[i] & 31];
+	out[plen + ID_TIME_CHARS + ID_RANDOM_CHARS] = '\0';
 }
 
 void sha256_hex(const void *data, size_t len, char out[65])
 {
-	unsigned char digest[32];
-	unsigned int dlen = 0;
-	EVP_Digest(data, len, digest, &dlen, EVP_sha256(), NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	SHA256(data, len, digest); /* one-shot: EVP_Digest looked the algorithm up again on every call */
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 15];
+	}
+	out[64] = '\0';
 }
 
 bool ct_equal(const void *a, const void *b, size_t n)

@@ -30,7 +30,11 @@ int iso8601_parse_ms(const char *s, int64_t *ms);
 
 /* Fills buf with n cryptographically random bytes (OpenSSL RAND_bytes). Returns 0 or -1. */
 int random_bytes(void *buf, size_t n);
-/* Writes a new random identifier: prefix + 26 lower-case base32 characters (130 bits). */
+/* Characters of an identifier after its prefix: the creation time, then the random part. */
+#define ID_TIME_CHARS 10   /* ms since the epoch, 50 bits: good until the year 37648 */
+#define ID_RANDOM_CHARS 16 /* 80 random bits: ids are unguessable (a thank-you link is one) */
+/* Writes a new identifier: prefix + 26 lower-case base32 characters, the first 10 the time in ms and
+ * the rest random, so ids made later sort after earlier ones (to the millisecond). */
 void random_id(const char *prefix, char *out, size_t out_size);
 /* Lower-case hex SHA-256 of data into out (65 bytes with the NUL). */
 void sha256_hex(const void *data, size_t len, char out[65]);

@@ -40,6 +40,7 @@ struct writer {
 	bool stopping;
 
 	bool fold_pending;          /* writer thread only: answers are left to fold into the summary tables */
+	int64_t fold_due_ms;        /* writer thread only, monotonic: when they are to be folded */
 	atomic_bool healthy;
 	atomic_int_fast64_t busy_since_ms;  /* when the batch being stored began; 0 while idle */
 	atomic_uint_fast64_t answers;
@@ -51,6 +52,11 @@ struct writer {
  * memory until the commit writes them once (with the default 2 MB, batches of plugin-heavy answers
  * spilled pages to the WAL in the middle of the transaction). */
 #define WRITER_CACHE_KIB 16384
+
+/* How long stored answers may wait to be folded into the summary tables. Folding a second's answers
+ * at once upserts each count once, where folding every batch upserted the same counts again and again
+ * (a tenth of the writer's time under load); summaries count the answers not yet folded directly. */
+#define FOLD_INTERVAL_MS 1000
 
 static const char unavailable_message[] =
 	"The answer could not be stored; nothing was kept. Please try again.";
@@ -377,7 +383,7 @@ static void log_commit_failure(const writer_job *batch, const char *err)
 
 /* Folds the answers stored so far into the summary tables, inside the open transaction. A failure
  * keeps nothing of the fold and costs the answers nothing: summaries read unfolded answers from
- * responses until a later fold succeeds. Sets fold_pending when a backlog is left. */
+ * responses until a later fold succeeds. Sets fold_pending when a backlog is left, due at once. */
 static void fold_summaries(writer *w)
 {
 	char *err = NULL;
@@ -385,24 +391,55 @@ static void fold_summaries(writer *w)
 	if (store_summary_fold(w->st, SUMMARY_FOLD_MAX, &more, &err) != 0) {
 		log_line("summary counts not updated (they will be on a later commit): %s", err ? err : "unknown error");
 		free(err);
+		more = true;
+		w->fold_due_ms = monotonic_ms() + FOLD_INTERVAL_MS;
+	} else {
+		w->fold_due_ms = monotonic_ms();
 	}
 	w->fold_pending = more;
 }
 
-/* Folds a backlog of answers (stored by an older version, or by SQL) in a transaction of its own. */
+/* True when answers wait to be folded and their time has come. */
+static bool fold_due(const writer *w)
+{
+	return w->fold_pending && monotonic_ms() >= w->fold_due_ms;
+}
+
+/* After a batch stored answers: folds them when a fold is due, else leaves them for a later one. */
+static void fold_after_batch(writer *w)
+{
+	if (fold_due(w)) {
+		fold_summaries(w);
+	} else if (!w->fold_pending) {
+		w->fold_pending = true;
+		w->fold_due_ms = monotonic_ms() + FOLD_INTERVAL_MS;
+	}
+}
+
+/* Folds answers left unfolded (by recent batches, an older version, or SQL) in a transaction of its
+ * own; when that fails, tries again a fold interval later. */
 static void fold_backlog(writer *w)
 {
 	char *err = NULL;
-	if (store_begin(w->st, &err) != 0) {
-		free(err);
-		w->fold_pending = false;
-		return;
-	}
-	fold_summaries(w);
-	if (store_commit(w->st, &err) != 0) {
-		free(err);
+	if (store_begin(w->st, &err) == 0) {
+		fold_summaries(w);
+		if (store_commit(w->st, &err) == 0)
+			return;
 		store_rollback(w->st);
-		w->fold_pending = false;
+	}
+	free(err);
+	w->fold_pending = true;
+	w->fold_due_ms = monotonic_ms() + FOLD_INTERVAL_MS;
+}
+
+/* On a clean stop: folds every answer left unfolded, so that the next start has none to fold. */
+static void fold_all(writer *w)
+{
+	while (w->fold_pending && atomic_load(&w->healthy)) {
+		w->fold_due_ms = 0;
+		fold_backlog(w);
+		if (w->fold_pending && w->fold_due_ms > monotonic_ms())
+			break; /* that fold failed: the next start folds them */
 	}
 }
 
@@ -427,7 +464,7 @@ static int batch_round(writer *w, writer_job *batch)
 		job_process(w, job);
 		postponed += job->postponed;
 	}
-	fold_summaries(w);
+	fold_after_batch(w);
 	if (store_commit(w->st, &err) != 0) {
 		log_commit_failure(batch, err);
 		free(err);
@@ -522,21 +559,24 @@ static bool views_due(const writer *w)
 	return w->views_due_ms && monotonic_ms() >= w->views_due_ms;
 }
 
-/* Waits (mu held) until jobs are queued, stopping is flagged, counted views are due, a summary
- * backlog waits to be folded, or, while unhealthy, a probe is due. Returns true when a probe is due. */
+/* Waits (mu held) until jobs are queued, stopping is flagged, counted views are due, answers are due
+ * to be folded, or, while unhealthy, a probe is due. Returns true when a probe is due. */
 static bool wait_for_work(writer *w)
 {
 	while (!w->queue_head && !w->stopping && !views_due(w)) {
 		bool healthy = atomic_load(&w->healthy);
-		if (healthy && w->fold_pending)
+		if (healthy && fold_due(w))
 			return false;
-		if (healthy && !w->views_due_ms) {
+		int64_t now = monotonic_ms();
+		int64_t wait_ms = healthy ? INT64_MAX : PROBE_INTERVAL_MS;
+		if (w->views_due_ms && w->views_due_ms - now < wait_ms)
+			wait_ms = w->views_due_ms - now;
+		if (healthy && w->fold_pending && w->fold_due_ms - now < wait_ms)
+			wait_ms = w->fold_due_ms - now;
+		if (wait_ms == INT64_MAX) {
 			pthread_cond_wait(&w->cv, &w->mu);
 			continue;
 		}
-		int64_t wait_ms = healthy ? INT64_MAX : PROBE_INTERVAL_MS;
-		if (w->views_due_ms && w->views_due_ms - monotonic_ms() < wait_ms)
-			wait_ms = w->views_due_ms - monotonic_ms();
 		if (wait_ms < 0)
 			wait_ms = 0;
 		struct timespec deadline;
@@ -611,9 +651,11 @@ static void *writer_main(void *arg)
 			atomic_store(&w->busy_since_ms, now_ms());
 			batch_process(w, batch);
 			atomic_store(&w->busy_since_ms, 0);
-		} else if (w->fold_pending && !last) {
+		} else if (fold_due(w) && !last) {
 			fold_backlog(w);
 		}
+		if (last)
+			fold_all(w);
 		if (views.n > 0)
 			views_store(w, &views, last);
 		else if (probe)

@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import time
 import random
 import sqlite3
 import sys
@@ -361,17 +362,22 @@ def t_submits_are_counted(s, rows):
 
 
 def fold(s):
-    """Makes the writer fold every answer stored so far into the summary tables: answers stored with SQL
-    are counted from responses until the next commit folds them, one stored over HTTP is folded in its
-    own commit."""
+    """Waits for the writer to fold every answer stored so far into the summary tables: answers stored with
+    SQL are counted from responses until a fold takes them, and the writer folds what it stored within
+    about a second (one answer over HTTP makes sure a fold is due)."""
     st, _, body = s.submit("other", {"nps": 5}, meta={"page": "/fold"})
     expect_eq(st, 201, f"submit {body}")
-    db = sqlite3.connect(os.path.join(s.dir, "data.db"), timeout=10)
-    upto = db.execute("SELECT seq FROM answer_counts_upto").fetchone()[0]
-    top = db.execute("SELECT max(seq) FROM responses").fetchone()[0]
-    facts = db.execute("SELECT count(*) FROM answer_facts").fetchone()[0]
-    answers = db.execute("SELECT count(*) FROM responses").fetchone()[0]
-    db.close()
+    deadline = time.monotonic() + 10
+    while True:
+        db = sqlite3.connect(os.path.join(s.dir, "data.db"), timeout=10)
+        upto = db.execute("SELECT seq FROM answer_counts_upto").fetchone()[0]
+        top = db.execute("SELECT max(seq) FROM responses").fetchone()[0]
+        facts = db.execute("SELECT count(*) FROM answer_facts").fetchone()[0]
+        answers = db.execute("SELECT count(*) FROM responses").fetchone()[0]
+        db.close()
+        if upto == top or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     expect_eq(upto, top, "every answer folded")
     expect_eq(facts, answers, "one row of facts per answer")
 

@@ -89,6 +89,24 @@ static void random_ids_are_distinct(void **state)
 		assert_true((a[i] >= 'a' && a[i] <= 'z') || (a[i] >= '2' && a[i] <= '7'));
 }
 
+/* Ids made later sort after earlier ones, and the first ten characters are the time in ms. */
+static void random_ids_sort_by_time(void **state)
+{
+	(void)state;
+	char a[48], b[48];
+	random_id("r_", a, sizeof a);
+	struct timespec pause = { 0, 3 * 1000 * 1000 };
+	nanosleep(&pause, NULL);
+	random_id("r_", b, sizeof b);
+	assert_true(strcmp(a, b) < 0);
+	const char *alphabet = "234567abcdefghijklmnopqrstuvwxyz";
+	uint64_t ms = 0;
+	for (int i = 2; i < 12; i++)
+		ms = ms * 32 + (uint64_t)(strchr(alphabet, b[i]) - alphabet);
+	int64_t now = now_ms();
+	assert_true((int64_t)ms <= now && (int64_t)ms > now - 5000);
+}
+
 static void utf8_counts_code_points(void **state)
 {
 	assert_int_equal(utf8_count("abc", 3), 3);
@@ -143,7 +161,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(iso8601_format_matches_gmtime),
 		cmocka_unit_test(iso8601_round_trip),   cmocka_unit_test(iso8601_rejects),
-		cmocka_unit_test(sha256_known_vector),  cmocka_unit_test(random_ids_are_distinct),
+		cmocka_unit_test(sha256_known_vector),  cmocka_unit_test(random_ids_are_distinct), cmocka_unit_test(random_ids_sort_by_time),
 		cmocka_unit_test(utf8_counts_code_points), cmocka_unit_test(globs_match_paths),
 		cmocka_unit_test(constant_time_compare), cmocka_unit_test(diag_formats_positions),
 	};
