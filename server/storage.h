@@ -5,7 +5,11 @@
  * backend from the database setting. The store_* functions below forward to the handle's table.
  *
  * Unless stated otherwise each operation returns 0, or -1 with *err (malloc'd, caller frees), and
- * runs inside the caller's transaction when one is open, else each statement commits on its own. */
+ * runs inside the caller's transaction when one is open, else each statement commits on its own.
+ * Inside a transaction a write may be sent later than the call (PostgreSQL queues the statements whose
+ * only result is success): its failure is then reported by the next operation that reads, by
+ * store_release or by store_commit, which is why the writer releases each answer's savepoint before
+ * counting it stored. */
 #ifndef EARSHOT_STORAGE_H
 #define EARSHOT_STORAGE_H
 
@@ -155,8 +159,9 @@ int store_idempotency_find(store *st, const char *key, int *status, char **body,
 int store_idempotency_put(store *st, const char *key, const char *form, const char *response_id,
                           int status, const char *body, int64_t created_ms, char **err);
 
-/* Inserts one response (r->seq is ignored and set on success). client may be NULL (the privacy-
- * processed client address). Returns 0 or -1 with *err. */
+/* Inserts one response (r->seq is ignored and set on success; PostgreSQL inside a transaction sends
+ * the insert with the answer's other writes without waiting for its number, and leaves it 0). client
+ * may be NULL (the privacy-processed client address). Returns 0 or -1 with *err. */
 int store_response_insert(store *st, response_record *r, const char *client, char **err);
 
 /* Number of stored responses of a form. */
