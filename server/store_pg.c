@@ -537,15 +537,16 @@ void pg_close(store *st)
 	free(st);
 }
 
-/* After this long without a round trip, BEGIN goes at once: a connection that broke while idle (the
- * server restarted) is then found and replaced before the transaction has anything to lose. Under
- * load, BEGIN waits in the queue for the batch's first read. */
+/* After this long without a round trip, or on a connection known to be broken, BEGIN goes at once: a
+ * connection that broke meanwhile (the server restarted) is then found and replaced before the
+ * transaction has anything to lose. Under load, BEGIN waits in the queue for the batch's first read. */
 #define BEGIN_ALONE_AFTER_MS 1000
 
 int pg_begin(store *st, char **err)
 {
 	st->conflict = false;
-	if (st->pending == 0 && monotonic_ms() - st->last_trip_ms >= BEGIN_ALONE_AFTER_MS) {
+	if (st->pending == 0 && (PQstatus(st->conn) != CONNECTION_OK ||
+	                         monotonic_ms() - st->last_trip_ms >= BEGIN_ALONE_AFTER_MS)) {
 		if (pg_run(st, "BEGIN", NULL, "begin transaction", err) != 0)
 			return -1;
 		st->in_txn = true;
