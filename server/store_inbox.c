@@ -173,7 +173,8 @@ int sqlite_inbox_counts(store *st, int64_t now, int64_t *open, int64_t *overdue,
 int sqlite_inbox_find_for_response(store *st, const char *response_id, char id[48], int64_t *due_ms, char **err)
 {
 	const char *op = "find an answer's inbox item";
-	sqlite3_stmt *s = store_prepare(st, "SELECT id, due_ms FROM inbox WHERE response_id = ?1", op, err);
+	static const char sql[] = "SELECT id, due_ms FROM inbox WHERE response_id = ?1";
+	sqlite3_stmt *s = store_cached(st, sql, op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, response_id, -1, SQLITE_STATIC);
@@ -185,7 +186,7 @@ int sqlite_inbox_find_for_response(store *st, const char *response_id, char id[4
 	} else if (rc != SQLITE_DONE) {
 		ret = store_fail(st, op, err);
 	}
-	sqlite3_finalize(s);
+	store_done(s);
 	return ret;
 }
 
@@ -195,9 +196,10 @@ int sqlite_inbox_insert(store *st, const char *id, const char *form_id, const ch
                        const char *dest, const char *notice, char **err)
 {
 	const char *op = "open an inbox item";
-	sqlite3_stmt *s = store_prepare(st,
+	static const char sql[] =
 		"INSERT INTO inbox (id, form, response_id, contact, rule, priority, created_ms, due_ms, destinations, notice) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, json_array(?9), ?10)", op, err);
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, json_array(?9), ?10)";
+	sqlite3_stmt *s = store_cached(st, sql, op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -210,21 +212,22 @@ int sqlite_inbox_insert(store *st, const char *id, const char *form_id, const ch
 	sqlite3_bind_int64(s, 8, due_ms);
 	sqlite3_bind_text(s, 9, dest, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 10, notice, -1, SQLITE_STATIC);
-	return store_run_once(st, s, op, err);
+	return store_run_cached(st, s, op, err);
 }
 
 /* Appends dest to the JSON list unless present. */
 int sqlite_inbox_add_destination(store *st, const char *id, const char *dest, char **err)
 {
 	const char *op = "route an inbox item";
-	sqlite3_stmt *s = store_prepare(st,
+	static const char sql[] =
 		"UPDATE inbox SET destinations = json_insert(destinations, '$[#]', ?2) WHERE id = ?1 AND NOT EXISTS "
-		"(SELECT 1 FROM json_each(inbox.destinations) WHERE value = ?2)", op, err);
+		"(SELECT 1 FROM json_each(inbox.destinations) WHERE value = ?2)";
+	sqlite3_stmt *s = store_cached(st, sql, op, err);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, dest, -1, SQLITE_STATIC);
-	return store_run_once(st, s, op, err);
+	return store_run_cached(st, s, op, err);
 }
 
 /* Open, past due, not yet reminded. */

@@ -57,6 +57,9 @@ struct writer {
  * at once upserts each count once, where folding every batch upserted the same counts again and again
  * (a tenth of the writer's time under load); summaries count the answers not yet folded directly. */
 #define FOLD_INTERVAL_MS 1000
+/* The most answers one batch's transaction folds: a backlog is folded a slice per batch, so that no
+ * batch (and no answer waiting on its commit) takes much longer than the others. */
+#define FOLD_IN_BATCH_MAX 500
 
 static const char unavailable_message[] =
 	"The answer could not be stored; nothing was kept. Please try again.";
@@ -384,11 +387,11 @@ static void log_commit_failure(const writer_job *batch, const char *err)
 /* Folds the answers stored so far into the summary tables, inside the open transaction. A failure
  * keeps nothing of the fold and costs the answers nothing: summaries read unfolded answers from
  * responses until a later fold succeeds. Sets fold_pending when a backlog is left, due at once. */
-static void fold_summaries(writer *w)
+static void fold_summaries(writer *w, int max_rows)
 {
 	char *err = NULL;
 	bool more = false;
-	if (store_summary_fold(w->st, SUMMARY_FOLD_MAX, &more, &err) != 0) {
+	if (store_summary_fold(w->st, max_rows, &more, &err) != 0) {
 		log_line("summary counts not updated (they will be on a later commit): %s", err ? err : "unknown error");
 		free(err);
 		more = true;
@@ -409,7 +412,7 @@ static bool fold_due(const writer *w)
 static void fold_after_batch(writer *w)
 {
 	if (fold_due(w)) {
-		fold_summaries(w);
+		fold_summaries(w, FOLD_IN_BATCH_MAX);
 	} else if (!w->fold_pending) {
 		w->fold_pending = true;
 		w->fold_due_ms = monotonic_ms() + FOLD_INTERVAL_MS;
@@ -422,7 +425,7 @@ static void fold_backlog(writer *w)
 {
 	char *err = NULL;
 	if (store_begin(w->st, &err) == 0) {
-		fold_summaries(w);
+		fold_summaries(w, SUMMARY_FOLD_MAX);
 		if (store_commit(w->st, &err) == 0)
 			return;
 		store_rollback(w->st);
