@@ -7,6 +7,12 @@
 
 /* The form named by the {form} parameter when it exists (active or not), else NULL. */
 const form *routes_find_form(request *r);
+/* True when a Content-Type names JSON or plain text (which a browser sends without a preflight): what
+ * the widget's routes take. */
+bool routes_media_type_accepted(const char *content_type);
+/* The request body parsed as a JSON object (a new reference), or NULL after answering 400
+ * invalid_json with the offset of the fault. */
+json_t *routes_json_object_body(request *r);
 /* Parses the optional since/until query parameters (ISO-8601). On a bad value sends 400
  * invalid_parameter and returns -1. */
 int routes_time_range(request *r, int64_t *since, int64_t *until);

@@ -386,13 +386,30 @@ static void submit_done(writer_job *job, void *arg)
 	free(ctx);
 }
 
-static bool media_type_accepted(const char *content_type)
+bool routes_media_type_accepted(const char *content_type)
 {
 	if (!content_type)
 		return false;
 	size_t n = strcspn(content_type, "; \t");
 	return (n == 16 && strncasecmp(content_type, "application/json", n) == 0) ||
 	       (n == 10 && strncasecmp(content_type, "text/plain", n) == 0);
+}
+
+json_t *routes_json_object_body(request *r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t len = evbuffer_get_length(in);
+	json_error_t jerr;
+	const char *data = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
+	json_t *body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (body && json_is_object(body))
+		return body;
+	char *msg = body ? xstrdup("The body must be a JSON object (at byte 0).")
+	                 : xasprintf("The body is not valid JSON: %s (at byte %d).", jerr.text, jerr.position);
+	reply_error(r->req, 400, "invalid_json", msg, json_pack("{s:i}", "offset", body ? 0 : jerr.position));
+	free(msg);
+	json_decref(body);
+	return NULL;
 }
 
 static bool value_is_empty(const json_t *v)
@@ -475,7 +492,7 @@ static void handle_submit(request *r)
 		return;
 	}
 	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
-	if (!media_type_accepted(ctype)) {
+	if (!routes_media_type_accepted(ctype)) {
 		reply_error(req, 415, "unsupported_media_type",
 		            "Send the answer as application/json or text/plain containing JSON.", NULL);
 		return;
@@ -495,21 +512,9 @@ static void handle_submit(request *r)
 		            json_pack("{s:i}", "retry_after", retry_after));
 		return;
 	}
-	json_error_t jerr;
-	const char *data = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
-	json_t *body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!body) {
-		char *msg = xasprintf("The body is not valid JSON: %s (at byte %d).", jerr.text, jerr.position);
-		reply_error(req, 400, "invalid_json", msg, json_pack("{s:i}", "offset", jerr.position));
-		free(msg);
+	json_t *body = routes_json_object_body(r);
+	if (!body)
 		return;
-	}
-	if (!json_is_object(body)) {
-		reply_error(req, 400, "invalid_json", "The body must be a JSON object (at byte 0).",
-		            json_pack("{s:i}", "offset", 0));
-		json_decref(body);
-		return;
-	}
 	spam_token tok;
 	spam_verdict verdict = submit_token(srv, f, body, &tok);
 	/* Signup forms and forms with offers take no answer without a genuine, unused, unexpired token:

@@ -50,16 +50,6 @@ int routes_count_view(request *r, const form *f, const char *variant, const char
 	return 0;
 }
 
-/* True when the Content-Type names JSON or plain text (which a browser sends without a preflight). */
-static bool media_type_accepted(const char *content_type)
-{
-	if (!content_type)
-		return false;
-	size_t n = strcspn(content_type, "; \t");
-	return (n == 16 && strncasecmp(content_type, "application/json", n) == 0) ||
-	       (n == 10 && strncasecmp(content_type, "text/plain", n) == 0);
-}
-
 /* Adds to problems each member of meta the route reads that is present but neither a string nor null. */
 static void check_strings(json_t *meta, json_t *problems)
 {
@@ -91,24 +81,14 @@ static void handle_view(request *r)
 		            json_pack("{s:s}", "reason", availability_reason((availability)avail)));
 		return;
 	}
-	if (!media_type_accepted(evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type"))) {
+	if (!routes_media_type_accepted(evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type"))) {
 		reply_error(req, 415, "unsupported_media_type",
 		            "Send the view as application/json or text/plain containing JSON.", NULL);
 		return;
 	}
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	json_error_t jerr;
-	const char *data = len ? (const char *)evbuffer_pullup(in, (ev_ssize_t)len) : "";
-	json_t *body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!body || !json_is_object(body)) {
-		char *msg = body ? xstrdup("The body must be a JSON object (at byte 0).")
-		                 : xasprintf("The body is not valid JSON: %s (at byte %d).", jerr.text, jerr.position);
-		reply_error(req, 400, "invalid_json", msg, json_pack("{s:i}", "offset", body ? 0 : jerr.position));
-		free(msg);
-		json_decref(body);
+	json_t *body = routes_json_object_body(r);
+	if (!body)
 		return;
-	}
 	json_t *meta = json_object_get(body, "meta");
 	json_t *problems = json_object();
 	if (meta && !json_is_object(meta))

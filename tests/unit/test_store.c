@@ -20,31 +20,14 @@
 #include "test_support.h"
 #include "util.h"
 
-/* Per-test fixture: a temporary directory and a database path inside it. */
-typedef struct fixture {
-	char dir[64];
-	char path[128];
-} fixture;
+typedef test_db_fixture fixture;
 
 static int setup(void **state)
 {
-	fixture *fx = xcalloc(1, sizeof *fx);
-	if (test_temp_dir(fx->dir, sizeof fx->dir, "store") != 0) {
-		free(fx);
-		return -1;
-	}
-	snprintf(fx->path, sizeof fx->path, "%s/test.db", fx->dir);
-	*state = fx;
-	return 0;
+	return test_db_setup(state, "store", "test.db");
 }
 
-static int teardown(void **state)
-{
-	fixture *fx = *state;
-	test_remove_dir(fx->dir);
-	free(fx);
-	return 0;
-}
+#define teardown test_db_teardown
 
 /* Opens path read-write with FULL durability; fails the test on error. */
 static store *open_rw(const char *path)

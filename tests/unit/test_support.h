@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +52,35 @@ static inline void test_write_file_in(const char *dir, const char *name, const c
 	char path[512];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	test_write_file(path, text);
+}
+
+/* A scratch directory and a database path inside it: the fixture of tests that open their own store. */
+typedef struct test_db_fixture {
+	char dir[64];
+	char path[128];
+} test_db_fixture;
+
+/* cmocka setup body: a fresh directory for test NAME with DB_NAME inside it as *state (a malloc'd
+ * test_db_fixture that test_db_teardown frees). Returns 0, or -1 when the directory cannot be made. */
+static inline int test_db_setup(void **state, const char *name, const char *db_name)
+{
+	test_db_fixture *fx = calloc(1, sizeof *fx);
+	if (!fx || test_temp_dir(fx->dir, sizeof fx->dir, name) != 0) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->path, sizeof fx->path, "%s/%s", fx->dir, db_name);
+	*state = fx;
+	return 0;
+}
+
+/* cmocka teardown of test_db_setup: removes the directory and frees the fixture. */
+static inline int test_db_teardown(void **state)
+{
+	test_db_fixture *fx = *state;
+	test_remove_dir(fx->dir);
+	free(fx);
+	return 0;
 }
 
 #endif

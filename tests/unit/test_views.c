@@ -25,30 +25,14 @@
 
 #define DAY_MS 86400000LL
 
-typedef struct fixture {
-	char dir[64];
-	char path[128];
-} fixture;
+typedef test_db_fixture fixture;
 
 static int setup(void **state)
 {
-	fixture *fx = xcalloc(1, sizeof *fx);
-	if (test_temp_dir(fx->dir, sizeof fx->dir, "views") != 0) {
-		free(fx);
-		return -1;
-	}
-	snprintf(fx->path, sizeof fx->path, "%s/views.db", fx->dir);
-	*state = fx;
-	return 0;
+	return test_db_setup(state, "views", "views.db");
 }
 
-static int teardown(void **state)
-{
-	fixture *fx = *state;
-	test_remove_dir(fx->dir);
-	free(fx);
-	return 0;
-}
+#define teardown test_db_teardown
 
 static store *open_store(const char *path)
 {
