@@ -5,9 +5,11 @@
  * sources:
  *   generate  unguessable codes such as EAR-7Q2M-K9XH: an HMAC-SHA256 (with a secret this plugin keeps
  *             in its key-value store) of the contact, or of the answer when there is no one_per;
- *   file      one code per line of a file, each handed out exactly once: every answer is stored by
- *             the server's single writer inside one transaction, so taking the next unused code and
- *             marking it used is atomic, whatever the number of concurrent visitors.
+ *   file      one code per line of a file, each handed out exactly once: the file's codes are loaded
+ *             into the key-value store once per file content, and each answer takes one with kv_take
+ *             inside its own transaction, so two answers (on one server, or on several nodes sharing a
+ *             PostgreSQL) never get the same code nor wait for each other, and an answer that is not
+ *             stored gives its code back.
  * With `one_per: email` (or phone) a returning person — the same address in any letter case, the
  * same number in any formatting — gets the code they got before, never a second one. By default
  * (`email_identity: canonical`) "+tag" sub-addresses and Gmail's dots count as the same address too
@@ -31,8 +33,10 @@
  * with '#' are skipped.
  *
  * Key-value store: "secret" (32 random bytes), "contact:<hmac>" -> code, "code:<code>" -> the
- * answer or contact holding it, "file:cursor" and "file:fingerprint" (the pool's position), and
- * "health" (empty, or the sentence /healthz shows). */
+ * answer or contact holding it, "file:pool" (the fingerprint of the file whose codes are loaded),
+ * "pool:<fingerprint>:<line number>" -> a code not handed out yet, and "health" (empty, or the
+ * sentence /healthz shows). Versions before 1.1 kept "file:cursor" and "file:fingerprint" instead: the
+ * pool is then loaded once from the file and the codes they gave out are skipped. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -556,47 +560,93 @@ static int set_health(const struct incentive *s, earshot_response *r, const char
 	return kv_put_string(s, r, "health", sentence);
 }
 
-/* Takes the next unused code of the pool for owner and records it, keeping the pool's position.
- * Returns 1 with *code (the pool's string), 0 when the pool is empty, -1 on an error. */
+/* The pool's key prefix for a file fingerprint: "pool:<fingerprint>:". */
+static void pool_prefix(const char *fingerprint, char out[80])
+{
+	snprintf(out, 80, "pool:%s:", fingerprint);
+}
+
+/* Loads the file's codes into the pool once per file content: "pool:<fingerprint>:<index>" -> code,
+ * the zero-padded index keeping file order. What is left of the pool of an earlier file goes. Codes
+ * handed out before stay in the pool and are skipped when taken (their "code:" key is held). */
+static int pool_load(const struct incentive *s, earshot_response *r)
+{
+	int rc;
+	char *loaded = kv_string(s, r, "file:pool", &rc);
+	if (rc < 0)
+		return -1;
+	if (loaded && strcmp(loaded, s->fingerprint) == 0) {
+		free(loaded);
+		return 0;
+	}
+	/* Marked first: answers on other nodes then wait until this pool is committed, and a second node
+	 * loading it at the same time deadlocks with this one, is undone and finds it loaded. */
+	if (kv_put_string(s, r, "file:pool", s->fingerprint) != 0) {
+		free(loaded);
+		return -1;
+	}
+	char prefix[80];
+	int took = 0;
+	if (loaded) {
+		pool_prefix(loaded, prefix);
+		const char *key;
+		const void *value;
+		size_t len;
+		while ((took = s->host->kv_take(r, prefix, &key, &value, &len)) == 1)
+			;
+	}
+	free(loaded);
+	if (took < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_codes; i++) {
+		char key[96];
+		snprintf(key, sizeof key, "pool:%s:%09zu", s->fingerprint, i);
+		if (kv_put_string(s, r, key, s->codes[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Takes an unused code of the pool for owner and records it. Returns 1 with *code (the pool's
+ * string), 0 when the pool is empty, -1 on an error. */
 static int take_from_pool(const struct incentive *s, earshot_response *r, const char *owner,
                           const char **code)
 {
-	int rc;
-	char *fp = kv_string(s, r, "file:fingerprint", &rc);
-	char *cur = rc >= 0 ? kv_string(s, r, "file:cursor", &rc) : NULL;
-	if (rc < 0) {
-		free(fp);
+	if (pool_load(s, r) != 0)
 		return -1;
-	}
-	size_t cursor = cur ? (size_t)strtoull(cur, NULL, 10) : 0;
-	/* A new or edited file: walk it from the top again; codes given out before stay marked used. */
-	if (!fp || strcmp(fp, s->fingerprint) != 0)
-		cursor = 0;
-	free(fp);
-	free(cur);
+	char prefix[80];
+	pool_prefix(s->fingerprint, prefix);
+	size_t plen = strlen(prefix), index = 0;
 	int found = 0;
-	while (cursor < s->n_codes && !found) {
-		const char *candidate = s->codes[cursor++];
-		char *key = concat("code:", candidate);
-		const void *value = NULL;
-		size_t len = 0;
-		int used = s->host->kv_get(r, key, &value, &len);
-		int put = used == 0 ? kv_put_string(s, r, key, owner) : 0;
-		free(key);
+	while (!found) {
+		const char *key;
+		const void *value;
+		size_t len;
+		int took = s->host->kv_take(r, prefix, &key, &value, &len);
+		if (took < 0)
+			return -1;
+		if (took == 0)
+			break;
+		index = (size_t)strtoull(key + plen, NULL, 10);
+		if (index >= s->n_codes || strlen(s->codes[index]) != len || memcmp(s->codes[index], value, len) != 0)
+			continue; /* not a line of this file: dropped */
+		char *held_key = concat("code:", s->codes[index]);
+		const void *held;
+		size_t hlen;
+		int used = s->host->kv_get(r, held_key, &held, &hlen);
+		int put = used == 0 ? kv_put_string(s, r, held_key, owner) : 0;
+		free(held_key);
 		if (used < 0 || put < 0)
 			return -1;
 		if (used == 0) {
-			*code = candidate;
+			*code = s->codes[index];
 			found = 1;
 		}
 	}
-	char pos[32];
-	snprintf(pos, sizeof pos, "%zu", cursor);
-	if (kv_put_string(s, r, "file:fingerprint", s->fingerprint) != 0 ||
-	    kv_put_string(s, r, "file:cursor", pos) != 0)
-		return -1;
+	/* Codes go in file order, so the last line's code means the pool is empty (unless an earlier one
+	 * comes back from an answer that was not stored: the next answer takes it and clears this). */
 	char sentence[512] = "";
-	if (cursor >= s->n_codes)
+	if (!found || index + 1 == s->n_codes)
 		snprintf(sentence, sizeof sentence, "the coupon pool %s is empty: %s", s->path,
 		         found ? "the last code was just handed out" : "an answer got no code");
 	if (set_health(s, r, sentence) != 0)
@@ -669,5 +719,5 @@ fail:
 	return EARSHOT_ERROR;
 }
 
-EARSHOT_PLUGIN_REGISTER(.name = "incentive", .version = "1.0.0", .init = incentive_init,
+EARSHOT_PLUGIN_REGISTER(.name = "incentive", .version = "1.1.0", .init = incentive_init,
                         .on_response = incentive_response, .fini = incentive_fini);

@@ -780,6 +780,23 @@ static int api_kv_incr(earshot_response *r, const char *key, int64_t delta, int6
 	return EARSHOT_OK;
 }
 
+static int api_kv_take(earshot_response *r, const char *prefix, const char **key, const void **value, size_t *len)
+{
+	if (!prefix || !key || !value || !len)
+		return fail("kv_take: prefix, key, value and len are required");
+	char *k = NULL, *v = NULL, *err = NULL;
+	size_t n = 0;
+	int rc = store_kv_take(r->st, r->call.inst->name, prefix, &k, &v, &n, &err);
+	if (rc < 0)
+		return fail_with(err);
+	if (rc == 0)
+		return 0;
+	*key = scratch_keep(&r->keep, k);
+	*value = scratch_keep(&r->keep, v);
+	*len = n;
+	return 1;
+}
+
 static int api_enqueue_delivery(earshot_response *r, const char *dest, const char *type,
                                 const char *extra_json)
 {
@@ -1279,6 +1296,7 @@ static const struct earshot_host host_table = {
 	.config_check_keys = api_config_check_keys,
 	.declare_offers = api_declare_offers,
 	.response_confirmed = api_response_confirmed,
+	.kv_take = api_kv_take,
 };
 
 const struct earshot_host *plugin_api_table(void)

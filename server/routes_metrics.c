@@ -92,6 +92,9 @@ static char *metrics_text(server *srv)
 	fprintf(f, "earshot_writer_commits_total %" PRIu64 "\n", batches);
 	family(f, "earshot_writer_batch_size", "gauge", "Mean answers per commit since start.");
 	fprintf(f, "earshot_writer_batch_size %.3f\n", batches ? (double)answers / (double)batches : 0.0);
+	family(f, "earshot_writer_database_round_trips_total", "counter",
+	       "Times the writer waited for its database since start (PostgreSQL; 0 with SQLite).");
+	fprintf(f, "earshot_writer_database_round_trips_total %" PRIu64 "\n", srv->writer ? writer_round_trips(srv->writer) : 0);
 	family(f, "earshot_requests_waiting", "gauge", "Requests waiting for the writer to commit their answer.");
 	fprintf(f, "earshot_requests_waiting %u\n", srv->pending);
 	fclose(f);

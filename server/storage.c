@@ -150,6 +150,22 @@ int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta,
 	return ops_of(st)->kv_incr(st, plugin, key, delta, result, err);
 }
 
+int store_kv_take(store *st, const char *plugin, const char *prefix, char **key, char **value, size_t *len,
+                  char **err)
+{
+	return ops_of(st)->kv_take(st, plugin, prefix, key, value, len, err);
+}
+
+bool store_conflicted(store *st)
+{
+	return ops_of(st)->conflicted(st);
+}
+
+int64_t store_round_trips(store *st)
+{
+	return ops_of(st)->round_trips(st);
+}
+
 int store_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err)
 {
 	return ops_of(st)->purge_before(st, cutoff_ms, deleted, err);

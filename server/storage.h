@@ -5,7 +5,11 @@
  * backend from the database setting. The store_* functions below forward to the handle's table.
  *
  * Unless stated otherwise each operation returns 0, or -1 with *err (malloc'd, caller frees), and
- * runs inside the caller's transaction when one is open, else each statement commits on its own. */
+ * runs inside the caller's transaction when one is open, else each statement commits on its own.
+ * Inside a transaction a write may be sent later than the call (PostgreSQL queues the statements whose
+ * only result is success): its failure is then reported by the next operation that reads, by
+ * store_release or by store_commit, which is why the writer releases each answer's savepoint before
+ * counting it stored. */
 #ifndef EARSHOT_STORAGE_H
 #define EARSHOT_STORAGE_H
 
@@ -155,8 +159,9 @@ int store_idempotency_find(store *st, const char *key, int *status, char **body,
 int store_idempotency_put(store *st, const char *key, const char *form, const char *response_id,
                           int status, const char *body, int64_t created_ms, char **err);
 
-/* Inserts one response (r->seq is ignored and set on success). client may be NULL (the privacy-
- * processed client address). Returns 0 or -1 with *err. */
+/* Inserts one response (r->seq is ignored and set on success; PostgreSQL inside a transaction sends
+ * the insert with the answer's other writes without waiting for its number, and leaves it 0). client
+ * may be NULL (the privacy-processed client address). Returns 0 or -1 with *err. */
 int store_response_insert(store *st, response_record *r, const char *client, char **err);
 
 /* Number of stored responses of a form. */
@@ -191,6 +196,21 @@ int store_kv_put(store *st, const char *plugin, const char *key, const void *val
                  char **err);
 int store_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result,
                   char **err);
+/* Removes and returns one entry of the plugin whose key starts with prefix (the first in byte order
+ * of the keys that no other transaction holds): 1 with *key and *value, *len (malloc'd, caller frees;
+ * the value NUL-terminated for convenience), 0 when there is none, -1 with *err. Two transactions
+ * never take the same entry and never wait for each other (PostgreSQL: FOR UPDATE SKIP LOCKED); a
+ * rolled-back take puts the entry back. */
+int store_kv_take(store *st, const char *plugin, const char *prefix, char **key, char **value, size_t *len,
+                  char **err);
+/* Whether the operation that failed last in the current answer (since store_begin or store_savepoint)
+ * failed only because another connection's transaction conflicted with this one (PostgreSQL: a
+ * deadlock between two nodes' transactions, or a serialization failure): the same work may succeed
+ * in a later transaction. Always false for SQLite (one writer). */
+bool store_conflicted(store *st);
+/* How many times this handle has waited for its database's answer since it was opened (PostgreSQL:
+ * network round trips; 0 for SQLite, which runs in the process). */
+int64_t store_round_trips(store *st);
 
 /* Deletes responses (and their idempotency rows) created before cutoff_ms, and the view counters of the
  * UTC days that ended before it; *deleted gets the number of responses. */
@@ -504,6 +524,10 @@ struct storage_ops {
 	int (*table_read)(store *st, const storage_table *t, int64_t offset, int limit, storage_rows *out, char **err);
 	int (*table_write)(store *st, const storage_table *t, const storage_rows *rows, int64_t *added, char **err);
 	int (*table_finish)(store *st, const storage_table *t, char **err);
+	int (*kv_take)(store *st, const char *plugin, const char *prefix, char **key, char **value, size_t *len,
+	               char **err);
+	bool (*conflicted)(store *st);
+	int64_t (*round_trips)(store *st);
 };
 
 /* The backends, in the order store_open asks them (storage.c). */

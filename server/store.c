@@ -35,6 +35,7 @@ enum stmt_id {
 	ST_RESP_LIST,
 	ST_KV_GET,
 	ST_KV_PUT,
+	ST_KV_TAKE,
 	ST_PURGE_RESPONSES,
 	ST_PURGE_IDEMPOTENCY,
 	ST_PURGE_VIEWS,
@@ -63,6 +64,10 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_KV_GET] = "SELECT value FROM plugin_kv WHERE plugin = ?1 AND key = ?2",
 	[ST_KV_PUT] = "INSERT INTO plugin_kv (plugin, key, value) VALUES (?1, ?2, ?3) "
 	              "ON CONFLICT (plugin, key) DO UPDATE SET value = excluded.value",
+	/* The first key at or after the prefix in byte order, when it has the prefix: every key with the
+	 * prefix sorts there (one step down the primary key). */
+	[ST_KV_TAKE] = "DELETE FROM plugin_kv WHERE plugin = ?1 AND key = (SELECT key FROM plugin_kv WHERE plugin = ?1 "
+	               "AND key >= ?2 ORDER BY key LIMIT 1) AND substr(key, 1, length(?2)) = ?2 RETURNING key, value",
 	[ST_PURGE_RESPONSES] = "DELETE FROM responses WHERE seq IN "
 	                       "(SELECT seq FROM responses WHERE created_ms < ?1 LIMIT ?2)",
 	[ST_PURGE_IDEMPOTENCY] = "DELETE FROM idempotency WHERE key IN "
@@ -1011,6 +1016,55 @@ int sqlite_kv_incr(store *st, const char *plugin, const char *key, int64_t delta
 	if (stmt_run(st, s, op, err) != 0)
 		return -1;
 	*result = next;
+	return 0;
+}
+
+/* Removes the first entry of plugin whose key starts with prefix (one writer: no other transaction
+ * can hold it). 1 with *key, *value (malloc'd, caller frees) and *len, 0 when none, -1 with *err. */
+int sqlite_kv_take(store *st, const char *plugin, const char *prefix, char **key, char **value, size_t *len,
+                   char **err)
+{
+	const char *op = "take plugin value";
+	sqlite3_stmt *s = kv_stmt(st, ST_KV_TAKE, plugin, prefix, op, err);
+	if (!s)
+		return -1;
+	int rc = sqlite3_step(s), ret = 0;
+	if (rc == SQLITE_ROW) {
+		*key = xstrdup((const char *)sqlite3_column_text(s, 0));
+		const void *blob = sqlite3_column_blob(s, 1);
+		size_t n = (size_t)sqlite3_column_bytes(s, 1);
+		char *copy = xmalloc(n + 1);
+		if (n)
+			memcpy(copy, blob, n);
+		copy[n] = '\0';
+		*value = copy;
+		*len = n;
+		ret = 1;
+		rc = sqlite3_step(s); /* runs the DELETE to its end */
+	}
+	if (rc != SQLITE_DONE) {
+		if (ret == 1) {
+			free(*key);
+			free(*value);
+			*key = *value = NULL;
+		}
+		ret = store_fail(st, op, err);
+	}
+	stmt_done(s);
+	return ret;
+}
+
+/* One writer, no other transaction to conflict with. */
+bool sqlite_conflicted(store *st)
+{
+	(void)st;
+	return false;
+}
+
+/* SQLite runs in the process: no round trips. */
+int64_t sqlite_round_trips(store *st)
+{
+	(void)st;
 	return 0;
 }
 

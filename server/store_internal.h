@@ -385,6 +385,10 @@ int sqlite_kv_get(store *st, const char *plugin, const char *key, char **value, 
 int sqlite_kv_put(store *st, const char *plugin, const char *key, const void *value, size_t len, char **err);
 int sqlite_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result,
                    char **err);
+int sqlite_kv_take(store *st, const char *plugin, const char *prefix, char **key, char **value, size_t *len,
+                   char **err);
+bool sqlite_conflicted(store *st);
+int64_t sqlite_round_trips(store *st);
 int sqlite_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
 int sqlite_checkpoint(store *st, char **err);
 int sqlite_checkpoint_passive(store *st, char **err);

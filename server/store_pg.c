@@ -147,6 +147,9 @@ static const char *const migrations[] = {
 	"  count BIGINT NOT NULL,"
 	"  PRIMARY KEY (form, day, variant, device)"
 	");",
+	/* Plugin keys in byte order, whatever the database's collation: kv_take finds the first key with a
+	 * prefix with one step down this index. */
+	"CREATE INDEX plugin_kv_bytes ON plugin_kv (plugin, key COLLATE \"C\");",
 };
 
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -208,14 +211,18 @@ int pg_ready(store *st, char **err)
 {
 	if (PQstatus(st->conn) == CONNECTION_OK)
 		return 0;
+	/* A new connection would run the rest of the transaction's statements each on its own. */
+	if (st->in_txn)
+		return pg_fail(err, xstrdup("database unavailable: the connection was lost during the transaction"));
 	int64_t now = now_ms();
 	if (now < st->retry_at_ms)
 		return pg_fail(err, xstrdup("database unavailable: waiting to reconnect"));
+	st->pending = 0;
 	PQreset(st->conn);
 	if (PQstatus(st->conn) == CONNECTION_OK) {
+		if (PQpipelineStatus(st->conn) != PQ_PIPELINE_OFF)
+			PQexitPipelineMode(st->conn);
 		st->backoff_ms = 0;
-		st->in_txn = false;
-		st->shared_locked = false;
 		return 0;
 	}
 	st->backoff_ms = st->backoff_ms ? st->backoff_ms * 2 : BACKOFF_MIN_MS;
@@ -228,18 +235,136 @@ int pg_ready(store *st, char **err)
 	return -1;
 }
 
-/* Sends sql once. */
-static PGresult *send_once(store *st, const char *sql, const pg_params *p)
+/* Counts one wait for the server. */
+static void count_trip(store *st)
 {
-	/* Without parameters, sql may hold several statements (a migration). */
-	return p ? PQexecParams(st->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, 0) : PQexec(st->conn, sql);
+	st->round_trips++;
+	st->last_trip_ms = monotonic_ms();
 }
 
-PGresult *pg_exec(store *st, const char *sql, const pg_params *p, const char *op, char **err)
+/* Whether a failed result is a conflict with another transaction: deadlock_detected (40P01) or
+ * serialization_failure (40001). */
+static bool is_conflict(const PGresult *res)
 {
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	return state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0);
+}
+
+/* "op: the server's message" for a failed result (or the connection's message without one). */
+static char *failure_text(store *st, const PGresult *res, const char *op)
+{
+	const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char *conn = m ? NULL : conn_message(st->conn);
+	char *text = xasprintf("%s: %s", op ? op : "statement", m ? m : conn);
+	free(conn);
+	return text;
+}
+
+/* Sends sql once. */
+static PGresult *send_once(store *st, const char *sql, const pg_params *p, int result_format)
+{
+	count_trip(st);
+	/* Without parameters, sql may hold several statements (a migration). */
+	if (!p)
+		return PQexec(st->conn, sql);
+	return PQexecParams(st->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, result_format);
+}
+
+/* Queues sql in the pipeline (entering pipeline mode first when nothing is queued). 0, or -1 with *err. */
+static int pipeline_send(store *st, const char *sql, const pg_params *p, int result_format, const char *op,
+                         char **err)
+{
+	if (st->pending == 0) {
+		if (pg_ready(st, err) != 0)
+			return -1;
+		if (PQpipelineStatus(st->conn) == PQ_PIPELINE_OFF && PQenterPipelineMode(st->conn) != 1)
+			return pg_fail(err, failure_text(st, NULL, op));
+	}
+	int sent = p ? PQsendQueryParams(st->conn, sql, p->n, NULL, p->values, p->lengths, p->formats, result_format)
+	             : PQsendQueryParams(st->conn, sql, 0, NULL, NULL, NULL, NULL, result_format);
+	if (sent != 1) {
+		if (PQstatus(st->conn) != CONNECTION_OK)
+			st->retry_at_ms = 0;
+		return pg_fail(err, failure_text(st, NULL, op));
+	}
+	st->pending_ops[st->pending++] = op;
+	return 0;
+}
+
+/* Sends the queue with a sync point and reads every result. When last is not NULL, *last gets the
+ * result of the last statement queued (caller PQclears) if every statement succeeded. 0, or -1 with
+ * *err: the first failure. Leaves pipeline mode. */
+static int pipeline_sync(store *st, PGresult **last, char **err)
+{
+	int n = st->pending;
+	char *first = NULL;
+	bool synced = false;
+	if (last)
+		*last = NULL;
+	if (PQpipelineSync(st->conn) != 1) {
+		first = failure_text(st, NULL, n ? st->pending_ops[0] : NULL);
+	} else {
+		count_trip(st);
+		/* Each statement's results end with a NULL; the sync point's result comes last. */
+		int idx = 0, nulls = 0;
+		while (!synced) {
+			PGresult *res = PQgetResult(st->conn);
+			if (!res) {
+				if (PQstatus(st->conn) != CONNECTION_OK || ++nulls > n + 2)
+					break;
+				idx++;
+				continue;
+			}
+			ExecStatusType s = PQresultStatus(res);
+			const char *op = idx < n ? st->pending_ops[idx] : NULL;
+			if (s == PGRES_PIPELINE_SYNC) {
+				synced = true;
+			} else if (s == PGRES_FATAL_ERROR) {
+				st->conflict |= is_conflict(res);
+				if (!first)
+					first = failure_text(st, res, op);
+			} else if (last && idx == n - 1 && !first && (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)) {
+				*last = res;
+				continue;
+			}
+			PQclear(res);
+		}
+	}
+	st->pending = 0;
+	if (PQstatus(st->conn) != CONNECTION_OK || !synced || PQexitPipelineMode(st->conn) != 1) {
+		if (!first)
+			first = failure_text(st, NULL, "database");
+		st->retry_at_ms = 0; /* try to reconnect at the next statement (after the rollback) */
+	}
+	if (!first)
+		return 0;
+	if (last && *last) {
+		PQclear(*last);
+		*last = NULL;
+	}
+	return pg_fail(err, first);
+}
+
+int pg_flush(store *st, char **err)
+{
+	return st->pending ? pipeline_sync(st, NULL, err) : 0;
+}
+
+PGresult *pg_exec_format(store *st, const char *sql, const pg_params *p, int result_format, const char *op,
+                         char **err)
+{
+	if (st->pending > 0) {
+		/* The queued statements go first, in the same round trip. */
+		PGresult *res = NULL;
+		if (pipeline_send(st, sql, p, result_format, op, err) != 0) {
+			pipeline_sync(st, NULL, NULL);
+			return NULL;
+		}
+		return pipeline_sync(st, &res, err) == 0 ? res : NULL;
+	}
 	if (pg_ready(st, err) != 0)
 		return NULL;
-	PGresult *res = send_once(st, sql, p);
+	PGresult *res = send_once(st, sql, p, result_format);
 	ExecStatusType s = PQresultStatus(res);
 	if (s == PGRES_FATAL_ERROR && PQstatus(st->conn) != CONNECTION_OK && !st->in_txn &&
 	    PQtransactionStatus(st->conn) != PQTRANS_INTRANS) {
@@ -249,23 +374,31 @@ PGresult *pg_exec(store *st, const char *sql, const pg_params *p, const char *op
 		st->retry_at_ms = 0;
 		if (pg_ready(st, err) != 0)
 			return NULL;
-		res = send_once(st, sql, p);
+		res = send_once(st, sql, p, result_format);
 		s = PQresultStatus(res);
 	}
 	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
 		return res;
-	const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	char *conn = m ? NULL : conn_message(st->conn);
-	pg_fail(err, xasprintf("%s: %s", op, m ? m : conn));
-	free(conn);
+	st->conflict |= is_conflict(res);
+	pg_fail(err, failure_text(st, res, op));
 	PQclear(res);
 	if (PQstatus(st->conn) != CONNECTION_OK)
 		st->retry_at_ms = 0; /* try to reconnect at the next statement */
 	return NULL;
 }
 
+PGresult *pg_exec(store *st, const char *sql, const pg_params *p, const char *op, char **err)
+{
+	return pg_exec_format(st, sql, p, 0, op, err);
+}
+
 int pg_run(store *st, const char *sql, const pg_params *p, const char *op, char **err)
 {
+	if (st->in_txn) {
+		if (pipeline_send(st, sql, p, 0, op, err) != 0)
+			return -1;
+		return st->pending >= PG_PIPELINE_MAX ? pipeline_sync(st, NULL, err) : 0;
+	}
 	PGresult *res = pg_exec(st, sql, p, op, err);
 	PQclear(res);
 	return res ? 0 : -1;
@@ -404,11 +537,26 @@ void pg_close(store *st)
 	free(st);
 }
 
+/* After this long without a round trip, or on a connection known to be broken, BEGIN goes at once: a
+ * connection that broke meanwhile (the server restarted) is then found and replaced before the
+ * transaction has anything to lose. Under load, BEGIN waits in the queue for the batch's first read. */
+#define BEGIN_ALONE_AFTER_MS 1000
+
 int pg_begin(store *st, char **err)
 {
-	if (pg_run(st, "BEGIN", NULL, "begin transaction", err) != 0)
-		return -1;
+	st->conflict = false;
+	if (st->pending == 0 && (PQstatus(st->conn) != CONNECTION_OK ||
+	                         monotonic_ms() - st->last_trip_ms >= BEGIN_ALONE_AFTER_MS)) {
+		if (pg_run(st, "BEGIN", NULL, "begin transaction", err) != 0)
+			return -1;
+		st->in_txn = true;
+		return 0;
+	}
 	st->in_txn = true;
+	if (pg_run(st, "BEGIN", NULL, "begin transaction", err) != 0) {
+		pg_rollback(st);
+		return -1;
+	}
 	return 0;
 }
 
@@ -416,7 +564,6 @@ int pg_commit(store *st, char **err)
 {
 	PGresult *res = pg_exec(st, "COMMIT", NULL, "commit", err);
 	st->in_txn = false;
-	st->shared_locked = false;
 	if (!res)
 		return -1;
 	/* COMMIT of a transaction that failed part-way answers ROLLBACK: nothing was stored. */
@@ -427,27 +574,43 @@ int pg_commit(store *st, char **err)
 
 void pg_rollback(store *st)
 {
+	pg_flush(st, NULL); /* what was queued is undone below; its results are not needed */
+	st->in_txn = false;
 	if (PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) != PQTRANS_IDLE)
 		pg_run(st, "ROLLBACK", NULL, "rollback", NULL);
-	st->in_txn = false;
-	st->shared_locked = false;
 }
 
 int pg_savepoint(store *st, char **err)
 {
+	st->conflict = false;
 	return pg_run(st, "SAVEPOINT answer", NULL, "savepoint", err);
 }
 
+/* Waits for the answer's queued statements: a failure among them fails the release. */
 int pg_release(store *st, char **err)
 {
-	return pg_run(st, "RELEASE SAVEPOINT answer", NULL, "release savepoint", err);
+	PGresult *res = pg_exec(st, "RELEASE SAVEPOINT answer", NULL, "release savepoint", err);
+	PQclear(res);
+	return res ? 0 : -1;
 }
 
+/* Undoes the answer, locks taken since the savepoint included. The queued statements are read first:
+ * one that failed would make the server skip the rollback sent after it. */
 void pg_rollback_savepoint(store *st)
 {
-	st->shared_locked = false; /* a lock taken since the savepoint goes with it: take it again */
+	pg_flush(st, NULL);
 	pg_run(st, "ROLLBACK TO SAVEPOINT answer", NULL, "rollback to savepoint", NULL);
 	pg_run(st, "RELEASE SAVEPOINT answer", NULL, "release savepoint", NULL);
+}
+
+bool pg_conflicted(store *st)
+{
+	return st->conflict;
+}
+
+int64_t pg_round_trips(store *st)
+{
+	return st->round_trips;
 }
 
 int pg_idempotency_find(store *st, const char *key, int *status, char **body, char **err)
@@ -479,6 +642,11 @@ int pg_idempotency_put(store *st, const char *key, const char *form, const char 
 	pg_int(&p, status);
 	pg_text(&p, body);
 	pg_int(&p, created_ms);
+	/* In the writer's transaction the insert goes with the answer's other writes: a key stored
+	 * meanwhile fails it at the answer's release, which refuses the answer just the same. */
+	if (st->in_txn)
+		return pg_run(st, "INSERT INTO idempotency (key, form, response_id, status, body, created_ms) "
+		                  "VALUES ($1, $2, $3, $4, $5, $6)", &p, "store idempotency key", err);
 	PGresult *res = pg_exec(st, "INSERT INTO idempotency (key, form, response_id, status, body, created_ms) "
 	                            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING",
 	                        &p, "store idempotency key", err);
@@ -523,6 +691,13 @@ int pg_response_insert(store *st, response_record *r, const char *client, char *
 	else
 		pg_text(&p, NULL);
 	int64_t seq = 0;
+	if (st->in_txn) {
+		/* Queued with the answer's other writes; its number is not waited for (r->seq stays 0). */
+		r->seq = 0;
+		ret = pg_run(st, "INSERT INTO responses (id, form, created_ms, answers, meta, score, tags, client, confirmed) "
+		                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", &p, "insert response", err);
+		goto out;
+	}
 	if (pg_query_int(st, "INSERT INTO responses (id, form, created_ms, answers, meta, score, tags, client, confirmed) "
 	                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
 	             &p, &seq, "insert response", err) == 1) {
@@ -748,36 +923,32 @@ void pg_cursor_close(store_cursor *cur)
 	free(cur);
 }
 
-int pg_lock_shared(store *st, char **err)
+int pg_lock_key(store *st, bool shared, const char *kind, const char *a, const char *b, char **err)
 {
-	if (!st->in_txn || st->shared_locked)
+	if (!st->in_txn)
 		return 0;
 	pg_params p = { 0 };
-	pg_int(&p, PG_LOCK_SPACE);
-	pg_int(&p, PG_LOCK_SHARED);
-	if (pg_run(st, "SELECT pg_advisory_xact_lock($1::int, $2::int)", &p, "lock shared state", err) != 0)
-		return -1;
-	st->shared_locked = true;
-	return 0;
+	/* One 64-bit lock per name (the one-argument form: apart from the two-int locks above). Two
+	 * names with the same hash only wait for each other. */
+	pg_text_owned(&p, xasprintf("%s\n%s\n%s", kind, a, b));
+	int rc = pg_run(st, shared ? "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))"
+	                           : "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+	                &p, "lock", err);
+	pg_params_free(&p);
+	return rc;
 }
 
-int pg_kv_get(store *st, const char *plugin, const char *key, char **value, size_t *len, char **err)
+/* Reads plugin/key without locking it. 1 with *value and *len (malloc'd), 0, or -1 with *err. */
+static int kv_read(store *st, const char *plugin, const char *key, char **value, size_t *len, const char *op,
+                   char **err)
 {
-	if (pg_lock_shared(st, err) != 0)
-		return -1;
-	const char *const params[] = { plugin, key };
-	if (pg_ready(st, err) != 0)
-		return -1;
+	pg_params p = { 0 };
+	pg_text(&p, plugin);
+	pg_text(&p, key);
 	/* The value comes back in binary (bytea as its bytes). */
-	PGresult *res = PQexecParams(st->conn, "SELECT value FROM plugin_kv WHERE plugin = $1 AND key = $2", 2, NULL,
-	                             params, NULL, NULL, 1);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char *m = conn_message(st->conn);
-		pg_fail(err, xasprintf("read plugin value: %s", m));
-		free(m);
-		PQclear(res);
+	PGresult *res = pg_exec_format(st, "SELECT value FROM plugin_kv WHERE plugin = $1 AND key = $2", &p, 1, op, err);
+	if (!res)
 		return -1;
-	}
 	int found = PQntuples(res) > 0;
 	if (found) {
 		size_t n = (size_t)PQgetlength(res, 0, 0);
@@ -791,10 +962,9 @@ int pg_kv_get(store *st, const char *plugin, const char *key, char **value, size
 	return found;
 }
 
-int pg_kv_put(store *st, const char *plugin, const char *key, const void *value, size_t len, char **err)
+/* Writes plugin/key without locking it. */
+static int kv_write(store *st, const char *plugin, const char *key, const void *value, size_t len, char **err)
 {
-	if (pg_lock_shared(st, err) != 0)
-		return -1;
 	pg_params p = { 0 };
 	pg_text(&p, plugin);
 	pg_text(&p, key);
@@ -804,12 +974,31 @@ int pg_kv_put(store *st, const char *plugin, const char *key, const void *value,
 	              &p, "store plugin value", err);
 }
 
+/* A read shares the key's lock with other readers; a write waits for them (and they for it). */
+int pg_kv_get(store *st, const char *plugin, const char *key, char **value, size_t *len, char **err)
+{
+	if (pg_lock_key(st, true, "kv", plugin, key, err) != 0)
+		return -1;
+	return kv_read(st, plugin, key, value, len, "read plugin value", err);
+}
+
+int pg_kv_put(store *st, const char *plugin, const char *key, const void *value, size_t len, char **err)
+{
+	if (pg_lock_key(st, false, "kv", plugin, key, err) != 0)
+		return -1;
+	return kv_write(st, plugin, key, value, len, err);
+}
+
+/* Locks the key for writing before reading it: two nodes incrementing one counter take turns instead
+ * of both reading under a shared lock and deadlocking on the write. */
 int pg_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result, char **err)
 {
 	const char *op = "increment plugin value";
 	char *text = NULL;
 	size_t len = 0;
-	int found = pg_kv_get(st, plugin, key, &text, &len, err);
+	if (pg_lock_key(st, false, "kv", plugin, key, err) != 0)
+		return -1;
+	int found = kv_read(st, plugin, key, &text, &len, op, err);
 	if (found < 0)
 		return -1;
 	int64_t cur = 0;
@@ -828,10 +1017,55 @@ int pg_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, in
 		return pg_fail(err, xasprintf("%s: %s/%s would overflow", op, plugin, key));
 	char next[32];
 	int n = snprintf(next, sizeof next, "%" PRId64, cur + delta);
-	if (pg_kv_put(st, plugin, key, next, (size_t)n, err) != 0)
+	if (kv_write(st, plugin, key, next, (size_t)n, err) != 0)
 		return -1;
 	*result = cur + delta;
 	return 0;
+}
+
+/* The least text above every text starting with prefix in byte order (malloc'd), or NULL when there is
+ * no simple one (the prefix is empty or ends in a byte that is not printable ASCII). */
+static char *prefix_bound(const char *prefix)
+{
+	size_t n = strlen(prefix);
+	if (n == 0 || (unsigned char)prefix[n - 1] < 0x20 || (unsigned char)prefix[n - 1] >= 0x7e)
+		return NULL;
+	char *bound = xstrdup(prefix);
+	bound[n - 1]++;
+	return bound;
+}
+
+/* The entry is locked by the subquery, and one locked by another transaction is skipped, never
+ * waited for. The keys compare in byte order (COLLATE "C", the index of migration 3). */
+int pg_kv_take(store *st, const char *plugin, const char *prefix, char **key, char **value, size_t *len, char **err)
+{
+	pg_params p = { 0 };
+	pg_text(&p, plugin);
+	pg_text(&p, prefix);
+	char *bound = prefix_bound(prefix);
+	if (bound)
+		pg_text_owned(&p, bound);
+	char *sql = xasprintf("DELETE FROM plugin_kv WHERE plugin = $1 AND key = (SELECT key FROM plugin_kv WHERE "
+	                      "plugin = $1 AND key COLLATE \"C\" >= $2 %s AND starts_with(key, $2) ORDER BY key COLLATE "
+	                      "\"C\" LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING key, value",
+	                      bound ? "AND key COLLATE \"C\" < $3" : "");
+	PGresult *res = pg_exec_format(st, sql, &p, 1, "take plugin value", err);
+	free(sql);
+	pg_params_free(&p);
+	if (!res)
+		return -1;
+	int found = PQntuples(res) > 0;
+	if (found) {
+		*key = xstrndup(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+		size_t n = (size_t)PQgetlength(res, 0, 1);
+		char *copy = xmalloc(n + 1);
+		memcpy(copy, PQgetvalue(res, 0, 1), n);
+		copy[n] = '\0';
+		*value = copy;
+		*len = n;
+	}
+	PQclear(res);
+	return found;
 }
 
 /* Deletes from one table in chunks, each in its own transaction. */

@@ -32,7 +32,10 @@ int pg_table_write(store *st, const storage_table *t, const storage_rows *rows, 
 	free(cols);
 	free(marks);
 	int *lengths = xcalloc((size_t)t->n_columns, sizeof *lengths), *formats = xcalloc((size_t)t->n_columns, sizeof *formats);
-	int rc = pg_ready(st, err);
+	/* Rows one by one (each one's count of rows added is read): what was queued goes first. */
+	int rc = pg_flush(st, err);
+	if (rc == 0)
+		rc = pg_ready(st, err);
 	for (int r = 0; rc == 0 && r < rows->n_rows; r++) {
 		const char *const *values = (const char *const *)rows->values + (size_t)r * (size_t)t->n_columns;
 		for (int c = 0; c < t->n_columns; c++) {

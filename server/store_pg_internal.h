@@ -2,10 +2,16 @@
  * the connection handle, statement helpers over libpq with text parameters, and the operations they
  * implement, which store_pg_ops.c gathers into the storage_postgresql table (storage.h).
  *
- * Every statement is sent with PQexecParams (values as text parameters, never spliced into the SQL).
- * A connection that broke is reset before the next statement, at most once per backoff interval
- * (doubling from 100 ms to 5 s), so a database that went away costs each caller one quick failure
- * and the connection comes back by itself. */
+ * Values go as parameters, never spliced into the SQL. Outside a transaction every statement is one
+ * round trip (PQexecParams). Inside one, a statement whose only result is success or failure (pg_run:
+ * inserts, updates, savepoints, locks) is queued in libpq's pipeline mode and costs no wait: the queue
+ * goes to the server with the next statement whose answer is needed (pg_exec: a read, RELEASE, COMMIT),
+ * all in one round trip, and the first failure among them is that statement's failure. So the writer
+ * waits once per answer (at its RELEASE) plus once per read a plugin or a contact needs.
+ * A connection that broke is reset before the next statement outside a transaction, at most once per
+ * backoff interval (doubling from 100 ms to 5 s), so a database that went away costs each caller one
+ * quick failure and the connection comes back by itself; inside a transaction it stays broken until
+ * the rollback (a new connection would run the rest of the transaction's statements on their own). */
 #ifndef EARSHOT_STORE_PG_INTERNAL_H
 #define EARSHOT_STORE_PG_INTERNAL_H
 
@@ -16,14 +22,22 @@
 
 #include "storage.h"
 
+/* Statements queued before the queue is sent anyway: results the client does not read pile up in the
+ * server's socket buffer, and past it both sides would wait for each other. */
+#define PG_PIPELINE_MAX 256
+
 struct store {
 	const storage_ops *ops; /* &storage_postgresql (storage.h: every backend's handle begins so) */
 	PGconn *conn;
 	bool read_only;
-	bool in_txn;            /* BEGIN sent and neither COMMIT nor ROLLBACK yet */
-	bool shared_locked;     /* this transaction holds the shared-state lock (pg_lock_shared) */
+	bool in_txn;            /* BEGIN sent (or queued) and neither COMMIT nor ROLLBACK yet */
+	bool conflict;          /* a statement failed with a deadlock or serialization failure (store_conflicted) */
 	int64_t retry_at_ms;    /* a broken connection is reset no earlier than this */
 	int64_t backoff_ms;
+	int pending;            /* statements queued in pipeline mode whose results are not read yet */
+	const char *pending_ops[PG_PIPELINE_MAX + 1]; /* what each of them does, for its error message */
+	int64_t round_trips;    /* waits for the server's answer (store_round_trips) */
+	int64_t last_trip_ms;   /* when the last one ended */
 };
 
 /* The parameters of one statement, as texts (NULL: SQL NULL). Numbers are formatted into num. */
@@ -48,11 +62,21 @@ void pg_int(pg_params *p, int64_t v);
 /* Appends len bytes as a binary (bytea) value. */
 void pg_bytes(pg_params *p, const void *data, size_t len);
 
-/* Runs sql with p (may be NULL) on st, resetting a broken connection first. Returns the result
- * (caller PQclears) when it succeeded (tuples or command), or NULL with *err naming op. */
+/* Runs sql with p (may be NULL) on st, resetting a broken connection first (outside a transaction),
+ * after the statements queued before it (in the same round trip). Returns the result (caller
+ * PQclears) when it and every queued statement succeeded, or NULL with *err naming the op that
+ * failed. */
 PGresult *pg_exec(store *st, const char *sql, const pg_params *p, const char *op, char **err);
-/* pg_exec for a statement whose result is not needed. 0, or -1 with *err. */
+/* pg_exec with the result's columns in binary (result_format 1: a bytea comes back as its bytes). */
+PGresult *pg_exec_format(store *st, const char *sql, const pg_params *p, int result_format, const char *op,
+                         char **err);
+/* A statement whose result is not needed: inside a transaction it is queued (0 means queued; its
+ * failure is reported by the next pg_exec, pg_release or pg_commit), outside it runs at once. 0, or -1
+ * with *err. */
 int pg_run(store *st, const char *sql, const pg_params *p, const char *op, char **err);
+/* Sends the queued statements and reads their results, when there are any. 0, or -1 with *err (the
+ * first failure among them). */
+int pg_flush(store *st, char **err);
 /* pg_exec that reads one bigint: 1 with *out, 0 when no row or NULL, -1 with *err. */
 int pg_query_int(store *st, const char *sql, const pg_params *p, int64_t *out, const char *op, char **err);
 /* The rows a command changed (DELETE, UPDATE). */
@@ -84,15 +108,17 @@ void pg_time_bounds(int64_t since, int64_t until, int64_t *lo, int64_t *hi);
 
 /* Cluster-wide advisory lock keys (the second int of pg_advisory_lock(int, int), under PG_LOCK_SPACE). */
 #define PG_LOCK_SPACE 0x45415253 /* "EARS" */
-enum { PG_LOCK_MIGRATE = 1, PG_LOCK_PURGE = 2, PG_LOCK_SHARED = 3 };
+enum { PG_LOCK_MIGRATE = 1, PG_LOCK_PURGE = 2 };
 
-/* Inside a transaction, takes (once) the cluster-wide lock of the state answers read and then write:
- * plugin key-value data (a coupon pool's position, a counter) and contacts (an address seen for the
- * first time). Held until the transaction ends, so no two nodes interleave such a read-then-write: one
- * coupon goes to one answer, one address to one contact. One lock rather than one per plugin or
- * address: several, taken in whatever order answers need them, could deadlock two nodes' batches.
- * Outside a transaction it does nothing. 0, or -1 with *err. */
-int pg_lock_shared(store *st, char **err);
+/* Inside a transaction, queues the lock of one piece of state answers read and then write, named by
+ * the parts joined (a plugin's key, a contact key): exclusive, or shared (readers only wait for a
+ * writer). Held until the transaction ends (or the answer's savepoint is rolled back), so two nodes
+ * never interleave a read-then-write of the same key, while answers about other keys never wait for
+ * each other. Two nodes' batches that lock two keys in opposite orders deadlock: PostgreSQL fails one
+ * statement with 40P01 (store_conflicted), and the writer stores that answer again in its next
+ * transaction, which holds nothing while it waits. Outside a transaction it does nothing. 0, or -1
+ * with *err. */
+int pg_lock_key(store *st, bool shared, const char *kind, const char *a, const char *b, char **err);
 
 /* The operations (storage.h: pg_X implements store_X). */
 /* Opens the connection behind store_open, its handle pointing at ops (storage_postgresql). */
@@ -121,6 +147,10 @@ void pg_cursor_close(store_cursor *cur);
 int pg_kv_get(store *st, const char *plugin, const char *key, char **value, size_t *len, char **err);
 int pg_kv_put(store *st, const char *plugin, const char *key, const void *value, size_t len, char **err);
 int pg_kv_incr(store *st, const char *plugin, const char *key, int64_t delta, int64_t *result, char **err);
+int pg_kv_take(store *st, const char *plugin, const char *prefix, char **key, char **value, size_t *len,
+               char **err);
+bool pg_conflicted(store *st);
+int64_t pg_round_trips(store *st);
 int pg_purge_before(store *st, int64_t cutoff_ms, int64_t *deleted, char **err);
 int pg_ping(store *st, char **err);
 int pg_response_page(store *st, const char *form, const response_filter *flt, int64_t after_seq,

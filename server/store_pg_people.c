@@ -8,7 +8,9 @@
 
 int pg_contact_find(store *st, contact_kind kind, const char *key, int64_t *id, char **err)
 {
-	if (pg_lock_shared(st, err) != 0)
+	/* Exclusive: the caller creates the contact when it is unknown, and the same address arriving on
+	 * another node waits until that is committed. */
+	if (pg_lock_key(st, false, "contact", contact_kind_name(kind), key, err) != 0)
 		return -1;
 	pg_params p = { 0 };
 	pg_text(&p, contact_kind_name(kind));

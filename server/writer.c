@@ -45,6 +45,7 @@ struct writer {
 	atomic_int_fast64_t busy_since_ms;  /* when the batch being stored began; 0 while idle */
 	atomic_uint_fast64_t answers;
 	atomic_uint_fast64_t batches;
+	atomic_uint_fast64_t round_trips;   /* the connection's waits for its database (store_round_trips) */
 };
 
 /* The writer's page cache: a batch's answers, their indexes, outbox rows and summary facts stay in
@@ -102,6 +103,26 @@ void writer_job_free(writer_job *job)
 	if (job->reg)
 		form_registry_unref(job->reg);
 	free(job);
+}
+
+/* Forgets what plugins made of the job, before it is stored again in another transaction. */
+static void job_reset(writer_job *job)
+{
+	json_decref(job->score);
+	job->score = NULL;
+	json_decref(job->tags);
+	job->tags = json_array();
+	json_decref(job->tag_set);
+	job->tag_set = NULL;
+	json_decref(job->offers);
+	job->offers = json_array();
+	json_decref(job->reject);
+	job->reject = NULL;
+	json_decref(job->confirm_plugins);
+	job->confirm_plugins = json_array();
+	job->plugins_run[0] = '\0';
+	job->n_deliveries = 0;
+	job->delivery_bytes = 0;
 }
 
 /* Sets the job's outcome: status and body (the reference to body passes to the job). */
@@ -201,7 +222,7 @@ static int job_store(writer *w, writer_job *job)
 	}
 	if (w->has_hooks && w->hooks.on_response) {
 		int rc = w->hooks.on_response(w->hooks.ctx, w->st, job, &err);
-		if (rc < 0)
+		if (rc < 0 && !store_conflicted(w->st))
 			log_line("answer to form %s not stored (503): %s", job->form->id,
 			         err ? err : "a plugin failed (no message given)");
 		free(err);
@@ -217,7 +238,8 @@ static int job_store(writer *w, writer_job *job)
 	snprintf(r.form, sizeof r.form, "%s", job->form->id);
 	if (store_response_insert(w->st, &r, job->client, &err) != 0 ||
 	    contacts_link_answer(w->st, job, &err) != 0 || (confirm && confirm_on_store(w->st, job, &err) != 0)) {
-		log_line("answer to form %s not stored (503): %s", job->form->id, err ? err : "unknown error");
+		if (!store_conflicted(w->st))
+			log_line("answer to form %s not stored (503): %s", job->form->id, err ? err : "unknown error");
 		free(err);
 		return -1;
 	}
@@ -280,6 +302,9 @@ static void job_confirm(writer *w, writer_job *job)
 		job_unavailable(job);
 }
 
+/* Transactions an answer is tried in when conflicts with other nodes' transactions undo it. */
+#define WRITER_ATTEMPTS 4
+
 /* Handles one job inside the batch's transaction: replay, or a new answer in its own savepoint.
  * Sets the job's tentative outcome; a 201 still depends on the batch's COMMIT. */
 static void job_process(writer *w, writer_job *job)
@@ -314,8 +339,14 @@ static void job_process(writer *w, writer_job *job)
 	if (rc == 0 && store_release(w->st, &err) == 0)
 		return;
 	free(err);
+	/* Another node's transaction conflicted (a deadlock over keys both lock): this answer is undone
+	 * and stored again in the next transaction, which holds nothing of this batch's while it waits. */
+	bool again = (rc == 0 || rc == -1) && store_conflicted(w->st) && job->attempts < WRITER_ATTEMPTS;
 	store_rollback_savepoint(w->st);
-	if (rc == 1) {
+	if (again) {
+		job_reset(job);
+		job->postponed = true;
+	} else if (rc == 1) {
 		job_refused(job);
 	} else if (rc == 3) {
 		/* job->body already says why the form is closed */
@@ -415,19 +446,27 @@ static void fold_all(writer *w)
 	}
 }
 
-/* Stores a batch (a linked list of jobs) in one transaction and sets every job's final outcome. */
-static void batch_process(writer *w, writer_job *batch)
+/* Stores the jobs of batch (a linked list) in one transaction and sets their outcome, except for the
+ * jobs a conflict with another node's transaction postponed. Returns how many were postponed. */
+static int batch_round(writer *w, writer_job *batch)
 {
 	char *err = NULL;
+	for (writer_job *job = batch; job; job = job->next) {
+		job->postponed = false;
+		job->attempts++;
+	}
 	if (store_begin(w->st, &err) != 0) {
 		free(err);
 		atomic_store(&w->healthy, false);
 		for (writer_job *job = batch; job; job = job->next)
 			job_unavailable(job);
-		return;
+		return 0;
 	}
-	for (writer_job *job = batch; job; job = job->next)
+	int postponed = 0;
+	for (writer_job *job = batch; job; job = job->next) {
 		job_process(w, job);
+		postponed += job->postponed;
+	}
 	fold_after_batch(w);
 	if (store_commit(w->st, &err) != 0) {
 		log_commit_failure(batch, err);
@@ -435,19 +474,49 @@ static void batch_process(writer *w, writer_job *batch)
 		store_rollback(w->st);
 		atomic_store(&w->healthy, false);
 		/* Nothing of the batch was kept: no 201 may leave, replays included (one may repeat an
-		 * answer of this very batch). */
-		for (writer_job *job = batch; job; job = job->next)
-			if (job->status == 201)
+		 * answer of this very batch), and nothing is tried again. */
+		for (writer_job *job = batch; job; job = job->next) {
+			if (job->status == 201 || job->postponed)
 				job_unavailable(job);
-		return;
+			job->postponed = false;
+		}
+		return 0;
 	}
 	uint_fast64_t stored = 0;
 	for (writer_job *job = batch; job; job = job->next)
-		if (job->status == 201 && !job->replayed && !job->dropped)
+		if (job->status == 201 && !job->replayed && !job->dropped && !job->postponed)
 			stored++;
 	atomic_store(&w->healthy, true);
 	atomic_fetch_add(&w->answers, stored);
 	atomic_fetch_add(&w->batches, 1);
+	return postponed;
+}
+
+static void batch_complete(writer *w, writer_job *batch);
+
+/* Stores a batch in one transaction and hands its finished jobs back; the answers a conflict with
+ * another node postponed are stored in the next transaction, and handed back after it. */
+static void batch_process(writer *w, writer_job *batch)
+{
+	while (batch) {
+		int postponed = batch_round(w, batch);
+		atomic_store(&w->round_trips, (uint_fast64_t)store_round_trips(w->st));
+		writer_job *done = NULL, **done_tail = &done, *again = NULL, **again_tail = &again;
+		for (writer_job *job = batch, *next; job; job = next) {
+			next = job->next;
+			job->next = NULL;
+			if (postponed && job->postponed) {
+				*again_tail = job;
+				again_tail = &job->next;
+			} else {
+				*done_tail = job;
+				done_tail = &job->next;
+			}
+		}
+		if (done)
+			batch_complete(w, done);
+		batch = again;
+	}
 }
 
 /* Moves a finished batch to the done list and wakes the event loop to deliver it. */
@@ -585,7 +654,6 @@ static void *writer_main(void *arg)
 			atomic_store(&w->busy_since_ms, now_ms());
 			batch_process(w, batch);
 			atomic_store(&w->busy_since_ms, 0);
-			batch_complete(w, batch);
 		} else if (fold_due(w) && !last) {
 			fold_backlog(w);
 		}
@@ -595,6 +663,7 @@ static void *writer_main(void *arg)
 			views_store(w, &views, last);
 		else if (probe)
 			writer_probe(w);
+		atomic_store(&w->round_trips, (uint_fast64_t)store_round_trips(w->st));
 		view_tally_clear(&views);
 		if (last)
 			break;
@@ -657,6 +726,7 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 	atomic_init(&w->healthy, true);
 	atomic_init(&w->answers, 0);
 	atomic_init(&w->batches, 0);
+	atomic_init(&w->round_trips, 0);
 	w->wake = event_new(base, -1, 0, wake_cb, w);
 	if (!w->wake) {
 		set_err(err, xstrdup("start writer: cannot create its event"));
@@ -693,6 +763,8 @@ void writer_submit(writer *w, writer_job *job)
 	job->status = 0;
 	job->replayed = false;
 	job->dropped = false;
+	job->postponed = false;
+	job->attempts = 0;
 	pthread_mutex_lock(&w->mu);
 	if (w->queue_tail)
 		w->queue_tail->next = job;
@@ -742,6 +814,12 @@ void writer_stats(const writer *w, uint64_t *answers, uint64_t *batches)
 		*answers = atomic_load(&mw->answers);
 	if (batches)
 		*batches = atomic_load(&mw->batches);
+}
+
+/* The writer connection's waits for its database since start (0 for SQLite). */
+uint64_t writer_round_trips(const writer *w)
+{
+	return atomic_load(&((writer *)w)->round_trips);
 }
 
 /* How long the batch being stored has been running, in ms; 0 while the writer is idle. */

@@ -54,6 +54,9 @@ struct writer_job {
 	json_t *body;                /* the reply body (201: {"id","thank_you","offers","score"?}) */
 	bool replayed;               /* 201 replayed from an earlier answer with the same key */
 	bool dropped;                /* 201 that stored nothing: its timing token was used before */
+	bool postponed;              /* writer only: undone after a conflict with another node's
+	                              * transaction, to be stored again in the next one */
+	int attempts;                /* writer only: transactions it was tried in */
 
 	writer_job *next;            /* queue link, private to the writer */
 };
@@ -91,6 +94,9 @@ void writer_count_view(writer *w, const char *form_id, const char *variant, cons
 #define WRITER_VIEWS_FLUSH_MS 1000
 /* Number of answers committed since start, and of batches (commits): for logs and benchmarks. */
 void writer_stats(const writer *w, uint64_t *answers, uint64_t *batches);
+/* How many times the writer's connection waited for its database since start: network round trips with
+ * PostgreSQL, 0 with SQLite. With writer_stats, the round trips an answer costs. */
+uint64_t writer_round_trips(const writer *w);
 
 /* Allocates an empty job (tags and offers empty arrays). */
 writer_job *writer_job_new(void);

@@ -19,6 +19,8 @@
  *   - Enumeration values below are part of the ABI and are never renumbered.
  *
  * ABI changelog (newest first; one dated line for every change)
+ *   2026-12-02  1.2  Added kv_take (remove and return one key-value entry under a prefix; answers
+ *                    stored at the same time, on any node, never get the same one nor wait).
  *   2026-12-02  1.1  Added request_kv_get (on_route reads the key-value store), form_count,
  *                    form_id, form_question_count, form_question_id, form_question_type (a form's
  *                    questions from any hook), config_check_keys (unknown keys in a plugin's own
@@ -42,7 +44,8 @@
  *                getters on config handles (valid until fini)
  *   init         add_route, config_check_keys, declare_offers
  *   on_response  response_*, question_*, answered_*, answer_*, meta_string, set_score, add_tag,
- *                add_offer, reject, kv_get, kv_put, kv_incr, enqueue_delivery, response_confirmed
+ *                add_offer, reject, kv_get, kv_put, kv_incr, kv_take, enqueue_delivery,
+ *                response_confirmed
  *   on_route     request_method, request_path, path_param, query_param, request_body, reply,
  *                reply_text, reply_error, query_* (one query open at a time), request_kv_get
  *                (read only: writes happen only inside an answer's transaction)
@@ -70,7 +73,7 @@ extern "C" {
 /** Plugin ABI major version: bumped only for changes that are not load-compatible. */
 #define EARSHOT_PLUGIN_ABI_MAJOR 1
 /** Plugin ABI minor version: bumped for additions at the end of the structs. */
-#define EARSHOT_PLUGIN_ABI_MINOR 1
+#define EARSHOT_PLUGIN_ABI_MINOR 2
 
 /* The ABI minor version a plugin requires of the server: by default the header's. Define it lower
  * before including this header to load on older servers too (then check EARSHOT_HOST_HAS). */
@@ -549,6 +552,26 @@ struct earshot_host {
 	 * @param response the answer being stored (borrowed).
 	 */
 	int (*response_confirmed)(earshot_response *response);
+
+	/* ---- Added in 1.2 -------------------------------------------------------------------------
+	 * A plugin requiring 1.2 calls it directly; one requiring less checks EARSHOT_HOST_HAS first. */
+
+	/**
+	 * Removes one entry of the plugin's key-value store whose key starts with prefix and returns it,
+	 * inside the answer's transaction (a refused or failed answer puts it back): a pool of things to
+	 * hand out once each, such as coupon codes. Of the entries no other answer in progress holds, the
+	 * first in byte order of the keys is taken; answers being stored at the same time (on other
+	 * earshot nodes sharing a PostgreSQL) never get the same entry and never wait for each other.
+	 * kv_get, kv_put and kv_incr, by contrast, make answers touching the same key take turns.
+	 * @param response the answer being stored (borrowed).
+	 * @param prefix   the keys' common beginning ("" for any key; borrowed).
+	 * @param key      receives the key taken (owned by the host, valid during this call).
+	 * @param value    receives its value (owned by the host, valid during this call; NUL-terminated
+	 *                 for convenience), and len its length.
+	 * @return 1 with key, value and len; 0 when no such entry is free; -1 on error (last_error).
+	 */
+	int (*kv_take)(earshot_response *response, const char *prefix, const char **key, const void **value,
+	               size_t *len);
 };
 
 #ifdef __cplusplus

@@ -12,11 +12,13 @@ shared() gives one cluster per test process (started on first use, removed at ex
 import atexit
 import glob
 import os
+import queue
 import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 USER = "earshot"
@@ -97,6 +99,10 @@ class Postgres:
             raise RuntimeError(f"psql: {r.stderr}")
         return r.stdout.strip()
 
+    def session(self, dbname):
+        """An interactive psql on dbname (Session), to hold locks or a transaction open during a test."""
+        return Session(self.url(dbname))
+
     def new_database(self):
         name = "es_" + secrets.token_hex(6)
         self.psql(f"CREATE DATABASE {name}")
@@ -106,6 +112,55 @@ class Postgres:
         if os.path.isdir(self.data):
             self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Session:
+    """One psql process kept open: send() a statement without waiting, wait() for its output."""
+
+    def __init__(self, url):
+        self.proc = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-d", url], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.marks = 0
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def send(self, sql):
+        """Sends sql (one statement, with its semicolon) and a marker after it; returns at once."""
+        self.marks += 1
+        self.proc.stdin.write(f"{sql}\n\\echo __done{self.marks}\n")
+        self.proc.stdin.flush()
+        return self.marks
+
+    def wait(self, mark, timeout):
+        """The output lines of statement mark, or None when it has not finished within timeout s."""
+        out, deadline = [], time.time() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.time()))
+            except queue.Empty:
+                return None
+            if line is None or line == f"__done{mark}":
+                return out
+            if not line.startswith("__done"):
+                out.append(line)
+
+    def run(self, sql, timeout=10):
+        return self.wait(self.send(sql), timeout)
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 _shared = None

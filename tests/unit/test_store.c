@@ -694,6 +694,48 @@ static void test_kv_savepoint_rollback(void **state)
 	store_close(st);
 }
 
+/* kv_take: the first key with the prefix in byte order, only that plugin's, removed; a rolled-back take
+ * puts it back; none left: 0. */
+static void test_kv_take(void **state)
+{
+	(void)state;
+	store *st = open_rw(":memory:");
+	char *err = NULL, *k = NULL, *v = NULL;
+	size_t len = 0;
+	assert_int_equal(store_kv_put(st, "p", "pool:2", "B", 1, &err), 0);
+	assert_int_equal(store_kv_put(st, "p", "pool:1", "A", 1, &err), 0);
+	assert_int_equal(store_kv_put(st, "p", "pool", "not in the pool", 15, &err), 0);
+	assert_int_equal(store_kv_put(st, "p", "poom", "after the pool", 14, &err), 0);
+	assert_int_equal(store_kv_put(st, "q", "pool:0", "other plugin", 12, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_savepoint(st, &err), 0);
+	assert_int_equal(store_kv_take(st, "p", "pool:", &k, &v, &len, &err), 1);
+	assert_string_equal(k, "pool:1");
+	assert_string_equal(v, "A");
+	assert_int_equal(len, 1);
+	free(k);
+	free(v);
+	store_rollback_savepoint(st);
+	assert_int_equal(store_commit(st, &err), 0);
+	const char *want[] = { "A", "B" };
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(store_kv_take(st, "p", "pool:", &k, &v, &len, &err), 1);
+		assert_string_equal(v, want[i]);
+		free(k);
+		free(v);
+	}
+	assert_int_equal(store_kv_take(st, "p", "pool:", &k, &v, &len, &err), 0);
+	assert_int_equal(store_kv_get(st, "p", "pool", &v, &len, &err), 1);
+	free(v);
+	assert_int_equal(store_kv_get(st, "q", "pool:0", &v, &len, &err), 1);
+	free(v);
+	assert_int_equal(store_kv_take(st, "p", "", &k, &v, &len, &err), 1);
+	assert_string_equal(k, "pool");
+	free(k);
+	free(v);
+	store_close(st);
+}
+
 static void test_purge(void **state)
 {
 	fixture *fx = *state;
@@ -805,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_idempotency),
 		cmocka_unit_test(test_kv),
 		cmocka_unit_test(test_kv_savepoint_rollback),
+		cmocka_unit_test(test_kv_take),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_truncates_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_row_reported, setup, teardown),
