@@ -938,6 +938,18 @@ int pg_lock_key(store *st, bool shared, const char *kind, const char *a, const c
 	return rc;
 }
 
+/* Column col of the first row of res (a binary value) as a malloc'd NUL-terminated copy (caller
+ * frees); its length without the NUL goes to *len. */
+static char *value_copy(const PGresult *res, int col, size_t *len)
+{
+	size_t n = (size_t)PQgetlength(res, 0, col);
+	char *copy = xmalloc(n + 1);
+	memcpy(copy, PQgetvalue(res, 0, col), n);
+	copy[n] = '\0';
+	*len = n;
+	return copy;
+}
+
 /* Reads plugin/key without locking it. 1 with *value and *len (malloc'd), 0, or -1 with *err. */
 static int kv_read(store *st, const char *plugin, const char *key, char **value, size_t *len, const char *op,
                    char **err)
@@ -950,14 +962,8 @@ static int kv_read(store *st, const char *plugin, const char *key, char **value,
 	if (!res)
 		return -1;
 	int found = PQntuples(res) > 0;
-	if (found) {
-		size_t n = (size_t)PQgetlength(res, 0, 0);
-		char *copy = xmalloc(n + 1);
-		memcpy(copy, PQgetvalue(res, 0, 0), n);
-		copy[n] = '\0';
-		*value = copy;
-		*len = n;
-	}
+	if (found)
+		*value = value_copy(res, 0, len);
 	PQclear(res);
 	return found;
 }
@@ -1057,12 +1063,7 @@ int pg_kv_take(store *st, const char *plugin, const char *prefix, char **key, ch
 	int found = PQntuples(res) > 0;
 	if (found) {
 		*key = xstrndup(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-		size_t n = (size_t)PQgetlength(res, 0, 1);
-		char *copy = xmalloc(n + 1);
-		memcpy(copy, PQgetvalue(res, 0, 1), n);
-		copy[n] = '\0';
-		*value = copy;
-		*len = n;
+		*value = value_copy(res, 1, len);
 	}
 	PQclear(res);
 	return found;

@@ -16,18 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import postgres  # noqa: E402
 from harness import TAP, Server, expect, expect_eq  # noqa: E402
 from test_hosted import incentive_config, page, post, thanks, code_on, token_of  # noqa: E402
+from test_postgresql import SURVEY  # noqa: E402
 
-SURVEY = """id: fb
-title: Feedback
-questions:
-  - id: choice
-    type: single_choice
-    label: Which?
-    options: [a, b, c]
-  - id: email
-    type: email
-    label: Email
-"""
 
 
 def db_name(url):
