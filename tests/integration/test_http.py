@@ -457,7 +457,9 @@ def t_unwritable_database_503():
         # Make the database read-only underneath the server: commits must fail, never a false 201.
         db = os.path.join(s.dir, "data.db")
         import sqlite3
-        lock = sqlite3.connect(db, timeout=0)
+        # The writer may be in a transaction of its own (it folds new answers into the summary tables
+        # about a second later): wait for it, then hold the database.
+        lock = sqlite3.connect(db, timeout=10)
         lock.execute("BEGIN EXCLUSIVE")
         try:
             st, h, body = s.submit("docs", {"missing": "during"})
