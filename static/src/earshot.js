@@ -5,7 +5,7 @@
 
   const win = window, doc = document, loc = location;
   const PREFIX = 'earshot:', DAY_MS = 864e5, now = Date.now;
-  const previous = win.earshot; // the embed stub with its queued calls, or a widget already running
+  const previous = win.earshot; // the embed snippet's call queue, or a widget already running
   if (previous && previous.version) return;
 
   // Our own <script>: currentScript is null when the tag was added by another script after load.

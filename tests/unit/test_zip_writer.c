@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "test_support.h"
 #include "util.h"
 #include "zip_writer.h"
 
@@ -99,8 +100,8 @@ static void test_round_trip_through_python(void **state)
 	assert_int_equal(s.calls, (s.len + piece - 1) / piece);
 	assert_true(s.len < big_n); /* the text half compressed */
 
-	char dir[] = "/tmp/earshot-zip-test-XXXXXX";
-	assert_non_null(mkdtemp(dir));
+	char dir[64];
+	assert_int_equal(test_temp_dir(dir, sizeof dir, "zip"), 0);
 	char path[128];
 	snprintf(path, sizeof path, "%s/t.zip", dir);
 	FILE *f = fopen(path, "wb");
@@ -122,8 +123,7 @@ static void test_round_trip_through_python(void **state)
 	size_t got = fread(out, 1, sizeof out - 1, p);
 	out[got] = '\0';
 	assert_int_equal(pclose(p), 0);
-	unlink(path);
-	rmdir(dir);
+	test_remove_dir(dir);
 	char want[512];
 	snprintf(want, sizeof want, "small.txt %zu %08lx 8 2025\nempty 0 00000000 8 2025\ndir/big.bin %zu %08lx 8 2025\n",
 	         strlen(small), crc32(0, (const Bytef *)small, (uInt)strlen(small)), big_n,
