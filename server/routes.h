@@ -7,6 +7,10 @@
 
 /* The form named by the {form} parameter when it exists (active or not), else NULL. */
 const form *routes_find_form(request *r);
+/* The opening checks of a route the widget posts to: the request's origin is allowed (else 403
+ * origin_not_allowed with origin_refusal as the message) and {form} names an active form (else 404
+ * unknown_form). Returns the form with its availability now in *avail, or NULL after answering. */
+const form *routes_widget_form(request *r, const char *origin_refusal, int *avail);
 /* True when a Content-Type names JSON or plain text (which a browser sends without a preflight): what
  * the widget's routes take. */
 bool routes_media_type_accepted(const char *content_type);

@@ -386,6 +386,23 @@ static void submit_done(writer_job *job, void *arg)
 	free(ctx);
 }
 
+const form *routes_widget_form(request *r, const char *origin_refusal, int *avail)
+{
+	if (!r->origin_allowed) {
+		reply_error(r->req, 403, "origin_not_allowed", origin_refusal, NULL);
+		return NULL;
+	}
+	const form *f = routes_find_form(r);
+	if (!f || !f->active) {
+		reply_error(r->req, 404, "unknown_form", "There is no active form with this id.", NULL);
+		return NULL;
+	}
+	char *count_err = NULL;
+	*avail = availability_of(f, r->srv->reader, now_ms(), &count_err);
+	free(count_err);
+	return f;
+}
+
 bool routes_media_type_accepted(const char *content_type)
 {
 	if (!content_type)
@@ -469,18 +486,10 @@ static void handle_submit(request *r)
 {
 	server *srv = r->srv;
 	struct evhttp_request *req = r->req;
-	if (!r->origin_allowed) {
-		reply_error(req, 403, "origin_not_allowed", "This origin may not submit answers here.", NULL);
+	int avail;
+	const form *f = routes_widget_form(r, "This origin may not submit answers here.", &avail);
+	if (!f)
 		return;
-	}
-	const form *f = routes_find_form(r);
-	if (!f || !f->active) {
-		reply_error(req, 404, "unknown_form", "There is no active form with this id.", NULL);
-		return;
-	}
-	char *count_err = NULL;
-	int avail = availability_of(f, srv->reader, now_ms(), &count_err);
-	free(count_err);
 	if (avail > AVAIL_OPEN) {
 		/* The writer checks again inside the answer's transaction: this only saves the work. */
 		const char *lang = reply_language(r, NULL);

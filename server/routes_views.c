@@ -64,18 +64,10 @@ static void check_strings(json_t *meta, json_t *problems)
 static void handle_view(request *r)
 {
 	struct evhttp_request *req = r->req;
-	if (!r->origin_allowed) {
-		reply_error(req, 403, "origin_not_allowed", "This origin may not count views here.", NULL);
+	int avail;
+	const form *f = routes_widget_form(r, "This origin may not count views here.", &avail);
+	if (!f)
 		return;
-	}
-	const form *f = routes_find_form(r);
-	if (!f || !f->active) {
-		reply_error(req, 404, "unknown_form", "There is no active form with this id.", NULL);
-		return;
-	}
-	char *count_err = NULL;
-	int avail = availability_of(f, r->srv->reader, now_ms(), &count_err);
-	free(count_err);
 	if (avail > AVAIL_OPEN) {
 		reply_error(req, 410, "form_closed", "This form is not being shown now.",
 		            json_pack("{s:s}", "reason", availability_reason((availability)avail)));
