@@ -22,6 +22,7 @@
 #include "build-config.h"
 #include "deliver.h"
 #include "inbox.h"
+#include "lazy_lib.h"
 #include "log.h"
 #include "outbox.h"
 #include "util.h"
@@ -339,6 +340,8 @@ int outbox_append_file(const char *path, const char *body, size_t len, char **er
 
 struct outbox {
 	store *st;                   /* owned; the worker thread's connection */
+	/* libcurl's handles, made by the worker thread at its first webhook, email or chat message
+	 * (curl_ready); all NULL until then. */
 	CURL *curl;                  /* owned; blocking sends (send_once), worker thread only */
 	CURLM *multi;                /* owned; parallel webhook sends, worker thread only */
 	CURL *slots[PARALLEL_SENDS]; /* owned; the easy handles the multi handle runs */
@@ -558,6 +561,54 @@ static enum attempt_result webhook_result(outbox *ob, webhook_transfer *t, CURLc
 	return ATTEMPT_DELIVERED;
 }
 
+/* Frees libcurl's handles, if the worker made them (a worker that never sent over the network never
+ * loaded libcurl, and this must not load it either). */
+static void curl_handles_free(outbox *ob)
+{
+	if (!ob->curl && !ob->multi)
+		return;
+	for (int k = 0; k < PARALLEL_SENDS; k++)
+		curl_easy_cleanup(ob->slots[k]);
+	curl_multi_cleanup(ob->multi);
+	curl_easy_cleanup(ob->curl);
+	memset(ob->slots, 0, sizeof ob->slots);
+	ob->multi = NULL;
+	ob->curl = NULL;
+}
+
+/* One-time libcurl set-up, on the first worker thread that needs it. */
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Loads libcurl and makes the worker's handles, the first time a delivery goes over the network.
+ * Returns 0, or -1 with *error (caller frees): the attempt fails and is retried like any other. */
+static int curl_ready(outbox *ob, char **error)
+{
+	if (ob->multi)
+		return 0;
+	const char *why = NULL;
+	if (libcurl_load(&why) != 0) {
+		*error = xasprintf("%s (webhooks, email and chat need the Debian package libcurl4)", why);
+		return -1;
+	}
+	static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+	pthread_once(&curl_once, curl_init_once);
+	ob->curl = curl_easy_init();
+	ob->multi = curl_multi_init();
+	bool made = ob->curl && ob->multi;
+	for (int k = 0; k < PARALLEL_SENDS; k++)
+		made = (ob->slots[k] = curl_easy_init()) != NULL && made;
+	if (!made) {
+		curl_handles_free(ob);
+		*error = xstrdup("libcurl cannot create a handle");
+		return -1;
+	}
+	curl_multi_setopt(ob->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)PARALLEL_SENDS);
+	return 0;
+}
+
 /* POSTs the document to a webhook destination and waits for the answer (see webhook_result). */
 static enum attempt_result send_webhook(outbox *ob, const destination *dst, const delivery_record *d,
                                         char **error)
@@ -579,6 +630,8 @@ static enum attempt_result send_once(outbox *ob, const delivery_record *d, doubl
 	*retry_hours = v.found ? v.d.retry_for_hours : 24.0;
 	if (!v.found) {
 		*error = xasprintf("destination \"%s\" is not configured", d->destination);
+		res = ATTEMPT_FAILED;
+	} else if (v.d.type != DEST_FILE && curl_ready(ob, error) != 0) {
 		res = ATTEMPT_FAILED;
 	} else if (v.d.type == DEST_WEBHOOK) {
 		res = send_webhook(ob, &v.d, d, error);
@@ -643,6 +696,32 @@ typedef struct attempt_outcome {
 	char *error;                 /* owned; set on failure */
 } attempt_outcome;
 
+/* Before a batch's parallel webhooks: when libcurl cannot be had, every webhook row of the batch
+ * fails with the reason. Returns true when the webhooks can be sent. */
+static bool fail_without_curl(outbox *ob, const delivery_record *rows, size_t n, attempt_outcome *out,
+                              const bool *is_webhook)
+{
+	size_t i = 0;
+	while (i < n && !is_webhook[i])
+		i++;
+	char *error = NULL;
+	if (i == n || curl_ready(ob, &error) == 0)
+		return true;
+	for (; i < n; i++) {
+		if (!is_webhook[i])
+			continue;
+		dest_view v;
+		dest_lookup(ob, rows[i].destination, &v);
+		out[i].tried = true;
+		out[i].res = ATTEMPT_FAILED;
+		out[i].retry_hours = v.found ? v.d.retry_for_hours : 24.0;
+		out[i].error = xstrdup(error);
+		destination_clear(&v.d);
+	}
+	free(error);
+	return false;
+}
+
 /* Records one outcome (delivered, failed with its next time or dead; an abandoned or untried row is
  * left as it was) and logs it. */
 static void record_outcome(outbox *ob, const delivery_record *d, const attempt_outcome *o)
@@ -705,6 +784,8 @@ static void send_webhooks_parallel(outbox *ob, const delivery_record *rows, size
 	int running = 0;
 	size_t next = 0;
 	memset(t, 0, sizeof t);
+	if (!fail_without_curl(ob, rows, n, out, is_webhook))
+		return;
 	for (;;) {
 		start_webhooks(ob, rows, n, out, is_webhook, &next, t, busy);
 		bool any = false;
@@ -871,19 +952,10 @@ static void *outbox_main(void *arg)
 	return NULL;
 }
 
-/* One-time libcurl set-up, before any worker thread exists. */
-static void curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* Frees a worker whose thread has ended or never started: its handles, destinations and itself. */
 static void outbox_free(outbox *ob)
 {
-	for (int k = 0; k < PARALLEL_SENDS; k++)
-		curl_easy_cleanup(ob->slots[k]);
-	curl_multi_cleanup(ob->multi);
-	curl_easy_cleanup(ob->curl);
+	curl_handles_free(ob);
 	store_close(ob->st);
 	for (size_t i = 0; i < ob->n_dests; i++)
 		destination_clear(&ob->dests[i]);
@@ -895,26 +967,12 @@ static void outbox_free(outbox *ob)
 /* Opens the connection, copies the destinations, starts the thread. NULL with *err. */
 outbox *outbox_start(const earshot_config *cfg, const outbox_options *opt, char **err)
 {
-	static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-	pthread_once(&curl_once, curl_init_once);
 	pthread_once(&wake_once, wake_init);
 	outbox *ob = xcalloc(1, sizeof *ob);
 	if (store_open(cfg->database, cfg->durability, false, &ob->st, err) != 0) {
 		free(ob);
 		return NULL;
 	}
-	ob->curl = curl_easy_init();
-	ob->multi = curl_multi_init();
-	bool handles = ob->curl && ob->multi;
-	for (int k = 0; k < PARALLEL_SENDS; k++)
-		handles = (ob->slots[k] = curl_easy_init()) != NULL && handles;
-	if (!handles) {
-		set_err(err, xstrdup("start delivery worker: libcurl cannot create a handle"));
-		pthread_mutex_init(&ob->dest_mu, NULL);
-		outbox_free(ob);
-		return NULL;
-	}
-	curl_multi_setopt(ob->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)PARALLEL_SENDS);
 	ob->log = opt ? opt->log : NULL;
 	ob->log_arg = opt ? opt->log_arg : NULL;
 	ob->backoff_base_ms = opt && opt->backoff_base_ms > 0 ? opt->backoff_base_ms : outbox_default_backoff_ms();

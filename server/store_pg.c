@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lazy_lib.h"
 #include "store_pg_internal.h"
 #include "util.h"
 
@@ -497,6 +498,12 @@ int pg_connect(const storage_ops *ops, const char *database, durability_mode dur
                store **out, char **err)
 {
 	*out = NULL;
+	const char *why = NULL;
+	if (libpq_load(&why) != 0) {
+		/* The address may hold a password: it is not repeated here. */
+		return pg_fail(err, xasprintf("open database: a postgresql:// database needs libpq (Debian package "
+		                              "libpq5): %s", why));
+	}
 	const char *const keys[] = { "dbname", "connect_timeout", "application_name", NULL };
 	const char *const values[] = { database, "3", "earshot", NULL };
 	store *st = xcalloc(1, sizeof *st);

@@ -20,6 +20,7 @@ def t_version():
     expect(re.search(r"plugin ABI \d+\.\d+", out), "ABI version")
     for lib in ["libevent", "SQLite", "libyaml"]:
         expect(lib in out, f"{lib} version")
+    expect(re.search(r"libpq \d+\.\d+ \(for postgresql:// databases\)", out), f"libpq, loaded on demand: {out}")
 
 
 def t_usage_errors():
@@ -140,6 +141,23 @@ def t_embedded_default():
     expect("embedded" in err, f"says it used the embedded default: {err}")
 
 
+def t_postgresql_without_libpq():
+    # libpq is loaded only for a postgresql:// database; without it the start stops with the reason,
+    # and the address (which may hold a password) is not repeated.
+    s = Server(forms={"hello": GOOD}, database="postgresql://ann:s3cret@127.0.0.1:1/nowhere")
+    os.environ["EARSHOT_LIBPQ"] = "/nonexistent/libpq.so.5"
+    try:
+        expect_eq(s.start(expect_fail=True), 1, "serve refuses to start")
+        log = s.read_log()
+        expect("needs libpq (Debian package libpq5): cannot load /nonexistent/libpq.so.5" in log, log)
+        expect("s3cret" not in log, f"the password stays out of the log: {log}")
+        rc, out, err = run_earshot("--version")
+        expect("libpq: not available" in out and "/nonexistent/libpq.so.5" in out, f"--version says so: {out}")
+    finally:
+        del os.environ["EARSHOT_LIBPQ"]
+        s.cleanup()
+
+
 def main():
     tap = TAP()
     for name, fn in [("--version", t_version), ("usage errors exit 2", t_usage_errors), ("token", t_token),
@@ -147,7 +165,8 @@ def main():
                      ("check and serve on broken forms", t_check_broken_forms_dir),
                      ("check and serve on a broken config", t_check_broken_config),
                      ("export CLI equals HTTP export", t_export_cli_matches_http),
-                     ("embedded default", t_embedded_default)]:
+                     ("embedded default", t_embedded_default),
+                     ("a postgresql:// database without libpq: a clear refusal", t_postgresql_without_libpq)]:
         tap.run(name, fn)
     tap.finish()
 

@@ -343,6 +343,62 @@ def t_unknown_destination_refused():
         s.cleanup()
 
 
+def mapped_libraries(s):
+    """The shared libraries the running server has mapped (from /proc/PID/maps)."""
+    with open(f"/proc/{s.proc.pid}/maps") as f:
+        return {os.path.basename(line.split()[-1]) for line in f if ".so" in line}
+
+
+def t_libcurl_loaded_at_first_network_delivery():
+    rv = Receiver()
+    s = make_server(rv.url)
+    try:
+        s.start()
+        libs = mapped_libraries(s)
+        expect(not any(n.startswith("libcurl") for n in libs), f"libcurl mapped at start: {sorted(libs)}")
+        if s.database == "data.db":
+            expect(not any(n.startswith("libpq") for n in libs), f"libpq mapped on SQLite: {sorted(libs)}")
+        # A delivery to a file needs no libcurl.
+        complaint(s, nps=9, comment="reklamacija", email=None)
+        path = os.path.join(s.dir, "complaints.ndjson")
+        wait_for(lambda: os.path.exists(path) and open(path).read().endswith("\n"), 5, "the file delivery")
+        expect(not any(n.startswith("libcurl") for n in mapped_libraries(s)), "libcurl mapped for a file")
+        complaint(s)
+        wait_for(lambda: rv.seen(), 5 * SLOW, "the webhook")
+        verify_signature(rv.seen()[0])
+        expect(any(n.startswith("libcurl") for n in mapped_libraries(s)), "libcurl mapped after a webhook")
+    finally:
+        s.cleanup()
+        rv.close()
+
+
+def t_libcurl_missing_fails_the_attempt():
+    rv = Receiver()
+    s = make_server(rv.url)
+    os.environ["EARSHOT_LIBCURL"] = "/nonexistent/libcurl.so.4"
+    try:
+        s.start()
+        complaint(s)
+        complaint(s, nps=9, comment="reklamacija", email=None)
+
+        def failed():
+            st, h, body = s.request("GET", "/api/v1/deliveries", admin=True)
+            return [d for d in body["deliveries"] if d["destination"] == "support" and d["last_error"]]
+        rows = wait_for(failed, 5, "the failed webhook attempt")
+        err = rows[0]["last_error"]
+        expect("cannot load /nonexistent/libcurl.so.4" in err and "libcurl4" in err,
+               f"the reason names the file and the package: {err}")
+        expect_eq(rows[0]["state"], "failed", "the row stays due for a retry")
+        path = os.path.join(s.dir, "complaints.ndjson")
+        wait_for(lambda: os.path.exists(path) and open(path).read().endswith("\n"), 5, "the file delivery")
+        expect_eq(rv.seen(), [], "nothing reached the receiver")
+        expect_eq(s.proc.poll(), None, "the server keeps running")
+    finally:
+        del os.environ["EARSHOT_LIBCURL"]
+        s.cleanup()
+        rv.close()
+
+
 def main():
     tap = TAP()
     if not os.path.exists(ROUTER):
@@ -354,7 +410,11 @@ def main():
                      ("dead letter: listed, replayed over HTTP, 404 and 409", t_dead_letter_replay),
                      ("earshot deliveries --retry is picked up by the running server",
                       t_cli_replay_picked_up_by_running_server),
-                     ("a rule naming an unknown destination stops the start", t_unknown_destination_refused)]:
+                     ("a rule naming an unknown destination stops the start", t_unknown_destination_refused),
+                     ("libcurl is loaded at the first webhook, not at start nor for a file",
+                      t_libcurl_loaded_at_first_network_delivery),
+                     ("without libcurl a webhook attempt fails with the reason; files still go",
+                      t_libcurl_missing_fails_the_attempt)]:
         tap.run(name, fn)
     tap.finish()
 
