@@ -10,7 +10,7 @@
 #include "util.h"
 
 /* WAL size, in pages, past which a commit wakes the checkpointer (SQLite's own default). */
-#define CHECKPOINT_PAGES 1000
+#define CHECKPOINT_PAGES 4000
 
 struct checkpointer {
 	store *st;              /* owned; this thread's connection */
