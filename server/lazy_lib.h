@@ -43,6 +43,32 @@ void lazy_lib_need(lazy_lib *lib);
 		memcpy(&(slot), &sym_, sizeof sym_); \
 	} while (0)
 
+/* A *_lazy.c file lists the functions it stands in for as LIST(F, V), with F(return type, name,
+ * parameters, arguments) and V(name, parameters, arguments) for void ones; names its table of pointers
+ * `lazy_table` and its lazy_lib `lazy_this`; and expands the list with these: the table's members, the
+ * resolver's lookups (inside a function of a `void *handle` returning the first name missing), and the
+ * functions themselves, which load the library on first use and call through the table. */
+#define LAZY_TABLE_ENTRY(ret, name, params, args) __typeof__(name) *name;
+#define LAZY_TABLE_ENTRY_VOID(name, params, args) __typeof__(name) *name;
+#define LAZY_RESOLVE_NAME(name) \
+	LAZY_SYMBOL(handle, #name, lazy_table.name); \
+	if (!lazy_table.name) \
+		return #name;
+#define LAZY_RESOLVE(ret, name, params, args) LAZY_RESOLVE_NAME(name)
+#define LAZY_RESOLVE_VOID(name, params, args) LAZY_RESOLVE_NAME(name)
+#define LAZY_SHIM(ret, name, params, args) \
+	ret name params \
+	{ \
+		lazy_lib_need(&lazy_this); \
+		return lazy_table.name args; \
+	}
+#define LAZY_SHIM_VOID(name, params, args) \
+	void name params \
+	{ \
+		lazy_lib_need(&lazy_this); \
+		lazy_table.name args; \
+	}
+
 /* The two libraries loaded this way (libpq_lazy.c, libcurl_lazy.c). Each returns 0, or -1 with
  * *error (static) naming the file and the reason. EARSHOT_LIBPQ and EARSHOT_LIBCURL name another file
  * to load instead of libpq.so.5 and libcurl.so.4. */

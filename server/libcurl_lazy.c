@@ -35,94 +35,63 @@
 	F(struct curl_slist *, curl_slist_append, (struct curl_slist *list, const char *text), (list, text)) \
 	V(curl_slist_free_all, (struct curl_slist *list), (list))
 
+#define LAZY_TABLE_ENTRY_VARIADIC(name) __typeof__(name) *name;
 #define VARIADIC_FUNCTIONS(F) \
 	F(curl_easy_setopt) \
 	F(curl_easy_getinfo) \
 	F(curl_multi_setopt)
 
-#define TABLE_ENTRY(ret, name, params, args) __typeof__(name) *name;
-#define TABLE_ENTRY_VOID(name, params, args) __typeof__(name) *name;
-#define TABLE_ENTRY_VARIADIC(name) __typeof__(name) *name;
 static struct {
-	LIBCURL_FUNCTIONS(TABLE_ENTRY, TABLE_ENTRY_VOID)
-	VARIADIC_FUNCTIONS(TABLE_ENTRY_VARIADIC)
-} cu;
-
-#define RESOLVE_VARIADIC(name) \
-	LAZY_SYMBOL(handle, #name, cu.name); \
-	if (!cu.name) \
-		return #name;
-#define RESOLVE(ret, name, params, args) RESOLVE_VARIADIC(name)
-#define RESOLVE_VOID(name, params, args) RESOLVE_VARIADIC(name)
+	LIBCURL_FUNCTIONS(LAZY_TABLE_ENTRY, LAZY_TABLE_ENTRY_VOID)
+	VARIADIC_FUNCTIONS(LAZY_TABLE_ENTRY_VARIADIC)
+} lazy_table;
 
 static const char *resolve(void *handle)
 {
-	LIBCURL_FUNCTIONS(RESOLVE, RESOLVE_VOID)
-	VARIADIC_FUNCTIONS(RESOLVE_VARIADIC)
+	LIBCURL_FUNCTIONS(LAZY_RESOLVE, LAZY_RESOLVE_VOID)
+	VARIADIC_FUNCTIONS(LAZY_RESOLVE_NAME)
 	return NULL;
 }
 
-static lazy_lib libcurl = LAZY_LIB_INIT("libcurl.so.4", "EARSHOT_LIBCURL", resolve);
+static lazy_lib lazy_this = LAZY_LIB_INIT("libcurl.so.4", "EARSHOT_LIBCURL", resolve);
 
 int libcurl_load(const char **error)
 {
-	return lazy_lib_load(&libcurl, error);
+	return lazy_lib_load(&lazy_this, error);
 }
 
 /* Hidden: the executable exports its symbols (-rdynamic, for plugins), and libcurl's calls to its
  * own functions must not come back through these. */
 #pragma GCC visibility push(hidden)
-#define SHIM(ret, name, params, args) \
-	ret name params \
+LIBCURL_FUNCTIONS(LAZY_SHIM, LAZY_SHIM_VOID)
+
+/* curl_easy_setopt and curl_multi_setopt pass an option's value on with the type the option number
+ * says it has, as libcurl reads it: long below CURLOPTTYPE_OBJECTPOINT, then pointers, function
+ * pointers, curl_off_t, then blobs (the multi handle's options use the same ranges). */
+#define SETOPT_SHIM(ret, name, handle_type, option_type) \
+	ret name(handle_type *handle, option_type option, ...) \
 	{ \
-		lazy_lib_need(&libcurl); \
-		return cu.name args; \
+		lazy_lib_need(&lazy_this); \
+		va_list ap; \
+		va_start(ap, option); \
+		ret rc = option < CURLOPTTYPE_OBJECTPOINT     ? lazy_table.name(handle, option, va_arg(ap, long)) \
+		         : option < CURLOPTTYPE_FUNCTIONPOINT ? lazy_table.name(handle, option, va_arg(ap, void *)) \
+		         : option < CURLOPTTYPE_OFF_T ? lazy_table.name(handle, option, va_arg(ap, void (*)(void))) \
+		         : option < CURLOPTTYPE_BLOB  ? lazy_table.name(handle, option, va_arg(ap, curl_off_t)) \
+		                                      : lazy_table.name(handle, option, va_arg(ap, void *)); \
+		va_end(ap); \
+		return rc; \
 	}
-#define SHIM_VOID(name, params, args) \
-	void name params \
-	{ \
-		lazy_lib_need(&libcurl); \
-		cu.name args; \
-	}
-LIBCURL_FUNCTIONS(SHIM, SHIM_VOID)
-
-/* Passes an option's value on with the type the option number says it has, as libcurl reads it:
- * long below CURLOPTTYPE_OBJECTPOINT, then pointers, function pointers, curl_off_t, then blobs. The
- * multi handle's options use the same ranges. */
-#define PASS_OPTION(fn, handle, option, ap) \
-	((option) < CURLOPTTYPE_OBJECTPOINT ? fn((handle), (option), va_arg((ap), long)) \
-	 : (option) < CURLOPTTYPE_FUNCTIONPOINT ? fn((handle), (option), va_arg((ap), void *)) \
-	 : (option) < CURLOPTTYPE_OFF_T ? fn((handle), (option), va_arg((ap), void (*)(void))) \
-	 : (option) < CURLOPTTYPE_BLOB ? fn((handle), (option), va_arg((ap), curl_off_t)) \
-	                               : fn((handle), (option), va_arg((ap), void *)))
-
-CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)
-{
-	lazy_lib_need(&libcurl);
-	va_list ap;
-	va_start(ap, option);
-	CURLcode rc = PASS_OPTION(cu.curl_easy_setopt, curl, option, ap);
-	va_end(ap);
-	return rc;
-}
-
-CURLMcode curl_multi_setopt(CURLM *multi, CURLMoption option, ...)
-{
-	lazy_lib_need(&libcurl);
-	va_list ap;
-	va_start(ap, option);
-	CURLMcode rc = PASS_OPTION(cu.curl_multi_setopt, multi, option, ap);
-	va_end(ap);
-	return rc;
-}
+SETOPT_SHIM(CURLcode, curl_easy_setopt, CURL, CURLoption)
+SETOPT_SHIM(CURLMcode, curl_multi_setopt, CURLM, CURLMoption)
 
 /* Every CURLINFO value is read through a pointer. */
 CURLcode curl_easy_getinfo(CURL *curl, CURLINFO info, ...)
 {
-	lazy_lib_need(&libcurl);
+	lazy_lib_need(&lazy_this);
 	va_list ap;
 	va_start(ap, info);
-	CURLcode rc = cu.curl_easy_getinfo(curl, info, va_arg(ap, void *));
+	CURLcode rc = lazy_table.curl_easy_getinfo(curl, info, va_arg(ap, void *));
 	va_end(ap);
 	return rc;
 }

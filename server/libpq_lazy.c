@@ -45,45 +45,25 @@
 	F(int, PQgetisnull, (const PGresult *res, int row, int field), (res, row, field)) \
 	F(int, PQgetlength, (const PGresult *res, int row, int field), (res, row, field))
 
-#define TABLE_ENTRY(ret, name, params, args) __typeof__(name) *name;
-#define TABLE_ENTRY_VOID(name, params, args) __typeof__(name) *name;
 static struct {
-	LIBPQ_FUNCTIONS(TABLE_ENTRY, TABLE_ENTRY_VOID)
-} pq;
-
-#define RESOLVE(ret, name, params, args) \
-	LAZY_SYMBOL(handle, #name, pq.name); \
-	if (!pq.name) \
-		return #name;
-#define RESOLVE_VOID(name, params, args) RESOLVE(void, name, params, args)
+	LIBPQ_FUNCTIONS(LAZY_TABLE_ENTRY, LAZY_TABLE_ENTRY_VOID)
+} lazy_table;
 
 static const char *resolve(void *handle)
 {
-	LIBPQ_FUNCTIONS(RESOLVE, RESOLVE_VOID)
+	LIBPQ_FUNCTIONS(LAZY_RESOLVE, LAZY_RESOLVE_VOID)
 	return NULL;
 }
 
-static lazy_lib libpq = LAZY_LIB_INIT("libpq.so.5", "EARSHOT_LIBPQ", resolve);
+static lazy_lib lazy_this = LAZY_LIB_INIT("libpq.so.5", "EARSHOT_LIBPQ", resolve);
 
 int libpq_load(const char **error)
 {
-	return lazy_lib_load(&libpq, error);
+	return lazy_lib_load(&lazy_this, error);
 }
 
 /* The functions themselves. Hidden: the executable exports its symbols (-rdynamic, for plugins), and
  * libpq's calls to its own functions must not come back through these. */
 #pragma GCC visibility push(hidden)
-#define SHIM(ret, name, params, args) \
-	ret name params \
-	{ \
-		lazy_lib_need(&libpq); \
-		return pq.name args; \
-	}
-#define SHIM_VOID(name, params, args) \
-	void name params \
-	{ \
-		lazy_lib_need(&libpq); \
-		pq.name args; \
-	}
-LIBPQ_FUNCTIONS(SHIM, SHIM_VOID)
+LIBPQ_FUNCTIONS(LAZY_SHIM, LAZY_SHIM_VOID)
 #pragma GCC visibility pop
