@@ -19,6 +19,8 @@
 /* Rows deleted per statement (and per transaction when the purge owns it), so a retention purge
  * never holds the write lock long enough to stall the writer. */
 #define PURGE_CHUNK 500
+/* Bytes the WAL file is cut back to when the log starts over (64 MiB). */
+#define WAL_SIZE_LIMIT "67108864"
 
 /* Every statement a handle may prepare, in the same order as stmt_sql. */
 enum stmt_id {
@@ -390,6 +392,10 @@ static int configure(store *st, const char *path, durability_mode durability, ch
 			return -1;
 		}
 	}
+	/* When the WAL starts over, a file grown past this under a burst (a checkpoint cannot finish while
+	 * the writer commits back to back) is cut back to it instead of keeping its peak size on disk. */
+	if (!st->read_only && exec_sql(st, "PRAGMA journal_size_limit = " WAL_SIZE_LIMIT, "limit the WAL", err) != 0)
+		return -1;
 	const char *sync = durability == DURABILITY_NORMAL ? "PRAGMA synchronous = NORMAL"
 	                                                   : "PRAGMA synchronous = FULL";
 	if (exec_sql(st, sync, "set synchronous", err) != 0 ||

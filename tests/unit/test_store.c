@@ -793,6 +793,19 @@ static void test_checkpoint_truncates_wal(void **state)
 	store_close(st);
 }
 
+/* A WAL grown under a burst is cut back to 64 MiB when the log starts over, on every writable handle. */
+static void test_wal_size_limited(void **state)
+{
+	fixture *fx = *state;
+	store *st = open_rw(fx->path);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite(st), "PRAGMA journal_size_limit", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(s, 0), 64 * 1024 * 1024);
+	sqlite3_finalize(s);
+	store_close(st);
+}
+
 static void test_corrupt_row_reported(void **state)
 {
 	fixture *fx = *state;
@@ -849,6 +862,7 @@ int main(void)
 		cmocka_unit_test(test_kv_savepoint_rollback),
 		cmocka_unit_test(test_kv_take),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_size_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_truncates_wal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_row_reported, setup, teardown),
 	};
