@@ -196,15 +196,6 @@ char *chat_payload(chat_format format, const json_t *notice)
 	return text;
 }
 
-/* libcurl: counts and drops the chat tool's answer (at most 64 KiB is read). */
-static size_t discard(char *data, size_t size, size_t nmemb, void *arg)
-{
-	(void)data;
-	size_t *seen = arg;
-	*seen += size * nmemb;
-	return *seen > 65536 ? 0 : size * nmemb;
-}
-
 /* POST the payload; a 2xx is delivered. */
 int deliver_chat(const deliver_ctx *ctx, const destination *dst, const delivery_record *d, char **error)
 {
@@ -216,45 +207,14 @@ int deliver_chat(const deliver_ctx *ctx, const destination *dst, const delivery_
 	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
 	h = curl_slist_append(h, "User-Agent: earshot/" PACKAGE_VERSION);
 	h = curl_slist_append(h, "Expect:");
-	CURL *c = ctx->curl;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	size_t seen = 0;
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, dst->url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(payload));
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)(dst->timeout_seconds > 0 ? dst->timeout_seconds : 5));
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &seen);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, ctx->progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, ctx->progress_arg);
-	CURLcode rc = curl_easy_perform(c);
-	long code = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_reset(c);
+	deliver_post post;
+	deliver_http_post_setup(ctx->curl, &post, dst->url, payload, h, dst->timeout_seconds, ctx->progress,
+	                        ctx->progress_arg);
+	CURLcode rc = curl_easy_perform(ctx->curl);
+	int outcome = deliver_http_post_outcome(ctx->curl, &post, rc, error);
+	/* Nothing of ours may outlive this call inside the reused handle. */
+	curl_easy_reset(ctx->curl);
 	curl_slist_free_all(h);
 	free(payload);
-	if (rc == CURLE_ABORTED_BY_CALLBACK)
-		return DELIVER_ABORTED;
-	if (rc == CURLE_WRITE_ERROR && code >= 200 && code < 300)
-		rc = CURLE_OK;
-	if (rc != CURLE_OK) {
-		*error = xstrdup(errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		return DELIVER_FAILED;
-	}
-	if (code < 200 || code > 299) {
-		*error = xasprintf("HTTP %ld", code);
-		return DELIVER_FAILED;
-	}
-	return DELIVER_OK;
+	return outcome;
 }

@@ -43,8 +43,6 @@
 /* Delivered rows are kept this long for the admin listing, then purged (they may hold contacts). */
 #define DELIVERED_KEEP_MS (INT64_C(30) * 86400000)
 #define PURGE_EVERY_MS INT64_C(3600000)
-/* At most this much of a receiver's answer is read (and discarded). */
-#define MAX_ANSWER_BYTES (64 * 1024)
 
 /* ---- Waking the workers --------------------------------------------------------------------------
  * One process-wide generation counter: the writer thread bumps it when it queues rows; every worker
@@ -442,14 +440,6 @@ static double unit_random(void)
 	return (double)r / 4294967295.0;
 }
 
-/* libcurl: reads the receiver's answer and drops it (at most MAX_ANSWER_BYTES). */
-static size_t discard_answer(char *data, size_t size, size_t nmemb, void *arg)
-{
-	size_t *seen = arg;
-	*seen += size * nmemb;
-	return *seen > MAX_ANSWER_BYTES ? 0 : size * nmemb;
-}
-
 /* libcurl progress: abandons the transfer once a stop's grace period is over. */
 static int transfer_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                              curl_off_t ulnow)
@@ -499,8 +489,7 @@ static struct curl_slist *webhook_headers(const destination *dst, const delivery
 typedef struct webhook_transfer {
 	CURL *c;                     /* borrowed: ob->curl or one of ob->slots */
 	struct curl_slist *headers;  /* owned */
-	char errbuf[CURL_ERROR_SIZE];
-	size_t seen;                 /* answer bytes read */
+	deliver_post post;           /* what libcurl fills in */
 	size_t row;                  /* index of the row in its batch (parallel sends) */
 } webhook_transfer;
 
@@ -511,28 +500,8 @@ static int webhook_prepare(outbox *ob, webhook_transfer *t, const destination *d
 	t->headers = webhook_headers(dst, d, error);
 	if (!t->headers)
 		return -1;
-	CURL *c = t->c;
-	t->errbuf[0] = '\0';
-	t->seen = 0;
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, dst->url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, d->body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(d->body));
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)(dst->timeout_seconds > 0 ? dst->timeout_seconds : 5));
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_answer);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t->seen);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, transfer_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, ob);
+	deliver_http_post_setup(t->c, &t->post, dst->url, d->body, t->headers, dst->timeout_seconds,
+	                        transfer_progress, ob);
 	return 0;
 }
 
@@ -543,22 +512,17 @@ static enum attempt_result webhook_result(outbox *ob, webhook_transfer *t, CURLc
 {
 	curl_slist_free_all(t->headers);
 	t->headers = NULL;
-	long code = 0;
-	curl_easy_getinfo(t->c, CURLINFO_RESPONSE_CODE, &code);
-	if (rc == CURLE_ABORTED_BY_CALLBACK && atomic_load(&ob->stopping))
-		return ATTEMPT_ABANDONED;
-	/* An answer larger than we read still carries its status. */
-	if (rc == CURLE_WRITE_ERROR && code >= 200 && code < 300)
-		rc = CURLE_OK;
-	if (rc != CURLE_OK) {
-		*error = xstrdup(t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+	switch (deliver_http_post_outcome(t->c, &t->post, rc, error)) {
+	case DELIVER_OK:
+		return ATTEMPT_DELIVERED;
+	case DELIVER_ABORTED:
+		if (atomic_load(&ob->stopping))
+			return ATTEMPT_ABANDONED;
+		*error = xstrdup("transfer aborted");
+		return ATTEMPT_FAILED;
+	default:
 		return ATTEMPT_FAILED;
 	}
-	if (code < 200 || code > 299) {
-		*error = xasprintf("HTTP %ld", code);
-		return ATTEMPT_FAILED;
-	}
-	return ATTEMPT_DELIVERED;
 }
 
 /* Frees libcurl's handles, if the worker made them (a worker that never sent over the network never
