@@ -73,14 +73,10 @@ static void set_err(char **err, char *msg)
 		free(msg);
 }
 
-/* Returns a zeroed job with empty tags and offers arrays (caller owns it). */
+/* Returns a zeroed job (caller owns it); the writer makes what storing fills in. */
 writer_job *writer_job_new(void)
 {
-	writer_job *job = xcalloc(1, sizeof *job);
-	job->tags = json_array();
-	job->offers = json_array();
-	job->confirm_plugins = json_array();
-	return job;
+	return xcalloc(1, sizeof(writer_job));
 }
 
 /* Frees the job, everything it owns, and its registry reference. NULL is allowed. */
@@ -103,6 +99,29 @@ void writer_job_free(writer_job *job)
 	if (job->reg)
 		form_registry_unref(job->reg);
 	free(job);
+}
+
+void writer_job_prepare(writer_job *job)
+{
+	if (!job->tags)
+		job->tags = json_array();
+	if (!job->offers)
+		job->offers = json_array();
+	if (!job->confirm_plugins)
+		job->confirm_plugins = json_array();
+}
+
+/* Frees what only storing needed, before the job goes back to the event loop: the reply is in
+ * job->body. With glibc, freeing memory on another thread than the one that allocated it takes the
+ * allocating thread's arena lock, and under load the two threads then wait for each other. */
+static void job_parts_free(writer_job *job)
+{
+	json_t **parts[] = { &job->score, &job->tags, &job->tag_set, &job->offers, &job->reject,
+		             &job->confirm_plugins };
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		json_decref(*parts[i]);
+		*parts[i] = NULL;
+	}
 }
 
 /* Forgets what plugins made of the job, before it is stored again in another transaction. */
@@ -312,6 +331,7 @@ static void job_process(writer *w, writer_job *job)
 	char *err = NULL;
 	job->replayed = false;
 	job->dropped = false;
+	writer_job_prepare(job);
 	if (!job->form || !job->form->id) {
 		job_unavailable(job);
 		return;
@@ -523,8 +543,11 @@ static void batch_process(writer *w, writer_job *batch)
 static void batch_complete(writer *w, writer_job *batch)
 {
 	writer_job *tail = batch;
-	while (tail->next)
+	job_parts_free(tail);
+	while (tail->next) {
 		tail = tail->next;
+		job_parts_free(tail);
+	}
 	pthread_mutex_lock(&w->mu);
 	if (w->done_tail)
 		w->done_tail->next = batch;

@@ -34,7 +34,9 @@ struct writer_job {
 	void (*done)(writer_job *job, void *arg); /* called once, on the event loop thread */
 	void *done_arg;
 
-	/* Set while the job is stored (on the writer thread, inside the transaction). */
+	/* Set while the job is stored (on the writer thread, inside the transaction). tags, offers and
+	 * confirm_plugins are made by writer_job_prepare; all of these are freed again by the writer
+	 * before done() runs (the reply is in body). */
 	char id[48];                 /* the new response id */
 	json_t *score;               /* object or NULL: plugins' score */
 	json_t *tags;                /* array: plugins' tags */
@@ -98,8 +100,12 @@ void writer_stats(const writer *w, uint64_t *answers, uint64_t *batches);
  * PostgreSQL, 0 with SQLite. With writer_stats, the round trips an answer costs. */
 uint64_t writer_round_trips(const writer *w);
 
-/* Allocates an empty job (tags and offers empty arrays). */
+/* Allocates an empty job (all fields zero, the arrays storing fills in not made yet). */
 writer_job *writer_job_new(void);
+/* Makes the job's tags, offers and confirm_plugins empty arrays where they are not made yet. The
+ * writer does this on its own thread before storing the job, so that it also frees them there;
+ * code running plugins' hooks without a writer (tests) calls it first. */
+void writer_job_prepare(writer_job *job);
 void writer_job_free(writer_job *job);
 
 #endif

@@ -108,6 +108,7 @@ static int teardown(void **state)
 static void store_answer(fx *f, const form *fm, json_t *answers, json_t *offers, char *id_out)
 {
 	writer_job *job = writer_job_new();
+	writer_job_prepare(job);
 	job->form = fm;
 	job->answers = answers;
 	job->created_ms = 1000 + f->n;

@@ -162,6 +162,7 @@ static char *answer(fx *f, const char *raw, bool commit)
 	json_decref(in);
 	json_decref(problems);
 	writer_job *job = writer_job_new();
+	writer_job_prepare(job);
 	job->form = f->form;
 	job->answers = norm;
 	job->meta = json_object();

@@ -213,6 +213,7 @@ static form shop_form = { .id = "shop", .thank_you = "Thanks" };
 static writer_job *make_job(void)
 {
 	writer_job *job = writer_job_new();
+	writer_job_prepare(job);
 	job->form = &shop_form;
 	job->answers = json_pack("{s:i, s:s}", "nps", 3, "email", "ann@example.com");
 	job->meta = json_pack("{s:s}", "page", "/cart");

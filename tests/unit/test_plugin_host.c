@@ -247,6 +247,7 @@ static void expect_loaded(fx *f, const char *db_path)
 static writer_job *job_new(fx *f, const char *form_id, const char *answers, const char *meta)
 {
 	writer_job *job = writer_job_new();
+	writer_job_prepare(job);
 	job->form = form_registry_find(f->reg, form_id);
 	assert_non_null(job->form);
 	job->answers = json_loads(answers, 0, NULL);

@@ -542,13 +542,22 @@ static void test_no_hooks_and_job_free(void **state)
 	writer_submit(w, make_job(fx, 1, "refuse", NULL)); /* no hook: stored as is */
 	run_until(fx, 1);
 	assert_int_equal(fx->done_jobs[0]->status, 201);
+	/* What only storing needed was freed by the writer before done() (the reply is in body). */
+	assert_null(fx->done_jobs[0]->tags);
+	assert_null(fx->done_jobs[0]->offers);
+	assert_non_null(fx->done_jobs[0]->body);
 	writer_stop(w);
 	assert_int_equal(stored_count(fx), 1);
-	/* A fresh job has empty tags and offers, and freeing it (or NULL) is safe. */
+	/* A fresh job has nothing storing fills in; prepared, empty tags and offers; freeing it (or NULL)
+	 * is safe either way. */
 	writer_job *job = writer_job_new();
+	assert_null(job->tags);
+	assert_null(job->offers);
+	assert_null(job->reg);
+	writer_job_prepare(job);
 	assert_true(json_is_array(job->tags) && json_array_size(job->tags) == 0);
 	assert_true(json_is_array(job->offers) && json_array_size(job->offers) == 0);
-	assert_null(job->reg);
+	assert_true(json_is_array(job->confirm_plugins) && json_array_size(job->confirm_plugins) == 0);
 	writer_job_free(job);
 	writer_job_free(NULL);
 }
