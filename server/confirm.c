@@ -166,7 +166,8 @@ int confirm_on_store(store *st, writer_job *job, char **err)
 		return -1;
 	}
 	int64_t expires = job->created_ms + (int64_t)f->confirm_expires_hours * 3600 * 1000;
-	char *plugins = json_dumps(job->confirm_plugins ? job->confirm_plugins : json_array(), JSON_COMPACT);
+	/* NULL (no plugin waits) is stored as []. */
+	char *plugins = job->confirm_plugins ? json_dumps(job->confirm_plugins, JSON_COMPACT) : NULL;
 	int put = store_confirmation_put(st, job->id, expires, plugins ? plugins : "[]", err);
 	free(plugins);
 	if (put != 0)

@@ -505,6 +505,19 @@ static int webhook_prepare(outbox *ob, webhook_transfer *t, const destination *d
 	return 0;
 }
 
+/* An attempt's result from a sender's DELIVER_* outcome: a transfer cut short by a stop is abandoned
+ * (it stays due); one cut short otherwise, or failed without a reason, fails with one. */
+static enum attempt_result attempt_of(outbox *ob, int outcome, char **error)
+{
+	if (outcome == DELIVER_OK)
+		return ATTEMPT_DELIVERED;
+	if (outcome == DELIVER_ABORTED && atomic_load(&ob->stopping))
+		return ATTEMPT_ABANDONED;
+	if (!*error)
+		*error = xstrdup("transfer aborted");
+	return ATTEMPT_FAILED;
+}
+
 /* The outcome of a finished transfer whose libcurl result is rc: a 2xx is delivered; anything else
  * fails with *error ("HTTP 503" or libcurl's reason); a transfer cut short by stop is abandoned.
  * Frees the transfer's headers. */
@@ -512,17 +525,7 @@ static enum attempt_result webhook_result(outbox *ob, webhook_transfer *t, CURLc
 {
 	curl_slist_free_all(t->headers);
 	t->headers = NULL;
-	switch (deliver_http_post_outcome(t->c, &t->post, rc, error)) {
-	case DELIVER_OK:
-		return ATTEMPT_DELIVERED;
-	case DELIVER_ABORTED:
-		if (atomic_load(&ob->stopping))
-			return ATTEMPT_ABANDONED;
-		*error = xstrdup("transfer aborted");
-		return ATTEMPT_FAILED;
-	default:
-		return ATTEMPT_FAILED;
-	}
+	return attempt_of(ob, deliver_http_post_outcome(t->c, &t->post, rc, error), error);
 }
 
 /* Frees libcurl's handles, if the worker made them (a worker that never sent over the network never
@@ -602,10 +605,7 @@ static enum attempt_result send_once(outbox *ob, const delivery_record *d, doubl
 	} else if (v.d.type == DEST_EMAIL || v.d.type == DEST_CHAT) {
 		deliver_ctx ctx = { .curl = ob->curl, .progress = transfer_progress, .progress_arg = ob };
 		int rc = v.d.type == DEST_EMAIL ? deliver_smtp(&ctx, &v.d, d, error) : deliver_chat(&ctx, &v.d, d, error);
-		res = rc == DELIVER_OK ? ATTEMPT_DELIVERED
-		      : rc == DELIVER_ABORTED && atomic_load(&ob->stopping) ? ATTEMPT_ABANDONED : ATTEMPT_FAILED;
-		if (res == ATTEMPT_FAILED && !*error)
-			*error = xstrdup("transfer aborted");
+		res = attempt_of(ob, rc, error);
 	} else {
 		res = outbox_append_file(v.d.path, d->body, strlen(d->body), error) == 0 ? ATTEMPT_DELIVERED
 		                                                                        : ATTEMPT_FAILED;

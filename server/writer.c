@@ -127,18 +127,8 @@ static void job_parts_free(writer_job *job)
 /* Forgets what plugins made of the job, before it is stored again in another transaction. */
 static void job_reset(writer_job *job)
 {
-	json_decref(job->score);
-	job->score = NULL;
-	json_decref(job->tags);
-	job->tags = json_array();
-	json_decref(job->tag_set);
-	job->tag_set = NULL;
-	json_decref(job->offers);
-	job->offers = json_array();
-	json_decref(job->reject);
-	job->reject = NULL;
-	json_decref(job->confirm_plugins);
-	job->confirm_plugins = json_array();
+	job_parts_free(job);
+	writer_job_prepare(job);
 	job->plugins_run[0] = '\0';
 	job->n_deliveries = 0;
 	job->delivery_bytes = 0;
