@@ -1,7 +1,7 @@
 /* lazy_lib: a shared library opened with dlopen the first time it is needed, not at start.
  *
  * libpq and libcurl bring about thirty libraries of their own (Kerberos, LDAP, GnuTLS, ...). Linked
- * normally, the dynamic loader maps and relocates all of them before main(), about half of the time
+ * normally, the dynamic loader maps and relocates all of them before main(), about a quarter of the time
  * from exec to the first answer, although a server on SQLite never uses libpq and one without
  * destinations never uses libcurl. libpq_lazy.c and libcurl_lazy.c define the functions earshot
  * calls, under their own names, as calls through a table this module fills on first use. */
