@@ -9,11 +9,10 @@
 #include "http.h"
 #include "util.h"
 
-/* WAL size, in pages, past which a commit wakes the checkpointer (SQLite's own default). */
-#define CHECKPOINT_PAGES 4000
 
 struct checkpointer {
 	store *st;              /* owned; this thread's connection */
+	store *writer_st;       /* borrowed: the writer's connection, used on the writer thread only */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -27,6 +26,14 @@ static void wal_committed(void *arg, int wal_pages)
 	checkpointer *cp = arg;
 	if (wal_pages < CHECKPOINT_PAGES)
 		return;
+	if (wal_pages >= CATCH_UP_PAGES) {
+		/* PASSIVE: busy (the checkpointer is copying) means the next commit tries again. */
+		char *err = NULL;
+		if (store_checkpoint_passive(cp->writer_st, &err) != 0)
+			log_line("%s", err);
+		free(err);
+		return;
+	}
 	pthread_mutex_lock(&cp->mu);
 	if (!cp->wanted) {
 		cp->wanted = true;
@@ -81,6 +88,7 @@ checkpointer *checkpointer_start(const char *db_path, durability_mode durability
 /* Routes writer_st's post-commit WAL sizes to cp. */
 void checkpointer_watch(checkpointer *cp, store *writer_st)
 {
+	cp->writer_st = writer_st;
 	store_on_wal_commit(writer_st, wal_committed, cp);
 }
 

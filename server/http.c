@@ -329,6 +329,7 @@ static int load_ip_salt(server *srv, store *st, char **err)
 		len = 64;
 	}
 	snprintf(srv->ip_salt, sizeof srv->ip_salt, "%.*s", (int)(len < 64 ? len : 64), value);
+	spam_key_derive(srv->ip_salt, &srv->token_key);
 	free(value);
 	return store_commit(st, err);
 fail:

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "form.h"
 #include "ratelimit.h"
+#include "spam.h"
 #include "route_match.h"
 #include "storage.h"
 #include "writer.h"
@@ -41,6 +42,7 @@ typedef struct server {
 	struct event *signals[4];    /* owned: TERM, INT, HUP */
 	struct event *housekeeping;  /* owned: hourly retention purge */
 	char ip_salt[65];            /* hex salt for hashed client addresses, kept in the database */
+	spam_key token_key;          /* the key timing tokens are signed with, derived from ip_salt */
 	unsigned pending;            /* requests waiting for the writer */
 	bool stopping;
 	char *surveys_etag_seed;     /* owned; changes on every reload */

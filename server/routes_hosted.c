@@ -198,12 +198,6 @@ static const form *active_form(request *r)
 	return f && f->active ? f : NULL;
 }
 
-/* The key timing tokens are signed with, derived from the server's secret in the database. */
-static void token_key(const server *srv, spam_key *key)
-{
-	spam_key_derive(srv->ip_salt, key);
-}
-
 /* Sends the form page with status: values and problems may be NULL; token NULL issues a new one.
  * The page is in the visitor's language, with the visitor's wording variant (kept in a cookie). */
 static void send_form(request *r, const form *f, int status, const json_t *values, const json_t *problems,
@@ -211,9 +205,7 @@ static void send_form(request *r, const form *f, int status, const json_t *value
 {
 	char *fresh = NULL;
 	if (!token) {
-		spam_key key;
-		token_key(r->srv, &key);
-		token = fresh = spam_token_issue(&key, f->id, now_ms());
+		token = fresh = spam_token_issue(&r->srv->token_key, f->id, now_ms());
 	}
 	bool new_variant = false;
 	const char *variant = visitor_variant(r, f, values, &new_variant);
@@ -402,11 +394,9 @@ static void handle_submit(request *r)
 	}
 	const json_t *tv = json_object_get(fields, SPAM_TOKEN_FIELD);
 	const char *token = json_is_string(tv) ? json_string_value(tv) : NULL;
-	spam_key key;
-	token_key(r->srv, &key);
 	spam_token tok;
-	spam_verdict verdict = spam_token_check(&key, token, f->id, now_ms(), r->srv->cfg->limits.min_fill_seconds,
-	                                        &tok);
+	spam_verdict verdict = spam_token_check(&r->srv->token_key, token, f->id, now_ms(),
+	                                        r->srv->cfg->limits.min_fill_seconds, &tok);
 	if (verdict == SPAM_TOKEN_MISSING || verdict == SPAM_TOKEN_FORGED || verdict == SPAM_TOKEN_TOO_FAST) {
 		send_decoy(r, f, spam_verdict_name(verdict));
 		json_decref(fields);
@@ -491,9 +481,7 @@ static void handle_token(request *r)
 		            json_pack("{s:s}", "reason", availability_reason((availability)avail)));
 		return;
 	}
-	spam_key key;
-	token_key(r->srv, &key);
-	char *token = spam_token_issue(&key, f->id, now_ms());
+	char *token = spam_token_issue(&r->srv->token_key, f->id, now_ms());
 	reply_json(r->req, 200, json_pack("{s:s, s:i}", "token", token, "min_fill_seconds",
 	                                  r->srv->cfg->limits.min_fill_seconds));
 	free(token);

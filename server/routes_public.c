@@ -477,9 +477,8 @@ static spam_verdict submit_token(server *srv, const form *f, json_t *body, spam_
 		return SPAM_TOKEN_MISSING;
 	if (!json_is_string(t))
 		return SPAM_TOKEN_FORGED;
-	spam_key key;
-	spam_key_derive(srv->ip_salt, &key);
-	return spam_token_check(&key, json_string_value(t), f->id, now_ms(), srv->cfg->limits.min_fill_seconds, tok);
+	return spam_token_check(&srv->token_key, json_string_value(t), f->id, now_ms(),
+	                        srv->cfg->limits.min_fill_seconds, tok);
 }
 
 static void handle_submit(request *r)

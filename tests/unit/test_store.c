@@ -96,6 +96,19 @@ static int64_t insert_one(store *st, const char *form, int64_t ms, int n)
 	return seq;
 }
 
+/* The number of rows of table (a name from the test's own text). */
+static int64_t count_rows(store *st, const char *table)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
 static int64_t count_of(store *st, const char *form)
 {
 	int64_t n = -1;
@@ -736,6 +749,34 @@ static void test_kv_take(void **state)
 	store_close(st);
 }
 
+/* A nonce is remembered until it expires; once expired it is forgotten by a later use (at most 32 per
+ * use), so the same nonce is new again. */
+static void test_token_nonces_expire(void **state)
+{
+	(void)state;
+	store *st = open_rw(":memory:");
+	char *err = NULL;
+	assert_int_equal(store_token_use(st, "n1", 1000, 0, &err), 0);
+	assert_int_equal(store_token_use(st, "n1", 1000, 500, &err), 1);
+	for (int i = 0; i < 40; i++) {
+		char nonce[16];
+		snprintf(nonce, sizeof nonce, "old%d", i);
+		assert_int_equal(store_token_use(st, nonce, 1500, 600, &err), 0);
+	}
+	assert_int_equal(count_rows(st, "used_tokens"), 41);
+	/* Nothing expired yet at 900: nothing is forgotten. */
+	assert_int_equal(store_token_use(st, "n2", 9000, 900, &err), 0);
+	assert_int_equal(count_rows(st, "used_tokens"), 42);
+	/* At 2000 the 41 first have expired: one use forgets 32 of them (n1 first, the oldest). */
+	assert_int_equal(store_token_use(st, "n3", 9000, 2000, &err), 0);
+	assert_int_equal(count_rows(st, "used_tokens"), 42 - 32 + 1);
+	assert_int_equal(store_token_use(st, "n1", 3000, 2000, &err), 0);
+	assert_int_equal(count_rows(st, "used_tokens"), 42 - 41 + 2);
+	assert_int_equal(store_token_use(st, "n2", 9000, 2000, &err), 1);
+	assert_null(err);
+	store_close(st);
+}
+
 static void test_purge(void **state)
 {
 	fixture *fx = *state;
@@ -861,6 +902,7 @@ int main(void)
 		cmocka_unit_test(test_kv),
 		cmocka_unit_test(test_kv_savepoint_rollback),
 		cmocka_unit_test(test_kv_take),
+		cmocka_unit_test(test_token_nonces_expire),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_size_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_truncates_wal, setup, teardown),
