@@ -41,6 +41,7 @@ struct writer {
 
 	bool fold_pending;          /* writer thread only: answers are left to fold into the summary tables */
 	int64_t fold_due_ms;        /* writer thread only, monotonic: when they are to be folded */
+	int64_t fold_batch_due_ms;  /* writer thread only, monotonic: when a batch is to fold them */
 	atomic_bool healthy;
 	atomic_int_fast64_t busy_since_ms;  /* when the batch being stored began; 0 while idle */
 	atomic_uint_fast64_t answers;
@@ -53,10 +54,15 @@ struct writer {
  * spilled pages to the WAL in the middle of the transaction). */
 #define WRITER_CACHE_KIB 16384
 
-/* How long stored answers may wait to be folded into the summary tables. Folding a second's answers
- * at once upserts each count once, where folding every batch upserted the same counts again and again
- * (a tenth of the writer's time under load); summaries count the answers not yet folded directly. */
+/* How long stored answers may wait to be folded into the summary tables when no batch follows them:
+ * the fold then takes a transaction of its own. Summaries count the answers not yet folded directly. */
 #define FOLD_INTERVAL_MS 1000
+/* How long they wait when batches keep coming: the next batch folds them inside its own transaction.
+ * Folding every batch upserted the same counts again and again (a tenth of the writer's time under
+ * load); folding a second's answers at once made one batch in 25 carry a 500-answer fold, and the
+ * answers waiting on those commits set the 99th percentile (18 ms against 9.5 ms at 25 ms, for the
+ * same throughput). */
+#define FOLD_IN_BATCH_AFTER_MS 25
 /* The most answers one batch's transaction folds: a backlog is folded a slice per batch, so that no
  * batch (and no answer waiting on its commit) takes much longer than the others. */
 #define FOLD_IN_BATCH_MAX 500
@@ -405,9 +411,9 @@ static void fold_summaries(writer *w, int max_rows)
 		log_line("summary counts not updated (they will be on a later commit): %s", err ? err : "unknown error");
 		free(err);
 		more = true;
-		w->fold_due_ms = monotonic_ms() + FOLD_INTERVAL_MS;
+		w->fold_due_ms = w->fold_batch_due_ms = monotonic_ms() + FOLD_INTERVAL_MS;
 	} else {
-		w->fold_due_ms = monotonic_ms();
+		w->fold_due_ms = w->fold_batch_due_ms = monotonic_ms();
 	}
 	w->fold_pending = more;
 }
@@ -421,11 +427,13 @@ static bool fold_due(const writer *w)
 /* After a batch stored answers: folds them when a fold is due, else leaves them for a later one. */
 static void fold_after_batch(writer *w)
 {
-	if (fold_due(w)) {
+	int64_t now = monotonic_ms();
+	if (w->fold_pending && now >= w->fold_batch_due_ms) {
 		fold_summaries(w, FOLD_IN_BATCH_MAX);
 	} else if (!w->fold_pending) {
 		w->fold_pending = true;
-		w->fold_due_ms = monotonic_ms() + FOLD_INTERVAL_MS;
+		w->fold_due_ms = now + FOLD_INTERVAL_MS;
+		w->fold_batch_due_ms = now + FOLD_IN_BATCH_AFTER_MS;
 	}
 }
 
@@ -442,7 +450,7 @@ static void fold_backlog(writer *w)
 	}
 	free(err);
 	w->fold_pending = true;
-	w->fold_due_ms = monotonic_ms() + FOLD_INTERVAL_MS;
+	w->fold_due_ms = w->fold_batch_due_ms = monotonic_ms() + FOLD_INTERVAL_MS;
 }
 
 /* On a clean stop: folds every answer left unfolded, so that the next start has none to fold. */
