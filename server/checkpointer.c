@@ -9,7 +9,6 @@
 #include "http.h"
 #include "util.h"
 
-
 struct checkpointer {
 	store *st;              /* owned; this thread's connection */
 	store *writer_st;       /* borrowed: the writer's connection, used on the writer thread only */
