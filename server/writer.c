@@ -64,8 +64,10 @@ struct writer {
  * same throughput). */
 #define FOLD_IN_BATCH_AFTER_MS 25
 /* The most answers one batch's transaction folds: a backlog is folded a slice per batch, so that no
- * batch (and no answer waiting on its commit) takes much longer than the others. */
-#define FOLD_IN_BATCH_MAX 500
+ * batch (and no answer waiting on its commit) takes much longer than the others. 64 rather than 500:
+ * the p99 was lower in each of six alternating pairs (7.9-10.0 ms against 9.5-10.5 ms), at the same
+ * throughput. */
+#define FOLD_IN_BATCH_MAX 64
 
 static const char unavailable_message[] =
 	"The answer could not be stored; nothing was kept. Please try again.";
