@@ -13,7 +13,6 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/thread.h>
 
 #include "admin_auth.h"
 #include "client_addr.h"
@@ -347,7 +346,6 @@ server *server_new(earshot_config *cfg, const char *config_path, form_registry *
 	srv->forms = forms;
 	srv->plugins = plugins;
 	srv->surveys_etag_seed = xasprintf("%lld", (long long)now_ms());
-	evthread_use_pthreads();
 	srv->base = event_base_new();
 	srv->http = evhttp_new(srv->base);
 	if (!srv->base || !srv->http) {

@@ -300,7 +300,7 @@ static void refuse(guard_conn *c, int status, const char *reason)
 	evbuffer_add_printf(c->refusal,
 	                    "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json; charset=utf-8\r\n"
 	                    "Content-Length: %d\r\nConnection: close\r\nCache-Control: no-store\r\n"
-	                    "X-Content-Type-Options: nosniff\r\nServer: earshot\r\n\r\n%s",
+	                    "X-Content-Type-Options: nosniff\r\n\r\n%s",
 	                    status, phrase, date, len, body);
 	write_refusal(c);
 }

@@ -36,10 +36,14 @@ const char *reply_reason(int status)
 
 void reply_common_headers(struct evhttp_request *req)
 {
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Content-Type-Options", "nosniff");
+}
+
+void reply_page_headers(struct evhttp_request *req)
+{
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "Referrer-Policy", "strict-origin-when-cross-origin");
-	evhttp_add_header(h, "Server", "earshot");
+	if (!evhttp_find_header(h, "Referrer-Policy"))
+		evhttp_add_header(h, "Referrer-Policy", "strict-origin-when-cross-origin");
 }
 
 void reply_text(struct evhttp_request *req, int status, const char *content_type, const char *text,
@@ -47,6 +51,8 @@ void reply_text(struct evhttp_request *req, int status, const char *content_type
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	reply_common_headers(req);
+	if (strncmp(content_type, "text/html", 9) == 0)
+		reply_page_headers(req);
 	evhttp_remove_header(h, "Content-Type");
 	evhttp_add_header(h, "Content-Type", content_type);
 	struct evbuffer *buf = evbuffer_new();

@@ -7,8 +7,11 @@
 #include <event2/http.h>
 #include <jansson.h>
 
-/* Headers every response carries (nosniff, referrer policy, ...). */
+/* The header every response carries: X-Content-Type-Options. */
 void reply_common_headers(struct evhttp_request *req);
+/* What an HTML page carries besides: a Referrer-Policy, unless the page set its own. (It means
+ * nothing on JSON, scripts or files, which therefore go without.) */
+void reply_page_headers(struct evhttp_request *req);
 /* Sends body (reference stolen) as JSON with status. API responses are not cached. */
 void reply_json(struct evhttp_request *req, int status, json_t *body);
 /* Sends len bytes of text, a JSON document serialized already, as reply_json does (same headers,

@@ -60,7 +60,8 @@ static void confirm_done(writer_job *job, void *arg)
 		form_view_free(view);
 		json_decref(offers);
 	} else if (job->status == 410) {
-		const char *reason = json_string_value(json_object_get(job->body, "reason"));
+		json_t *body = writer_job_body(job);
+		const char *reason = json_string_value(json_object_get(body, "reason"));
 		send_refused(r->req, 410, reason && strcmp(reason, "expired") == 0
 		                              ? "This confirmation link has expired."
 		                              : "This confirmation link was already used.", ctx->lang);

@@ -281,9 +281,11 @@ static void submit_done(writer_job *job, void *arg)
 {
 	hosted_ctx *ctx = arg;
 	request *r = &ctx->r;
+	json_t *body = job->status == 410 || job->status == 422 ? writer_job_body(job) : NULL;
 	if (job->status == 410) {
-		send_closed(r, ctx->form, strcmp(json_string_value(json_object_get(job->body, "reason")), "quota_reached") == 0
-		                          ? AVAIL_QUOTA_REACHED : AVAIL_ENDED);
+		const char *reason = json_string_value(json_object_get(body, "reason"));
+		send_closed(r, ctx->form, reason && strcmp(reason, "quota_reached") == 0 ? AVAIL_QUOTA_REACHED
+		                                                                          : AVAIL_ENDED);
 	} else if (job->status == 201) {
 		if (job->dropped)
 			log_line("form %s: a submit was dropped as spam (replayed timing token); nothing stored",
@@ -291,7 +293,7 @@ static void submit_done(writer_job *job, void *arg)
 		send_thanks_redirect(r->req, ctx->form->id, job->id);
 	} else if (job->status == 422) {
 		/* A plugin refused the answer: its messages go beside the fields. */
-		json_t *fields = json_object_get(job->body, "fields");
+		json_t *fields = json_object_get(body, "fields");
 		send_form(r, ctx->form, 422, ctx->fields, fields, NULL, ctx->token);
 	} else {
 		log_line("answer to %s not stored (status %d)", ctx->form->id, job->status);

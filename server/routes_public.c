@@ -370,17 +370,23 @@ static void submit_done(writer_job *job, void *arg)
 		log_line("answer to %s not stored (status %d)", job->form->id, job->status);
 	if (job->dropped)
 		log_line("form %s: a submit was dropped as spam (replayed timing token); nothing stored", job->form->id);
-	if (job->status == 410 || job->status == 422 || job->status == 503) {
+	json_t *body;
+	if (job->status == 201 && job->reply) {
+		reply_json_text(ctx->req, 201, job->reply, job->reply_len);
+	} else if ((body = writer_job_body(job))) {
+		/* A refusal's message, in the visitor's language. */
 		request rq = { .srv = ctx->srv, .req = ctx->req };
 		const char *lang = reply_language(&rq, job->meta);
-		json_t *msg = json_object_get(job->body, "message");
+		json_t *msg = json_object_get(body, "message");
 		if (json_is_string(msg)) {
 			char *t = i18n_sentence(lang, json_string_value(msg));
 			json_string_set(msg, t);
 			free(t);
 		}
+		reply_json(ctx->req, job->status, json_incref(body));
+	} else {
+		reply_error(ctx->req, 503, "unavailable", "The answer could not be stored; nothing was kept.", NULL);
 	}
-	reply_json(ctx->req, job->status, json_incref(job->body));
 	ctx->srv->pending--;
 	writer_job_free(job);
 	free(ctx);
@@ -662,8 +668,10 @@ static void handle_static(request *r)
 	                                                               "public, max-age=300");
 	evhttp_add_header(out, "Access-Control-Allow-Origin", "*");
 	evhttp_add_header(out, "Cross-Origin-Resource-Policy", "cross-origin");
-	if (str_ends_with(name, ".html"))
+	if (str_ends_with(name, ".html")) {
 		evhttp_add_header(out, "Content-Security-Policy", page_csp);
+		reply_page_headers(r->req);
+	}
 	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r->req), "If-None-Match");
 	if (etag_matches(inm, etag)) {
 		evbuffer_free(buf);

@@ -1,10 +1,11 @@
-/* summary_worker: a queue under a mutex, one thread taking jobs in order, and an event the thread
- * activates to hand finished jobs back to the loop (as the writer does). */
+/* summary_worker: a queue under a mutex, one thread taking jobs in order, and a wake-up the thread
+ * signals to hand finished jobs back to the loop (as the writer does). */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "loop_wake.h"
 #include "storage.h"
 #include "summary.h"
 #include "summary_worker.h"
@@ -12,7 +13,7 @@
 
 struct summary_worker {
 	store *st;                   /* owned; used by the thread only (until stop joins it) */
-	struct event *wake;          /* owned; runs the done() callbacks on the loop thread */
+	loop_wake *wake;             /* owned; runs the done() callbacks on the loop thread */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -56,10 +57,8 @@ static void deliver_done(summary_worker *w)
 	}
 }
 
-static void wake_cb(evutil_socket_t fd, short what, void *arg)
+static void wake_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
 	deliver_done(arg);
 }
 
@@ -88,7 +87,7 @@ static void *worker_main(void *arg)
 			w->done_head = job;
 		w->done_tail = job;
 		pthread_mutex_unlock(&w->mu);
-		event_active(w->wake, EV_READ, 0);
+		loop_wake_signal(w->wake);
 	}
 	return NULL;
 }
@@ -101,9 +100,11 @@ summary_worker *summary_worker_start(const char *db_path, durability_mode durabi
 		free(w);
 		return NULL;
 	}
-	w->wake = event_new(base, -1, 0, wake_cb, w);
+	char *wake_err = NULL;
+	w->wake = loop_wake_new(base, wake_cb, w, &wake_err);
 	if (!w->wake) {
-		*err = xstrdup("start the summary worker: cannot create its event");
+		*err = xasprintf("start the summary worker: %s", wake_err);
+		free(wake_err);
 		store_close(w->st);
 		free(w);
 		return NULL;
@@ -115,7 +116,7 @@ summary_worker *summary_worker_start(const char *db_path, durability_mode durabi
 		*err = xasprintf("start the summary worker: cannot start its thread: %s", strerror(rc));
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);
-		event_free(w->wake);
+		loop_wake_free(w->wake);
 		store_close(w->st);
 		free(w);
 		return NULL;
@@ -145,7 +146,7 @@ void summary_worker_stop(summary_worker *w)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
-	event_free(w->wake);
+	loop_wake_free(w->wake);
 	deliver_done(w);
 	store_close(w->st);
 	pthread_cond_destroy(&w->cv);

@@ -27,8 +27,8 @@ struct summary_job {
 	summary_job *next;           /* private to the worker */
 };
 
-/* Opens a read-only connection to db_path and starts the thread. base must have been created after
- * evthread_use_pthreads(). Returns NULL with *err (caller frees). */
+/* Opens a read-only connection to db_path and starts the thread; done() callbacks run on base's
+ * thread (loop_wake.h). Returns NULL with *err (caller frees). */
 summary_worker *summary_worker_start(const char *db_path, durability_mode durability, struct event_base *base,
                                      char **err);
 /* Queues job (ownership passes until done() runs; done() frees it or keeps it). Thread: event loop. */

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "confirm.h"
 #include "spam.h"
+#include "loop_wake.h"
 #include "util.h"
 #include "view_tally.h"
 #include "writer.h"
@@ -24,8 +25,7 @@
 struct writer {
 	store *st;                  /* owned; used by the writer thread only (until writer_stop joins) */
 	checkpointer *cp;           /* owned; checkpoints the WAL the writer's commits grow */
-	struct event_base *base;    /* borrowed */
-	struct event *wake;         /* owned; activated to run done() callbacks on the loop thread */
+	loop_wake *wake;            /* owned; signalled to run done() callbacks on the loop thread */
 	writer_hooks hooks;
 	bool has_hooks;
 
@@ -101,12 +101,20 @@ void writer_job_free(writer_job *job)
 	json_decref(job->confirm_plugins);
 	json_decref(job->reject);
 	json_decref(job->body);
+	free(job->reply);
 	free(job->idempotency_key);
 	free(job->client);
 	free(job->token_nonce);
 	if (job->reg)
 		form_registry_unref(job->reg);
 	free(job);
+}
+
+json_t *writer_job_body(writer_job *job)
+{
+	if (!job->body && job->reply)
+		job->body = json_loadb(job->reply, job->reply_len, 0, NULL);
+	return job->body;
 }
 
 void writer_job_prepare(writer_job *job)
@@ -119,9 +127,7 @@ void writer_job_prepare(writer_job *job)
 		job->confirm_plugins = json_array();
 }
 
-/* Frees what only storing needed, before the job goes back to the event loop: the reply is in
- * job->body. With glibc, freeing memory on another thread than the one that allocated it takes the
- * allocating thread's arena lock, and under load the two threads then wait for each other. */
+/* Frees what plugins made of the job while it was stored. */
 static void job_parts_free(writer_job *job)
 {
 	json_t **parts[] = { &job->score, &job->tags, &job->tag_set, &job->offers, &job->reject,
@@ -539,14 +545,32 @@ static void batch_process(writer *w, writer_job *batch)
 	}
 }
 
+/* Frees what only storing needed and turns the reply into text, before the job goes back to the
+ * event loop: with glibc, freeing memory on another thread than the one that allocated it takes the
+ * allocating thread's arena lock, and under load the two threads then wait for each other. One
+ * string is one free; the reply's JSON tree was a dozen. */
+static void job_hand_back(writer_job *job)
+{
+	job_parts_free(job);
+	free(job->reply);
+	job->reply = NULL;
+	job->reply_len = 0;
+	if (job->body) {
+		job->reply = json_dumps(job->body, JSON_COMPACT);
+		job->reply_len = job->reply ? strlen(job->reply) : 0;
+		json_decref(job->body);
+		job->body = NULL;
+	}
+}
+
 /* Moves a finished batch to the done list and wakes the event loop to deliver it. */
 static void batch_complete(writer *w, writer_job *batch)
 {
 	writer_job *tail = batch;
-	job_parts_free(tail);
+	job_hand_back(tail);
 	while (tail->next) {
 		tail = tail->next;
-		job_parts_free(tail);
+		job_hand_back(tail);
 	}
 	pthread_mutex_lock(&w->mu);
 	if (w->done_tail)
@@ -555,7 +579,7 @@ static void batch_complete(writer *w, writer_job *batch)
 		w->done_head = batch;
 	w->done_tail = tail;
 	pthread_mutex_unlock(&w->mu);
-	event_active(w->wake, EV_READ, 0);
+	loop_wake_signal(w->wake);
 }
 
 /* While unhealthy, a probe write is tried this often when no answers arrive, so that the writer
@@ -711,11 +735,9 @@ static void deliver_done(writer *w)
 	}
 }
 
-/* Event callback on the loop thread. */
-static void wake_cb(evutil_socket_t fd, short what, void *arg)
+/* The wake-up's callback, on the loop thread. */
+static void wake_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
 	deliver_done(arg);
 }
 
@@ -740,7 +762,6 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 		return NULL;
 	}
 	checkpointer_watch(w->cp, w->st);
-	w->base = base;
 	if (hooks) {
 		w->hooks = *hooks;
 		w->has_hooks = true;
@@ -750,9 +771,11 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 	atomic_init(&w->answers, 0);
 	atomic_init(&w->batches, 0);
 	atomic_init(&w->round_trips, 0);
-	w->wake = event_new(base, -1, 0, wake_cb, w);
+	char *wake_err = NULL;
+	w->wake = loop_wake_new(base, wake_cb, w, &wake_err);
 	if (!w->wake) {
-		set_err(err, xstrdup("start writer: cannot create its event"));
+		set_err(err, xasprintf("start writer: %s", wake_err));
+		free(wake_err);
 		goto fail;
 	}
 	pthread_mutex_init(&w->mu, NULL);
@@ -770,8 +793,7 @@ writer *writer_start(const char *db_path, durability_mode durability, struct eve
 	}
 	return w;
 fail:
-	if (w->wake)
-		event_free(w->wake);
+	loop_wake_free(w->wake);
 	store_on_wal_commit(w->st, NULL, NULL);
 	checkpointer_stop(w->cp);
 	store_close(w->st);
@@ -808,8 +830,8 @@ void writer_stop(writer *w)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
-	/* event_free also withdraws a pending activation, so no callback can follow. */
-	event_free(w->wake);
+	/* The thread has exited: no signal can follow, and a pending one is dropped with the wake-up. */
+	loop_wake_free(w->wake);
 	deliver_done(w);
 	view_tally_clear(&w->views);
 	store_on_wal_commit(w->st, NULL, NULL);

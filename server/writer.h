@@ -36,7 +36,7 @@ struct writer_job {
 
 	/* Set while the job is stored (on the writer thread, inside the transaction). tags, offers and
 	 * confirm_plugins are made by writer_job_prepare; all of these are freed again by the writer
-	 * before done() runs (the reply is in body). */
+	 * before done() runs (the reply is in reply). */
 	char id[48];                 /* the new response id */
 	json_t *score;               /* object or NULL: plugins' score */
 	json_t *tags;                /* array: plugins' tags */
@@ -53,7 +53,12 @@ struct writer_job {
 	int status;                  /* 201, 422 (refused by a plugin), 410 (the form closed: schedule
 	                              * or max_responses), or 503 (not stored); a confirmation: 200,
 	                              * 404 (unknown answer), 410 (link used or expired) or 503 */
-	json_t *body;                /* the reply body (201: {"id","thank_you","offers","score"?}) */
+	json_t *body;                /* the reply body (201: {"id","thank_you","offers","score"?}): the
+	                              * writer turns it into reply before done() runs; after, see
+	                              * writer_job_body */
+	char *reply;                 /* the reply body as compact JSON text, made (and body freed) on the
+	                              * writer thread: see job_hand_back */
+	size_t reply_len;
 	bool replayed;               /* 201 replayed from an earlier answer with the same key */
 	bool dropped;                /* 201 that stored nothing: its timing token was used before */
 	bool postponed;              /* writer only: undone after a conflict with another node's
@@ -72,8 +77,8 @@ typedef struct writer_hooks {
 	void *ctx;
 } writer_hooks;
 
-/* Opens its own connection to db_path and starts the thread. base must have been created after
- * evthread_use_pthreads(). hooks may be NULL. Returns NULL with *err (caller frees). */
+/* Opens its own connection to db_path and starts the thread; done() callbacks run on base's thread
+ * (loop_wake.h). hooks may be NULL. Returns NULL with *err (caller frees). */
 writer *writer_start(const char *db_path, durability_mode durability, struct event_base *base,
                      const writer_hooks *hooks, char **err);
 /* Queues job (ownership passes to the writer until done() runs; done() must free it with
@@ -107,5 +112,8 @@ writer_job *writer_job_new(void);
  * code running plugins' hooks without a writer (tests) calls it first. */
 void writer_job_prepare(writer_job *job);
 void writer_job_free(writer_job *job);
+/* The job's reply body as JSON, parsed from reply on first use (the job keeps the reference), or
+ * NULL when it has none. */
+json_t *writer_job_body(writer_job *job);
 
 #endif

@@ -112,6 +112,8 @@ def test_confirm_flow():
         # The link confirms; the page is translated for an sl visitor and accessible.
         st, h, page = srv.request("GET", path_of(link), headers={"Accept-Language": "sl"}, raw=True)
         expect_eq(st, 200, f"link opened: {page[:300]}")
+        # The address holds a token: no referrer leaves this page (one policy, not two).
+        expect_eq(h.get("referrer-policy"), "no-referrer", "the confirmation page sends no referrer")
         page = page.decode()
         expect("Vaš naslov je potrjen. Hvala!" in page, f"translated confirmation: {page}")
         expect('role="status"' in page and "<h1>" in page and "<html lang=" in page, "accessible page")

@@ -127,6 +127,7 @@ def t_page_content(s):
         expect(part in csp, f"CSP has {part}: {csp}")
     expect("unsafe-inline" not in csp and "unsafe-eval" not in csp, "nothing unsafe in the CSP")
     expect_eq(h.get("x-content-type-options"), "nosniff", "nosniff")
+    expect_eq(h.get("referrer-policy"), "strict-origin-when-cross-origin", "a page has a referrer policy")
     expect("no-store" in h.get("cache-control", ""), "a page with a token is never cached")
     for label_for, ctl in [("q-email", 'id="q-email" name="email" type="email"'),
                            ("q-birthday", 'id="q-birthday" name="birthday" type="date"'),

@@ -90,6 +90,8 @@ def t_security_headers_everywhere(s):
         st, h, body = s.request(method, path, body="{}" if method == "POST" else None,
                                 headers={"Content-Type": "application/json"} if method == "POST" else None)
         expect_eq(h.get("x-content-type-options"), "nosniff", f"nosniff on {method} {path}")
+        # A referrer policy means something only on a page; nor does the server name itself.
+        expect("referrer-policy" not in h and "server" not in h, f"only the headers that matter on {path}: {h}")
         if st >= 400:
             expect(isinstance(body, dict) and "error" in body and "message" in body, f"error shape on {path}")
     st, h, body = s.request("DELETE", "/healthz")

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 
 #include "storage.h"
 #include "summary.h"
@@ -236,7 +235,6 @@ static void test_completion_chi_square_known_p_values(void **state)
 
 int main(void)
 {
-	evthread_use_pthreads();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tally_adds_up_per_key),
 		cmocka_unit_test_setup_teardown(test_store_upserts_and_sums, setup, teardown),
