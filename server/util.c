@@ -1,5 +1,6 @@
 /* util: aborting allocators, clocks, ISO-8601, randomness, hashing, UTF-8, glob, file reading. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,10 +261,23 @@ void random_id(const char *prefix, char *out, size_t out_size)
 	out[plen + ID_TIME_CHARS + ID_RANDOM_CHARS] = '\0';
 }
 
+/* OpenSSL 3's SHA256() and EVP_Digest with EVP_sha256() look the algorithm up in the provider
+ * registry on every call (EVP_MD_fetch: a lock and a property query); it is fetched once instead, and
+ * kept for the life of the process. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char digest[SHA256_DIGEST_LENGTH];
-	SHA256(data, len, digest); /* one-shot: EVP_Digest looked the algorithm up again on every call */
+	pthread_once(&sha256_once, sha256_fetch);
+	if (!sha256_md || !EVP_Digest(data, len, digest, NULL, sha256_md, NULL))
+		SHA256(data, len, digest);
 	static const char hex[] = "0123456789abcdef";
 	for (int i = 0; i < 32; i++) {
 		out[2 * i] = hex[digest[i] >> 4];
