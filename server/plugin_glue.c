@@ -46,6 +46,7 @@ const writer_hooks *plugin_glue_writer_hooks(server *srv, writer_hooks *hooks)
 	if (!srv->plugins)
 		return NULL;
 	hooks->on_response = plugin_slot_on_response;
+	hooks->runs_for = plugin_slot_runs_for;
 	hooks->ctx = srv->plugins;
 	return hooks;
 }

@@ -441,6 +441,14 @@ bool plugin_host_offers_for_form(const plugin_host *h, const char *form_id)
 	return false;
 }
 
+bool plugin_host_responds_for_form(const plugin_host *h, const char *form_id)
+{
+	for (size_t i = 0; h && i < h->n; i++)
+		if (h->inst[i]->desc.on_response && plugin_instance_sees_form(h->inst[i], form_id))
+			return true;
+	return false;
+}
+
 /* ---- The host in service ------------------------------------------------------------------------ */
 
 struct plugin_slot {
@@ -490,6 +498,14 @@ int plugin_slot_on_response(void *ctx, store *st, writer_job *job, char **err)
 	int rc = plugin_host_on_response(h, st, job, err);
 	plugin_host_free(h);
 	return rc;
+}
+
+bool plugin_slot_runs_for(void *ctx, const writer_job *job)
+{
+	plugin_host *h = plugin_slot_acquire(ctx);
+	bool runs = plugin_host_responds_for_form(h, job->form->id);
+	plugin_host_free(h);
+	return runs;
 }
 
 int plugin_slot_route(plugin_slot *s, const plugin_http_request *in, int *status, char **json_body)

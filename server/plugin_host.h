@@ -66,6 +66,8 @@ void plugin_host_set_forms(plugin_host *h, form_registry *reg);
 /* True when a plugin that declared offers (declare_offers in its init) is enabled for form_id.
  * h may be NULL (no plugins). */
 bool plugin_host_offers_for_form(const plugin_host *h, const char *form_id);
+/* True when a plugin with an on_response hook is enabled for form_id. h may be NULL (no plugins). */
+bool plugin_host_responds_for_form(const plugin_host *h, const char *form_id);
 
 /* writer_hooks.on_response with ctx = the plugin_host: runs, in config order, the on_response of
  * every plugin whose `forms:` globs match job->form->id, filling job->score/tags/offers; kv and
@@ -114,6 +116,9 @@ plugin_host *plugin_slot_acquire(plugin_slot *s);
 /* writer_hooks.on_response with ctx = the plugin_slot: plugin_host_on_response on the host in
  * service. */
 int plugin_slot_on_response(void *ctx, store *st, writer_job *job, char **err);
+/* writer_hooks.runs_for with ctx = the plugin_slot: plugin_host_responds_for_form for the job's form
+ * on the host in service. */
+bool plugin_slot_runs_for(void *ctx, const writer_job *job);
 /* plugin_host_route on the host in service. */
 int plugin_slot_route(plugin_slot *s, const plugin_http_request *in, int *status, char **json_body);
 

@@ -161,6 +161,11 @@ bool store_conflicted(store *st)
 	return ops_of(st)->conflicted(st);
 }
 
+bool store_shared(store *st)
+{
+	return ops_of(st)->shared;
+}
+
 int64_t store_round_trips(store *st)
 {
 	return ops_of(st)->round_trips(st);

@@ -208,6 +208,9 @@ int store_kv_take(store *st, const char *plugin, const char *prefix, char **key,
  * deadlock between two nodes' transactions, or a serialization failure): the same work may succeed
  * in a later transaction. Always false for SQLite (one writer). */
 bool store_conflicted(store *st);
+/* Whether other connections' transactions can undo part of this one's work (PostgreSQL, where several
+ * nodes write; see store_conflicted). False for SQLite, where one writer does all the writing. */
+bool store_shared(store *st);
 /* How many times this handle has waited for its database's answer since it was opened (PostgreSQL:
  * network round trips; 0 for SQLite, which runs in the process). */
 int64_t store_round_trips(store *st);
@@ -528,6 +531,7 @@ struct storage_ops {
 	               char **err);
 	bool (*conflicted)(store *st);
 	int64_t (*round_trips)(store *st);
+	bool shared;                 /* other servers' transactions may conflict with this one's */
 };
 
 /* The backends, in the order store_open asks them (storage.c). */

@@ -43,6 +43,7 @@ const storage_ops storage_postgresql = {
 	.kv_take = pg_kv_take,
 	.conflicted = pg_conflicted,
 	.round_trips = pg_round_trips,
+	.shared = true,
 	.purge_before = pg_purge_before,
 	.ping = pg_ping,
 	.response_page = pg_response_page,

@@ -328,9 +328,23 @@ static void job_confirm(writer *w, writer_job *job)
 /* Transactions an answer is tried in when conflicts with other nodes' transactions undo it. */
 #define WRITER_ATTEMPTS 4
 
-/* Handles one job inside the batch's transaction: replay, or a new answer in its own savepoint.
- * Sets the job's tentative outcome; a 201 still depends on the batch's COMMIT. */
-static void job_process(writer *w, writer_job *job)
+/* True when job must be stored in a savepoint of its own: a plugin may refuse it, another node's
+ * transaction may undo it (PostgreSQL: the deadlock then costs this answer alone, not the batch), or
+ * the whole batch is being stored again that way. */
+static bool job_needs_savepoint(const writer *w, const writer_job *job, bool all_guarded)
+{
+	if (all_guarded || store_shared(w->st))
+		return true;
+	if (!w->has_hooks || !w->hooks.on_response)
+		return false;
+	return !w->hooks.runs_for || w->hooks.runs_for(w->hooks.ctx, job);
+}
+
+/* Handles one job inside the batch's transaction: replay, or a new answer (in its own savepoint when
+ * job_needs_savepoint). Sets the job's tentative outcome; a 201 still depends on the batch's COMMIT.
+ * Returns false when an answer stored without a savepoint failed: what it wrote cannot be undone
+ * alone, so the transaction must be rolled back and the batch stored again with all_guarded. */
+static bool job_process(writer *w, writer_job *job, bool all_guarded)
 {
 	char *err = NULL;
 	job->replayed = false;
@@ -338,35 +352,43 @@ static void job_process(writer *w, writer_job *job)
 	writer_job_prepare(job);
 	if (!job->form || !job->form->id) {
 		job_unavailable(job);
-		return;
+		return true;
 	}
 	if (job->confirming[0]) {
 		job_confirm(w, job);
-		return;
+		return true;
 	}
 	if (job->idempotency_key) {
 		int rc = job_replay(w, job);
 		if (rc == 1)
-			return;
+			return true;
 		if (rc < 0) {
 			job_unavailable(job);
-			return;
+			return true;
 		}
 	}
 	random_id("r_", job->id, sizeof job->id);
-	if (store_savepoint(w->st, &err) != 0) {
+	bool guarded = job_needs_savepoint(w, job, all_guarded);
+	if (guarded && store_savepoint(w->st, &err) != 0) {
 		free(err);
 		job_unavailable(job);
-		return;
+		return true;
 	}
 	int rc = job_store(w, job);
-	if (rc == 0 && store_release(w->st, &err) == 0)
-		return;
-	free(err);
-	/* Another node's transaction conflicted (a deadlock over keys both lock): this answer is undone
-	 * and stored again in the next transaction, which holds nothing of this batch's while it waits. */
-	bool again = (rc == 0 || rc == -1) && store_conflicted(w->st) && job->attempts < WRITER_ATTEMPTS;
-	store_rollback_savepoint(w->st);
+	/* A used token (2) or a closed form (3) returns before the answer writes anything. */
+	if (!guarded && rc != 0 && rc != 2 && rc != 3)
+		return false;
+	bool again = false;
+	if (guarded) {
+		if (rc == 0 && store_release(w->st, &err) == 0)
+			return true;
+		free(err);
+		/* Another node's transaction conflicted (a deadlock over keys both lock): this answer is
+		 * undone and stored again in the next transaction, which holds nothing of this batch's
+		 * while it waits. */
+		again = (rc == 0 || rc == -1) && store_conflicted(w->st) && job->attempts < WRITER_ATTEMPTS;
+		store_rollback_savepoint(w->st);
+	}
 	if (again) {
 		job_reset(job);
 		job->postponed = true;
@@ -378,9 +400,10 @@ static void job_process(writer *w, writer_job *job)
 		/* A replayed timing token: the sender sees an ordinary 201 for an id never stored. */
 		job->dropped = true;
 		job_finish(job, 201, accepted_body(job));
-	} else {
+	} else if (rc != 0) {
 		job_unavailable(job);
 	}
+	return true;
 }
 
 /* Logs a failed COMMIT once: how many answers it loses, the database's message, and the plugins whose
@@ -473,8 +496,9 @@ static void fold_all(writer *w)
 }
 
 /* Stores the jobs of batch (a linked list) in one transaction and sets their outcome, except for the
- * jobs a conflict with another node's transaction postponed. Returns how many were postponed. */
-static int batch_round(writer *w, writer_job *batch)
+ * jobs a conflict with another node's transaction postponed. all_guarded: every answer in a savepoint
+ * of its own (see job_process). Returns how many were postponed. */
+static int batch_round(writer *w, writer_job *batch, bool all_guarded)
 {
 	char *err = NULL;
 	for (writer_job *job = batch; job; job = job->next) {
@@ -490,7 +514,14 @@ static int batch_round(writer *w, writer_job *batch)
 	}
 	int postponed = 0;
 	for (writer_job *job = batch; job; job = job->next) {
-		job_process(w, job);
+		if (!job_process(w, job, all_guarded)) {
+			/* Undo the whole transaction and store the batch again, each answer in its savepoint,
+			 * so that the failing one fails alone. */
+			store_rollback(w->st);
+			for (writer_job *j = batch; j; j = j->next)
+				job_reset(j);
+			return batch_round(w, batch, true);
+		}
 		postponed += job->postponed;
 	}
 	fold_after_batch(w);
@@ -525,7 +556,7 @@ static void batch_complete(writer *w, writer_job *batch);
 static void batch_process(writer *w, writer_job *batch)
 {
 	while (batch) {
-		int postponed = batch_round(w, batch);
+		int postponed = batch_round(w, batch, false);
 		atomic_store(&w->round_trips, (uint_fast64_t)store_round_trips(w->st));
 		writer_job *done = NULL, **done_tail = &done, *again = NULL, **again_tail = &again;
 		for (writer_job *job = batch, *next; job; job = next) {

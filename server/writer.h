@@ -68,12 +68,17 @@ struct writer_job {
 	writer_job *next;            /* queue link, private to the writer */
 };
 
-/* Plugins' part of storing one answer, called on the writer thread inside the answer's SAVEPOINT.
- * It may write through st (plugin key-value space, outbox) and fill job->score/tags/offers.
- * Returns 0 to keep the answer, 1 to refuse it (job->reject filled; the savepoint is rolled back and
- * the job gets 422), -1 on an error (*err, caller frees; the job gets 503). */
+/* Plugins' part of storing one answer, called on the writer thread inside the batch's transaction.
+ * on_response may write through st (plugin key-value space, outbox) and fill job->score/tags/offers.
+ * It returns 0 to keep the answer, 1 to refuse it (job->reject filled; the job gets 422), -1 on an
+ * error (*err, caller frees; the job gets 503); either way nothing the answer wrote is kept.
+ * runs_for tells whether on_response would run any plugin for job. An answer it may refuse is
+ * stored in a SAVEPOINT of its own; with SQLite the others go without (a savepoint copies every page
+ * the answer touches again), and a batch where one of those fails anyway is stored again, every
+ * answer in its own savepoint, its on_response called again. NULL: every answer gets its savepoint. */
 typedef struct writer_hooks {
 	int (*on_response)(void *ctx, store *st, writer_job *job, char **err);
+	bool (*runs_for)(void *ctx, const writer_job *job);
 	void *ctx;
 } writer_hooks;
 

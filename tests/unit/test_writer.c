@@ -39,6 +39,8 @@ typedef struct fixture {
 	bool timed_out;
 	sem_t gate_entered;
 	sem_t gate_open;
+	bool unguarded;              /* start() says no plugin runs for any answer (no savepoints) */
+	int hook_calls;              /* on_response calls (read once the writer has stopped) */
 } fixture;
 
 static form test_form = { .id = "signup", .thank_you = "Thanks for your time!" };
@@ -133,6 +135,7 @@ static int test_hook(void *ctx, store *st, writer_job *job, char **err)
 	fixture *fx = ctx;
 	const char *action = json_string_value(json_object_get(job->answers, "action"));
 	int64_t res;
+	fx->hook_calls++;
 	if (strcmp(action, "gate") == 0) {
 		sem_post(&fx->gate_entered);
 		sem_wait(&fx->gate_open);
@@ -187,9 +190,18 @@ static char *log_end(void)
 	return text;
 }
 
+/* writer_hooks.runs_for saying that no plugin runs for any answer: the writer then stores them
+ * without savepoints, although test_hook may still refuse or fail one. */
+static bool runs_for_none(void *ctx, const writer_job *job)
+{
+	(void)ctx;
+	(void)job;
+	return false;
+}
+
 static writer *start(fixture *fx)
 {
-	writer_hooks hooks = { .on_response = test_hook, .ctx = fx };
+	writer_hooks hooks = { .on_response = test_hook, .runs_for = fx->unguarded ? runs_for_none : NULL, .ctx = fx };
 	char *err = NULL;
 	writer *w = writer_start(fx->path, DURABILITY_FULL, fx->base, &hooks, &err);
 	if (!w)
@@ -385,9 +397,9 @@ static void install_poison(fixture *fx)
 	sqlite3_close(db);
 }
 
-static void test_refusal_and_error_are_per_job(void **state)
+/* A gate, then five answers in one batch: two kv, a refusal, a kv, an error. */
+static void refusal_and_error_are_per_job(fixture *fx)
 {
-	fixture *fx = *state;
 	writer *w = start(fx);
 	submit_gate(fx, w, 0);
 	writer_submit(w, make_job(fx, 1, "kv", NULL));
@@ -434,6 +446,50 @@ static void test_refusal_and_error_are_per_job(void **state)
 	/* Their keys were not kept: the visitor may fix the answer and send it again. */
 	assert_int_equal(store_idempotency_find(st, "key-r", &status, &v, &err), 0);
 	assert_int_equal(store_idempotency_find(st, "key-e", &status, &v, &err), 0);
+	store_close(st);
+}
+
+static void test_refusal_and_error_are_per_job(void **state)
+{
+	fixture *fx = *state;
+	refusal_and_error_are_per_job(fx);
+	assert_int_equal(fx->hook_calls, 6); /* each answer in its savepoint: every hook ran once */
+}
+
+/* The same batch stored without savepoints: the refusal undoes the transaction, and the batch is
+ * stored again with one savepoint per answer, with the same outcome as above. */
+static void test_refusal_without_savepoints_redoes_the_batch(void **state)
+{
+	fixture *fx = *state;
+	fx->unguarded = true;
+	refusal_and_error_are_per_job(fx);
+	/* The gate, the two answers up to the refusal, then all five again. */
+	assert_int_equal(fx->hook_calls, 8);
+}
+
+/* Answers no plugin can refuse go without savepoints: stored once each, all kept. */
+static void test_batch_without_savepoints(void **state)
+{
+	fixture *fx = *state;
+	fx->unguarded = true;
+	writer *w = start(fx);
+	submit_gate(fx, w, 0);
+	for (int n = 1; n <= 5; n++)
+		writer_submit(w, make_job(fx, n, "kv", NULL));
+	sem_post(&fx->gate_open);
+	run_until(fx, 6);
+	for (int n = 1; n <= 5; n++)
+		assert_int_equal(job_n(fx, n)->status, 201);
+	writer_stop(w);
+	assert_int_equal(fx->hook_calls, 6);
+	assert_int_equal(stored_count(fx), 6);
+	store *st = NULL;
+	char *err = NULL, *v = NULL;
+	size_t len;
+	assert_int_equal(store_open(fx->path, DURABILITY_FULL, true, &st, &err), 0);
+	assert_int_equal(store_kv_get(st, "test", "count", &v, &len, &err), 1);
+	assert_string_equal(v, "5");
+	free(v);
 	store_close(st);
 }
 
@@ -570,6 +626,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_score_offers_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotent_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusal_and_error_are_per_job, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_without_savepoints_redoes_the_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_without_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_commit_gives_no_201, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_drains_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
