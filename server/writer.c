@@ -179,9 +179,10 @@ static json_t *accepted_body(const writer_job *job)
 	const char *thanks = form_thank_you(job->form, json_string_value(json_object_get(job->meta, "locale")),
 	                                    json_string_value(json_object_get(job->meta, "variant")));
 	json_object_set_new(body, "thank_you", json_string(thanks ? thanks : ""));
-	json_object_set_new(body, "offers", job->offers ? json_deep_copy(job->offers) : json_array());
+	/* Shared, not copied: the body becomes text on this thread before the job leaves it. */
+	json_object_set_new(body, "offers", job->offers ? json_incref(job->offers) : json_array());
 	if (job->score)
-		json_object_set_new(body, "score", json_deep_copy(job->score));
+		json_object_set_new(body, "score", json_incref(job->score));
 	return body;
 }
 
