@@ -201,7 +201,8 @@ static bool runs_for_none(void *ctx, const writer_job *job)
 
 static writer *start(fixture *fx)
 {
-	writer_hooks hooks = { .on_response = test_hook, .runs_for = fx->unguarded ? runs_for_none : NULL, .ctx = fx };
+	writer_hooks hooks = { .on_response = test_hook, .runs_for = fx->unguarded ? runs_for_none : NULL,
+		               .ctx = fx };
 	char *err = NULL;
 	writer *w = writer_start(fx->path, DURABILITY_FULL, fx->base, &hooks, &err);
 	if (!w)
@@ -267,11 +268,12 @@ static void test_group_commit_200(void **state)
 		assert_int_equal(job->status, 201);
 		assert_false(job->replayed);
 		assert_true(strncmp(job->id, "r_", 2) == 0 && strlen(job->id) == 28);
-		assert_string_equal(json_string_value(json_object_get(writer_job_body(job), "id")), job->id);
-		assert_string_equal(json_string_value(json_object_get(writer_job_body(job), "thank_you")), test_form.thank_you);
-		assert_true(json_is_array(json_object_get(writer_job_body(job), "offers")));
-		assert_int_equal(json_array_size(json_object_get(writer_job_body(job), "offers")), 0);
-		assert_null(json_object_get(writer_job_body(job), "score"));
+		json_t *body = writer_job_body(job);
+		assert_string_equal(json_string_value(json_object_get(body, "id")), job->id);
+		assert_string_equal(json_string_value(json_object_get(body, "thank_you")), test_form.thank_you);
+		assert_true(json_is_array(json_object_get(body, "offers")));
+		assert_int_equal(json_array_size(json_object_get(body, "offers")), 0);
+		assert_null(json_object_get(body, "score"));
 	}
 	writer_stop(w);
 
