@@ -25,10 +25,14 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	loop_wake *w = arg;
 	uint64_t count;
-	/* Cleared before the callback looks for work, so that a signal sent meanwhile is not lost. */
-	atomic_store(&w->signalled, false);
+	/* Take the eventfd's count first, then clear the flag, then look for work. Clearing first would
+	 * lose a signal: a worker seeing the flag clear writes the eventfd, this read takes that write
+	 * too, and the flag stays set with nothing left to wake the loop — no later signal would write.
+	 * In this order a signal sent before the flag clears finds it set and its work is seen by the
+	 * callback below; one sent after writes a count that wakes the loop again. */
 	while (read(fd, &count, sizeof count) < 0 && errno == EINTR) {
 	}
+	atomic_store(&w->signalled, false);
 	w->cb(w->arg);
 }
 

@@ -133,6 +133,7 @@ class LoadClient:
         self.acked = {}                       # id -> note
         self.statuses = collections.Counter()
         self.errors = 0
+        self.error_kinds = collections.Counter()  # repr of each exception type and message, for reports
         self.latencies = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -175,9 +176,10 @@ class LoadClient:
                 if resp.will_close:
                     conn.close()
                     conn = None
-            except (OSError, http.client.HTTPException, ValueError):
+            except (OSError, http.client.HTTPException, ValueError) as e:
                 with self.lock:
                     self.errors += 1
+                    self.error_kinds[repr(e)[:120]] += 1
                 if conn is not None:
                     conn.close()
                 conn = None
@@ -197,6 +199,7 @@ class ExportLoop:
         self.s = s
         self.statuses = collections.Counter()
         self.errors = 0
+        self.error_kinds = collections.Counter()
         self.rows = []            # data rows of each complete export, in order
         self.bytes = 0
         self.stopping = threading.Event()
@@ -219,8 +222,9 @@ class ExportLoop:
             try:
                 st, _, body = self.s.request("GET", f"/api/v1/forms/{FORM_ID}/export?format={fmt}",
                                              admin=True, raw=True)
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as e:
                 self.errors += 1
+                self.error_kinds[repr(e)[:120]] += 1
                 self.stopping.wait(0.05)
                 continue
             self.statuses[st] += 1
@@ -352,7 +356,9 @@ def soak(seconds, threads=4, rate=50, rss_bound=8 * MB, wal_bound=64 * MB):
         }
         expect_eq(load.count(500, 599), 0, "5xx answers to submits")
         expect_eq(sum(n for c, n in exports.statuses.items() if c >= 500), 0, "5xx answers to exports")
-        expect_eq(load.errors + exports.errors, 0, "connection errors")
+        expect_eq(load.errors + exports.errors, 0,
+                  f"connection errors (submits {dict(load.error_kinds.most_common(3))}, "
+                  f"exports {dict(exports.error_kinds.most_common(3))})")
         expect(load.count(201, 201) > 0 and exports.rows, "no answers or no exports")
         missing = [i for i in load.acked if i not in exported]
         expect(not missing, f"{len(missing)} acknowledged answers missing from the final export")
