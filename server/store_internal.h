@@ -349,6 +349,50 @@ static const store_migration store_migrations[] = {
 		"    AND day = old.created_ms / 86400000 AND n <= 0 AND (question, part, value) IN (" FACT_KEYS("old.vals") "); "
 		"END;",
 	},
+	{
+		.name = "contact tables without per-row checks",
+		.sql =
+		/* The tables of migration 3, rebuilt without foreign keys and without AUTOINCREMENT: a new email
+		 * or phone number cost three parent lookups and a sqlite_sequence update on every answer, for
+		 * rows only the writer and erasure write. What the cascades did, triggers do: a contact's keys
+		 * and links go with it, an answer's links go with the answer. A contact id may be used again
+		 * after the highest one is erased; nothing of the erased contact is left to mix it with. The
+		 * old tables go children first, so dropping contacts cascades into nothing. */
+		"CREATE TABLE contacts_next ("
+		"  id INTEGER PRIMARY KEY,"
+		"  created_ms INTEGER NOT NULL"
+		");"
+		"INSERT INTO contacts_next (id, created_ms) SELECT id, created_ms FROM contacts;"
+		"CREATE TABLE contact_keys_next ("
+		"  kind TEXT NOT NULL CHECK (kind IN ('email', 'phone')),"
+		"  key TEXT NOT NULL,"
+		"  contact_id INTEGER NOT NULL,"
+		"  PRIMARY KEY (kind, key)"
+		") WITHOUT ROWID;"
+		"INSERT INTO contact_keys_next (kind, key, contact_id) SELECT kind, key, contact_id FROM contact_keys;"
+		"CREATE TABLE response_contacts_next ("
+		"  response_id TEXT NOT NULL,"
+		"  contact_id INTEGER NOT NULL,"
+		"  PRIMARY KEY (response_id, contact_id)"
+		") WITHOUT ROWID;"
+		"INSERT INTO response_contacts_next (response_id, contact_id) "
+		"SELECT response_id, contact_id FROM response_contacts;"
+		"DROP TABLE response_contacts;"
+		"DROP TABLE contact_keys;"
+		"DROP TABLE contacts;"
+		"ALTER TABLE contacts_next RENAME TO contacts;"
+		"ALTER TABLE contact_keys_next RENAME TO contact_keys;"
+		"ALTER TABLE response_contacts_next RENAME TO response_contacts;"
+		"CREATE INDEX contact_keys_contact ON contact_keys(contact_id);"
+		"CREATE INDEX response_contacts_contact ON response_contacts(contact_id);"
+		"CREATE TRIGGER contact_takes_keys_and_links AFTER DELETE ON contacts BEGIN "
+		"  DELETE FROM contact_keys WHERE contact_id = old.id; "
+		"  DELETE FROM response_contacts WHERE contact_id = old.id; "
+		"END;"
+		"CREATE TRIGGER response_takes_contact_links AFTER DELETE ON responses BEGIN "
+		"  DELETE FROM response_contacts WHERE response_id = old.id; "
+		"END;",
+	},
 };
 
 static const size_t store_n_migrations = sizeof store_migrations / sizeof store_migrations[0];

@@ -206,6 +206,57 @@ static void test_migration_fills_summary_tables(void **state)
 	free(v);
 }
 
+/* Migration 9 rebuilds the contact tables without foreign keys: a database at version 8 keeps its
+ * contacts, keys and links, and the triggers that replace the cascades take a deleted answer's links and
+ * a deleted contact's keys and links with them. */
+static void test_migration_keeps_contacts(void **state)
+{
+	fixture *fx = *state;
+	assert_true(store_n_migrations >= 9);
+	for (size_t i = 0; i < 8; i++)
+		raw_exec(fx->path, store_migrations[i].sql);
+	raw_exec(fx->path, "PRAGMA user_version = 8");
+	raw_exec(fx->path, "INSERT INTO responses (id, form, created_ms, answers, meta, tags) VALUES "
+	                   "('r_1', 'f', 1, '{}', '{}', '[]'), ('r_2', 'f', 2, '{}', '{}', '[]'), "
+	                   "('r_3', 'f', 3, '{}', '{}', '[]');"
+	                   "INSERT INTO contacts (created_ms) VALUES (10), (20);"
+	                   "INSERT INTO contact_keys (kind, key, contact_id) VALUES ('email', 'a@x.example', 1), "
+	                   "('phone', '+420601123456', 1), ('email', 'b@x.example', 2);"
+	                   "INSERT INTO response_contacts (response_id, contact_id) VALUES ('r_1', 1), ('r_2', 1), "
+	                   "('r_3', 2);");
+	store_close(open_rw(fx->path));
+	char *v = raw_query(fx->path, "PRAGMA user_version");
+	assert_int_equal(atoi(v), store_schema_version());
+	free(v);
+	v = raw_query(fx->path, "SELECT (SELECT group_concat(id || ':' || created_ms, ' ') FROM contacts) || ' | ' || "
+	                        "(SELECT group_concat(k, ' ') FROM (SELECT kind || ':' || key || ':' || contact_id AS k "
+	                        "FROM contact_keys ORDER BY 1)) || ' | ' || "
+	                        "(SELECT group_concat(l, ' ') FROM (SELECT response_id || ':' || contact_id AS l "
+	                        "FROM response_contacts ORDER BY 1))");
+	assert_string_equal(v, "1:10 2:20 | email:a@x.example:1 email:b@x.example:2 phone:+420601123456:1 | "
+	                       "r_1:1 r_2:1 r_3:2");
+	free(v);
+	/* No per-row checks left: no foreign keys, no AUTOINCREMENT counter. */
+	v = raw_query(fx->path, "SELECT (SELECT count(*) FROM pragma_foreign_key_list('contact_keys')) + "
+	                        "(SELECT count(*) FROM pragma_foreign_key_list('response_contacts')) + "
+	                        "(SELECT count(*) FROM sqlite_sequence WHERE name LIKE '%contact%') + "
+	                        "(SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_next')");
+	assert_string_equal(v, "0");
+	free(v);
+	v = raw_query(fx->path, "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema WHERE type = 'index' "
+	                        "AND tbl_name IN ('contact_keys', 'response_contacts') AND sql IS NOT NULL ORDER BY name)");
+	assert_string_equal(v, "contact_keys_contact response_contacts_contact");
+	free(v);
+	/* An answer's links go with it; a contact takes its keys and remaining links. */
+	raw_exec(fx->path, "DELETE FROM responses WHERE id = 'r_2'");
+	raw_exec(fx->path, "DELETE FROM contacts WHERE id = 2");
+	v = raw_query(fx->path, "SELECT (SELECT group_concat(k, ' ') FROM (SELECT kind || ':' || contact_id AS k "
+	                        "FROM contact_keys ORDER BY 1)) || ' | ' || "
+	                        "(SELECT group_concat(response_id || ':' || contact_id, ' ') FROM response_contacts)");
+	assert_string_equal(v, "email:1 phone:1 | r_1:1");
+	free(v);
+}
+
 static void test_reopen_keeps_data_compact_json(void **state)
 {
 	fixture *fx = *state;
@@ -888,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_memory_open_and_ping),
 		cmocka_unit_test_setup_teardown(test_migrate_empty_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_fills_summary_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_keeps_contacts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data_compact_json, setup, teardown),
 		cmocka_unit_test(test_insert_defaults_and_errors),
 		cmocka_unit_test(test_list_paging),
