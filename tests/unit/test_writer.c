@@ -455,7 +455,43 @@ static void test_refusal_and_error_are_per_job(void **state)
 {
 	fixture *fx = *state;
 	refusal_and_error_are_per_job(fx);
-	assert_int_equal(fx->hook_calls, 6); /* each answer in its savepoint: every hook ran once */
+	/* No savepoints until a refusal: the gate, the two answers up to the refusal, then all five again
+	 * (each in its savepoint). */
+	assert_int_equal(fx->hook_calls, 8);
+}
+
+/* After a batch was stored again, the answers plugins see get savepoints: a second refusal costs no
+ * redo. */
+static void test_after_a_redo_answers_get_savepoints(void **state)
+{
+	fixture *fx = *state;
+	writer *w = start(fx);
+	submit_gate(fx, w, 0);
+	writer_submit(w, make_job(fx, 1, "kv", NULL));
+	writer_submit(w, make_job(fx, 2, "refuse", NULL));
+	sem_post(&fx->gate_open);
+	run_until(fx, 3);
+	submit_gate(fx, w, 3);
+	writer_submit(w, make_job(fx, 4, "kv", NULL));
+	writer_submit(w, make_job(fx, 5, "refuse", NULL));
+	writer_submit(w, make_job(fx, 6, "kv", NULL));
+	sem_post(&fx->gate_open);
+	run_until(fx, 7);
+	writer_stop(w);
+	for (int n = 1; n <= 6; n++)
+		assert_int_equal(job_n(fx, n)->status, n == 2 || n == 5 ? 422 : 201);
+	/* Gate, 1, 2, then 1 and 2 again; gate, 4, 5, 6 once each. Always without savepoints it would be
+	 * 11 (the second batch stored again too), always with them 7. */
+	assert_int_equal(fx->hook_calls, 9);
+	assert_int_equal(stored_count(fx), 5);
+	store *st = NULL;
+	char *err = NULL, *v = NULL;
+	size_t len;
+	assert_int_equal(store_open(fx->path, DURABILITY_FULL, true, &st, &err), 0);
+	assert_int_equal(store_kv_get(st, "test", "count", &v, &len, &err), 1);
+	assert_string_equal(v, "3"); /* answers 1, 4 and 6: the refusals' increments were undone */
+	free(v);
+	store_close(st);
 }
 
 /* The same batch stored without savepoints: the refusal undoes the transaction, and the batch is
@@ -629,6 +665,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idempotent_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusal_and_error_are_per_job, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusal_without_savepoints_redoes_the_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_after_a_redo_answers_get_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_without_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_commit_gives_no_201, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_drains_queue, setup, teardown),
