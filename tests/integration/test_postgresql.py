@@ -264,9 +264,13 @@ def restart_under_load(pg, seconds_down):
             th.join()
         stored = listing(nodes[0], "fb")
         expect_eq(len(stored), len(set(stored)), "nothing stored twice")
-        expect_eq(set(stored), set(acked), "exactly the acknowledged answers are stored")
-        print(f"# {len(acked)} acknowledged, {statuses.count(503)} refused with 503 while PostgreSQL was down",
-              flush=True)
+        expect(set(acked) <= set(stored), "every acknowledged answer is stored (no false 201)")
+        # A COMMIT that reached PostgreSQL just before it stopped is kept although its reply was lost
+        # (the node answered 503): at most the one answer each node's single client had in flight.
+        in_doubt = set(stored) - set(acked)
+        expect(len(in_doubt) <= len(nodes), f"{len(in_doubt)} stored answers were not acknowledged")
+        print(f"# {len(acked)} acknowledged, {statuses.count(503)} refused with 503 while PostgreSQL was down, "
+              f"{len(in_doubt)} of those stored by a COMMIT whose reply was lost", flush=True)
     finally:
         stop.set()
         for s in nodes:

@@ -231,6 +231,19 @@ static int64_t stored_count(fixture *fx)
 	return n;
 }
 
+/* Checks the test plugin's "count" key, as committed (a read-only connection). */
+static void assert_kv_count(fixture *fx, const char *want)
+{
+	store *st = NULL;
+	char *err = NULL, *v = NULL;
+	size_t len;
+	assert_int_equal(store_open(fx->path, DURABILITY_FULL, true, &st, &err), 0);
+	assert_int_equal(store_kv_get(st, "test", "count", &v, &len, &err), 1);
+	assert_string_equal(v, want);
+	free(v);
+	store_close(st);
+}
+
 /* The done job with answer n. */
 static writer_job *job_n(fixture *fx, int n)
 {
@@ -484,14 +497,7 @@ static void test_after_a_redo_answers_get_savepoints(void **state)
 	 * 11 (the second batch stored again too), always with them 7. */
 	assert_int_equal(fx->hook_calls, 9);
 	assert_int_equal(stored_count(fx), 5);
-	store *st = NULL;
-	char *err = NULL, *v = NULL;
-	size_t len;
-	assert_int_equal(store_open(fx->path, DURABILITY_FULL, true, &st, &err), 0);
-	assert_int_equal(store_kv_get(st, "test", "count", &v, &len, &err), 1);
-	assert_string_equal(v, "3"); /* answers 1, 4 and 6: the refusals' increments were undone */
-	free(v);
-	store_close(st);
+	assert_kv_count(fx, "3"); /* answers 1, 4 and 6: the refusals' increments were undone */
 }
 
 /* The same batch stored without savepoints: the refusal undoes the transaction, and the batch is
@@ -521,14 +527,7 @@ static void test_batch_without_savepoints(void **state)
 	writer_stop(w);
 	assert_int_equal(fx->hook_calls, 6);
 	assert_int_equal(stored_count(fx), 6);
-	store *st = NULL;
-	char *err = NULL, *v = NULL;
-	size_t len;
-	assert_int_equal(store_open(fx->path, DURABILITY_FULL, true, &st, &err), 0);
-	assert_int_equal(store_kv_get(st, "test", "count", &v, &len, &err), 1);
-	assert_string_equal(v, "5");
-	free(v);
-	store_close(st);
+	assert_kv_count(fx, "5");
 }
 
 static void test_failed_commit_gives_no_201(void **state)
