@@ -385,7 +385,8 @@ static void submit_done(writer_job *job, void *arg)
 		}
 		reply_json(ctx->req, job->status, json_incref(body));
 	} else {
-		reply_error(ctx->req, 503, "unavailable", "The answer could not be stored; nothing was kept.", NULL);
+		/* The reply text is missing only when the writer ran out of memory making it. */
+		reply_error(ctx->req, 503, "unavailable", writer_unavailable_message, NULL);
 	}
 	ctx->srv->pending--;
 	writer_job_free(job);

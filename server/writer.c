@@ -74,7 +74,7 @@ struct writer {
  * attack) then costs one redo per this many batches, not one per batch. */
 #define GUARD_BATCHES_AFTER_REDO 64
 
-static const char unavailable_message[] =
+const char writer_unavailable_message[] =
 	"The answer could not be stored; nothing was kept. Please try again.";
 
 /* Hands msg (malloc'd) to *err, or frees it when the caller passed no err. */
@@ -165,7 +165,7 @@ static void job_finish(writer_job *job, int status, json_t *body)
 static void job_unavailable(writer_job *job)
 {
 	job->replayed = false;
-	job_finish(job, 503, json_pack("{s:s, s:s}", "error", "unavailable", "message", unavailable_message));
+	job_finish(job, 503, json_pack("{s:s, s:s}", "error", "unavailable", "message", writer_unavailable_message));
 }
 
 /* A plugin refused the answer: 422 with the plugin's field messages. */

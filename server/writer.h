@@ -121,4 +121,7 @@ void writer_job_free(writer_job *job);
  * NULL when it has none. */
 json_t *writer_job_body(writer_job *job);
 
+/* The message of a 503 "unavailable" answer: nothing of it was stored (i18n.c translates it). */
+extern const char writer_unavailable_message[];
+
 #endif

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -37,6 +38,27 @@ static double now_seconds(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_wake(void *arg);
+
+/* Makes r's event base and wake-up (run_free undoes it). */
+static void run_init(wake_run *r)
+{
+	memset(r, 0, sizeof *r);
+	atomic_init(&r->produced, 0);
+	atomic_init(&r->worker_done, false);
+	r->base = event_base_new();
+	assert_non_null(r->base);
+	char *err = NULL;
+	r->wake = loop_wake_new(r->base, on_wake, r, &err);
+	assert_non_null(r->wake);
+}
+
+static void run_free(wake_run *r)
+{
+	loop_wake_free(r->wake);
+	event_base_free(r->base);
 }
 
 static void on_wake(void *arg)
@@ -85,14 +107,8 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
 static void test_no_signal_is_lost(void **state)
 {
 	(void)state;
-	wake_run r = { 0 };
-	atomic_init(&r.produced, 0);
-	atomic_init(&r.worker_done, false);
-	r.base = event_base_new();
-	assert_non_null(r.base);
-	char *err = NULL;
-	r.wake = loop_wake_new(r.base, on_wake, &r, &err);
-	assert_non_null(r.wake);
+	wake_run r;
+	run_init(&r);
 	struct event *check = event_new(r.base, -1, EV_PERSIST, on_check, &r);
 	struct timeval every = { 0, 10000 };
 	event_add(check, &every);
@@ -105,21 +121,15 @@ static void test_no_signal_is_lost(void **state)
 	assert_true(r.caught_up);
 	assert_true(r.wake_ups > 100); /* the loop did take signals while the worker sent them */
 	event_free(check);
-	loop_wake_free(r.wake);
-	event_base_free(r.base);
+	run_free(&r);
 }
 
 /* A signal sent before the loop runs is kept until it does; signals merge into one run. */
 static void test_signals_before_the_loop_merge(void **state)
 {
 	(void)state;
-	wake_run r = { 0 };
-	atomic_init(&r.produced, 0);
-	atomic_init(&r.worker_done, false);
-	r.base = event_base_new();
-	char *err = NULL;
-	r.wake = loop_wake_new(r.base, on_wake, &r, &err);
-	assert_non_null(r.wake);
+	wake_run r;
+	run_init(&r);
 	for (int i = 0; i < 3; i++) {
 		atomic_fetch_add(&r.produced, 1);
 		loop_wake_signal(r.wake);
@@ -136,8 +146,7 @@ static void test_signals_before_the_loop_merge(void **state)
 	event_base_loop(r.base, EVLOOP_NONBLOCK);
 	assert_int_equal(r.wake_ups, 2);
 	assert_int_equal(r.consumed, 4);
-	loop_wake_free(r.wake);
-	event_base_free(r.base);
+	run_free(&r);
 }
 
 int main(void)
