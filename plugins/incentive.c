@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -65,7 +66,18 @@ static const char code_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 enum source { SOURCE_GENERATE, SOURCE_FILE };
 enum one_per { ONE_PER_NONE, ONE_PER_EMAIL, ONE_PER_PHONE };
 
-/* What init keeps; read-only afterwards (on_response runs on the writer thread, one at a time). */
+/* An HMAC-SHA256 context kept between answers. OpenSSL's one-shot HMAC() looks the MAC and the digest
+ * up by name on every call (1.3 µs against 0.2 µs here); the context is keyed again only when the
+ * secret changes. */
+struct mac_cache {
+	EVP_MAC *mac;                    /* owned; NULL when OpenSSL could not give one (HMAC() is used) */
+	EVP_MAC_CTX *ctx;                /* owned */
+	unsigned char key[SECRET_BYTES]; /* the secret ctx is keyed with */
+	bool keyed;
+};
+
+/* What init keeps; read-only afterwards (on_response runs on the writer thread, one at a time), but
+ * for the MAC context its calls share. */
 struct incentive {
 	const struct earshot_host *host; /* borrowed until fini */
 	const char *offer;               /* the host's config string */
@@ -81,6 +93,7 @@ struct incentive {
 	enum one_per one_per;
 	enum email_identity_mode email_identity;
 	bool requires_confirmed;         /* the offer waits for the signup's confirmation */
+	struct mac_cache *mac;           /* owned; used by on_response only */
 };
 
 /* ---- small helpers -------------------------------------------------------------------------- */
@@ -110,18 +123,65 @@ static void hex_encode(const unsigned char *in, size_t n, char *out)
 		snprintf(out + 2 * i, 3, "%02x", in[i]);
 }
 
-/* HMAC-SHA256 of label "\n" text, keyed with secret. */
-static void mac(const unsigned char *secret, const char *label, const char *text, unsigned char out[32])
+/* Makes the MAC context (a cache without one falls back to HMAC()). Returns a new cache. */
+static struct mac_cache *mac_cache_new(void)
 {
-	size_t ll = strlen(label), tl = strlen(text);
+	struct mac_cache *c = calloc(1, sizeof *c);
+	if (!c)
+		abort();
+	c->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	c->ctx = c->mac ? EVP_MAC_CTX_new(c->mac) : NULL;
+	if (!c->ctx) {
+		EVP_MAC_free(c->mac);
+		c->mac = NULL;
+	}
+	return c;
+}
+
+static void mac_cache_free(struct mac_cache *c)
+{
+	if (!c)
+		return;
+	EVP_MAC_CTX_free(c->ctx);
+	EVP_MAC_free(c->mac);
+	OPENSSL_cleanse(c->key, sizeof c->key);
+	free(c);
+}
+
+/* Starts a MAC with secret on c's context: keyed anew when the secret is not the one it holds. */
+static bool mac_cache_start(struct mac_cache *c, const unsigned char *secret)
+{
+	if (!c->ctx)
+		return false;
+	if (c->keyed && memcmp(c->key, secret, SECRET_BYTES) == 0)
+		return EVP_MAC_init(c->ctx, NULL, 0, NULL) == 1;
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+		                OSSL_PARAM_construct_end() };
+	c->keyed = EVP_MAC_init(c->ctx, secret, SECRET_BYTES, params) == 1;
+	if (c->keyed)
+		memcpy(c->key, secret, SECRET_BYTES);
+	return c->keyed;
+}
+
+/* HMAC-SHA256 of label "\n" text, keyed with secret. */
+static void mac(struct mac_cache *c, const unsigned char *secret, const char *label, const char *text,
+                unsigned char out[32])
+{
+	size_t ll = strlen(label), tl = strlen(text), len = 0;
+	if (mac_cache_start(c, secret) && EVP_MAC_update(c->ctx, (const unsigned char *)label, ll) == 1 &&
+	    EVP_MAC_update(c->ctx, (const unsigned char *)"\n", 1) == 1 &&
+	    EVP_MAC_update(c->ctx, (const unsigned char *)text, tl) == 1 && EVP_MAC_final(c->ctx, out, &len, 32) == 1 &&
+	    len == 32)
+		return;
+	c->keyed = false;
 	char *msg = malloc(ll + tl + 2);
 	if (!msg)
 		abort();
 	memcpy(msg, label, ll);
 	msg[ll] = '\n';
 	memcpy(msg + ll + 1, text, tl + 1);
-	unsigned int len = 0;
-	HMAC(EVP_sha256(), secret, SECRET_BYTES, (const unsigned char *)msg, ll + tl + 1, out, &len);
+	unsigned int one_shot_len = 0;
+	HMAC(EVP_sha256(), secret, SECRET_BYTES, (const unsigned char *)msg, ll + tl + 1, out, &one_shot_len);
 	free(msg);
 }
 
@@ -386,6 +446,7 @@ static int incentive_init(const struct earshot_host *host, const earshot_conf *c
 	if (!s)
 		abort();
 	s->host = host;
+	s->mac = mac_cache_new();
 	if (check_keys(host, config, NULL, keys) != 0 || required_string(host, config, "offer", &s->offer) != 0 ||
 	    read_requires(s, config) != 0 || read_one_per(s, config) != 0 || read_email_identity(s, config) != 0 ||
 	    read_codes(s, config) != 0 || read_requires_confirmed(s, config) != 0) {
@@ -414,6 +475,7 @@ static void incentive_fini(void *state)
 	free(s->codes);
 	free(s->requires);
 	free(s->path);
+	mac_cache_free(s->mac);
 	free(s);
 }
 
@@ -502,7 +564,7 @@ static void generated_code(const struct incentive *s, const unsigned char *secre
                            char out[PREFIX_MAX + LENGTH_MAX + 8])
 {
 	unsigned char digest[32];
-	mac(secret, "code", input, digest);
+	mac(s->mac, secret, "code", input, digest);
 	size_t o = 0;
 	if (s->prefix[0]) {
 		o = strlen(s->prefix);
@@ -677,7 +739,7 @@ static int incentive_response(void *state, earshot_response *r)
 	if (identity) {
 		unsigned char digest[32];
 		char hex[65];
-		mac(secret, "contact", identity, digest);
+		mac(s->mac, secret, "contact", identity, digest);
 		hex_encode(digest, 32, hex);
 		snprintf(owner, sizeof owner, "contact:%s", hex);
 		int rc;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/hmac.h>
 
 #include "form.h"
 #include "plugin_host.h"
@@ -303,6 +304,57 @@ static void test_secret_survives_restart(void **state)
 	free(b);
 }
 
+/* HMAC-SHA256 of label "\n" text with key, computed here with OpenSSL's one-shot HMAC(). */
+static void reference_mac(const unsigned char *key, size_t key_len, const char *label, const char *text,
+                          unsigned char out[32])
+{
+	char *msg = xasprintf("%s\n%s", label, text);
+	unsigned int len = 0;
+	assert_non_null(HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)msg, strlen(msg), out, &len));
+	free(msg);
+}
+
+/* A generated code is what the plugin's description says, computed independently: the secret in the
+ * key-value store, the contact as the HMAC of "email:<address>", the code's symbols the HMAC of that
+ * contact key in Crockford's base32, five bits each, after the prefix. Twice, so that the second code comes from the
+ * plugin's kept MAC context. */
+static void test_generated_code_is_the_documented_hmac(void **state)
+{
+	fx *f = *state;
+	load_ok(f, generate_email);
+	const char *people[] = { "ann@example.com", "bob@example.com" };
+	for (int n = 0; n < 2; n++) {
+		char *json = xasprintf("{\"email\":\"%s\"}", people[n]);
+		char *code = answer(f, json, true);
+		free(json);
+		char *secret = NULL, *err = NULL;
+		size_t secret_len = 0;
+		assert_int_equal(store_kv_get(f->st, "incentive", "secret", &secret, &secret_len, &err), 1);
+		assert_int_equal(secret_len, 32);
+		unsigned char digest[32];
+		char *identity = xasprintf("email:%s", people[n]), owner[80] = "contact:";
+		reference_mac((const unsigned char *)secret, secret_len, "contact", identity, digest);
+		for (int i = 0; i < 32; i++)
+			snprintf(owner + 8 + 2 * i, 3, "%02x", digest[i]);
+		reference_mac((const unsigned char *)secret, secret_len, "code", owner, digest);
+		static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+		char want[32] = "EAR-";
+		size_t o = 4;
+		for (int i = 0; i < 8; i++) {
+			if (i == 4)
+				want[o++] = '-';
+			int bit = i * 5, byte = bit / 8, shift = bit % 8;
+			want[o++] = alphabet[(((unsigned)digest[byte] << 8 | digest[byte + 1]) >> (11 - shift)) & 31];
+		}
+		want[o] = '\0';
+		assert_non_null(code);
+		assert_string_equal(code, want);
+		free(identity);
+		free(secret);
+		free(code);
+	}
+}
+
 static void test_same_phone_same_code(void **state)
 {
 	fx *f = *state;
@@ -475,6 +527,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plus_and_gmail_dots_one_person, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_email_identity_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_survives_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generated_code_is_the_documented_hmac, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_phone_same_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generate_per_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_once_each, setup, teardown),
