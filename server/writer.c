@@ -530,7 +530,7 @@ static int batch_round(writer *w, writer_job *batch, bool all_guarded)
 			store_rollback(w->st);
 			for (writer_job *j = batch; j; j = j->next)
 				job_reset(j);
-			w->guard_batches = GUARD_BATCHES_AFTER_REDO;
+			w->guard_batches = GUARD_BATCHES_AFTER_REDO + 1;
 			return batch_round(w, batch, true);
 		}
 		postponed += job->postponed;
@@ -566,8 +566,6 @@ static void batch_complete(writer *w, writer_job *batch);
  * another node postponed are stored in the next transaction, and handed back after it. */
 static void batch_process(writer *w, writer_job *batch)
 {
-	if (w->guard_batches > 0)
-		w->guard_batches--;
 	while (batch) {
 		int postponed = batch_round(w, batch, false);
 		atomic_store(&w->round_trips, (uint_fast64_t)store_round_trips(w->st));
@@ -587,6 +585,10 @@ static void batch_process(writer *w, writer_job *batch)
 			batch_complete(w, done);
 		batch = again;
 	}
+	/* Each batch stored uses up one of the window (batch_round opens it one wider, for the batch that
+	 * was stored again itself). */
+	if (w->guard_batches > 0)
+		w->guard_batches--;
 }
 
 /* Frees what only storing needed and turns the reply into text, before the job goes back to the
