@@ -74,8 +74,9 @@ static void test_wal_bounded_under_back_to_back_commits(void **state)
 	sqlite3_finalize(s);
 	/* A frame is a page and a 24-byte header. The WAL passes CATCH_UP_PAGES by the commits made while
 	 * the checkpointer finishes a pass (the writer's own attempt is skipped meanwhile): 76-87 MB
-	 * here, against 967 MB when it never starts over. */
-	int64_t bound = (int64_t)3 * CATCH_UP_PAGES * (4096 + 24);
+	 * here, 291 MB once when the suite's other tests kept the disk busy and a pass took longer,
+	 * against 967 MB when it never starts over. The bound (about 494 MB) lies between the two. */
+	int64_t bound = (int64_t)10 * CATCH_UP_PAGES * (4096 + 24);
 	if (largest > bound)
 		fail_msg("the WAL grew to %lld bytes, more than %lld", (long long)largest, (long long)bound);
 	store_on_wal_commit(st, NULL, NULL);
