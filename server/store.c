@@ -11,6 +11,8 @@
 
 #include <sqlite3.h>
 
+#include "answer_facts.h"
+#include "fresh_facts.h"
 #include "storage.h"
 #include "store_internal.h"
 #include "util.h"
@@ -103,6 +105,7 @@ struct store {
 	size_t n_cached;
 	void (*wal_fn)(void *arg, int wal_pages); /* store_on_wal_commit's callback, or NULL */
 	void *wal_arg;
+	fresh_facts *fresh; /* owned; NULL on a read-only handle */
 };
 
 struct store_cursor {
@@ -411,6 +414,11 @@ sqlite3 *store_sqlite(store *st)
 	return st->db;
 }
 
+fresh_facts *store_fresh_facts(store *st)
+{
+	return st->fresh;
+}
+
 /* Number of migrations this build knows (the user_version it migrates to). */
 int store_schema_version(void)
 {
@@ -461,6 +469,8 @@ int sqlite_connect(const storage_ops *ops, const char *path, durability_mode dur
 	st->ops = ops;
 	st->db = db;
 	st->read_only = read_only;
+	if (!read_only)
+		st->fresh = fresh_facts_new();
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_handler(db, busy_wait, NULL);
 	char *sub = NULL;
@@ -492,6 +502,7 @@ void sqlite_close(store *st)
 	for (size_t i = 0; i < st->n_cached; i++)
 		sqlite3_finalize(st->cached[i].stmt);
 	sqlite3_close_v2(st->db);
+	fresh_facts_free(st->fresh);
 	free(st);
 }
 
@@ -628,8 +639,18 @@ int sqlite_response_insert(store *st, response_record *r, const char *client, ch
 	if (r->confirmed != RESPONSE_CONFIRM_NONE)
 		sqlite3_bind_int(s, 9, r->confirmed == RESPONSE_CONFIRM_DONE);
 	ret = stmt_run(st, s, op, err);
-	if (ret == 0)
+	if (ret == 0) {
 		r->seq = sqlite3_last_insert_rowid(st->db);
+		if (st->fresh) {
+			/* the fold will want these facts soon: made from the trees now, they spare it parsing
+			 * the texts back */
+			answer_facts facts;
+			answer_facts_compute(r->answers, r->meta, r->score, r->tags, &facts);
+			stored_texts texts = { answers, meta, score, tags };
+			fresh_facts_add(st->fresh, r->seq, &texts, &facts);
+			answers = meta = score = tags = NULL;
+		}
+	}
 out:
 	free(answers);
 	free(meta);

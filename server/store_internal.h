@@ -511,6 +511,9 @@ struct store_cursor;
 /* The SQLite connection of a store handle, for the other store*.c files (the outbox's SQL lives in
  * store_outbox.c); it stays owned by the handle. */
 struct sqlite3 *store_sqlite(struct store *st);
+/* The facts of the answers the handle stored and the fold has not read back yet (fresh_facts.h); NULL
+ * on a read-only handle. Owned by the handle. */
+struct fresh_facts *store_fresh_facts(struct store *st);
 
 /* Hands msg (malloc'd) to *err, or frees it when the caller passed no err. */
 void store_set_err(char **err, char *msg);

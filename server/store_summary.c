@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "answer_facts.h"
+#include "fresh_facts.h"
 #include "summary_tally.h"
 #include "store_internal.h"
 #include "util.h"
@@ -75,10 +76,11 @@ static int fold_entry(void *arg, const char *question, size_t qlen, int part, co
 	return 0;
 }
 
-/* Folds the rows of s (columns seq, form, created_ms, answers, meta, score, tags): inserts their facts
- * and adds their keys to deltas. *n counts them, *max_seq is the highest seq. 0, or -1 with *err. */
-static int fold_rows(store *st, sqlite3_stmt *s, count_map *deltas, int *n, int64_t *max_seq, int64_t *seqs,
-                     char **err)
+/* Folds the rows of s (columns seq, form, created_ms, answers, meta, score, tags, in seq order): inserts
+ * their facts (taken from fresh where it kept them, when fresh is not NULL) and adds their keys to
+ * deltas. *n counts them, *max_seq is the highest seq. 0, or -1 with *err. */
+static int fold_rows(store *st, sqlite3_stmt *s, fresh_facts *fresh, count_map *deltas, int *n, int64_t *max_seq,
+                     int64_t *seqs, char **err)
 {
 	sqlite3_stmt *ins = store_cached(st, facts_insert_sql, "fold answers", err);
 	if (!ins)
@@ -87,10 +89,11 @@ static int fold_rows(store *st, sqlite3_stmt *s, count_map *deltas, int *n, int6
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(s, 0), created = sqlite3_column_int64(s, 2);
 		const char *form = (const char *)sqlite3_column_text(s, 1);
+		const char *answers = (const char *)sqlite3_column_text(s, 3), *meta = (const char *)sqlite3_column_text(s, 4);
+		const char *score = (const char *)sqlite3_column_text(s, 5), *tags = (const char *)sqlite3_column_text(s, 6);
 		answer_facts f;
-		answer_facts_compute_text((const char *)sqlite3_column_text(s, 3), (const char *)sqlite3_column_text(s, 4),
-		                          (const char *)sqlite3_column_text(s, 5), (const char *)sqlite3_column_text(s, 6),
-		                          &f);
+		if (!fresh || !fresh_facts_take(fresh, seq, answers, meta, score, tags, &f))
+			answer_facts_compute_text(answers, meta, score, tags, &f);
 		sqlite3_bind_int64(ins, 1, seq);
 		sqlite3_bind_text(ins, 2, form, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 3, created);
@@ -165,12 +168,12 @@ static int fold(store *st, int max_rows, bool *more, char **err)
 		goto out;
 	sqlite3_bind_int64(s, 1, upto);
 	sqlite3_bind_int(s, 2, max_rows);
-	int rc = fold_rows(st, s, deltas, &n_new, &max_seq, NULL, err);
+	int rc = fold_rows(st, s, store_fresh_facts(st), deltas, &n_new, &max_seq, NULL, err);
 	store_done(s);
 	if (rc != 0 || !(s = store_cached(st, stale_rows_sql, "fold answers", err)))
 		goto out;
 	sqlite3_bind_int(s, 1, max_rows);
-	rc = fold_rows(st, s, deltas, &n_stale, &ignored, stale, err);
+	rc = fold_rows(st, s, NULL, deltas, &n_stale, &ignored, stale, err);
 	store_done(s);
 	if (rc != 0 || add_counts(st, deltas, err) != 0)
 		goto out;

@@ -1,5 +1,5 @@
-/* Unit tests for the narrow facts behind summaries (answer_facts.c) and the in-memory counts they are
- * added up in (count_map.c). */
+/* Unit tests for the narrow facts behind summaries (answer_facts.c), the facts kept for the fold
+ * (fresh_facts.c) and the in-memory counts they are added up in (count_map.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 
 #include "answer_facts.h"
 #include "count_map.h"
+#include "fresh_facts.h"
 
 /* The entries of a vals list as "q=v" / "q[]=v" words, numbers as written, null as ~. */
 typedef struct words {
@@ -88,6 +89,123 @@ static void test_facts_of_malformed_parts(void **state)
 	const char *bad[] = { "", "[", "[[\"a\"]]", "[[\"a\",1,2]]", "[[\"a\",tru]]", "[[1,1]]", "[[\"a\",1]" };
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		assert_int_equal(answer_facts_each(bad[i], strlen(bad[i]), add_word, &w), -1);
+}
+
+/* vals as building the list with jansson and dumping it compact makes it: the text vals_of must
+ * write, byte for byte. */
+static char *vals_by_jansson(const json_t *answers)
+{
+	json_t *list = json_array();
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)answers, key, v) {
+		json_t *value;
+		if (json_is_string(v)) {
+			size_t chars = 0;
+			for (size_t i = 0; i < json_string_length(v); i++)
+				chars += ((unsigned char)json_string_value(v)[i] & 0xC0) != 0x80;
+			value = chars > ANSWER_FACTS_TEXT_MAX ? json_null() : json_incref(v);
+		} else if (json_is_boolean(v)) {
+			value = json_integer(json_is_true(v));
+		} else if (json_is_array(v) || json_is_object(v)) {
+			value = json_null();
+		} else {
+			value = json_incref(v);
+		}
+		json_array_append_new(list, json_pack("[s,o]", key, value));
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			if (json_is_array(e) || json_is_object(e))
+				continue;
+			json_t *element = json_is_boolean(e) ? json_integer(json_is_true(e)) : json_incref(e);
+			json_array_append_new(list, json_pack("[s,o,i]", key, element, 1));
+		}
+	}
+	char *text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	return text;
+}
+
+static void test_vals_text_is_jansson_compact(void **state)
+{
+	(void)state;
+	const char *cases[] = {
+		"{}",
+		"{\"a\":1}",
+		"{\"q\\\"uote\":\"back\\\\slash \\b\\f\\n\\r\\t \\u0001\\u001f\\u007f / \\u00e9 \\u2028 \\ud83d\\ude00\"}",
+		"{\"r\":2.5,\"e\":1e300,\"t\":-0.0001,\"w\":0.1,\"i\":-9223372036854775807,\"big\":12345678901234567890.5}",
+		"{\"m\":[\"x\\ny\",true,false,null,1.5,[2],{\"k\":3},\"" /* an element longer than the text limit */
+		"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\"],"
+		"\"e\":[],\"o\":{},\"n\":null,\"b\":true,\"f\":false}",
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		json_error_t jerr;
+		json_t *answers = json_loads(cases[i], 0, &jerr);
+		assert_non_null(answers);
+		char *want = vals_by_jansson(answers);
+		answer_facts f;
+		answer_facts_compute(answers, NULL, NULL, NULL, &f);
+		assert_string_equal(f.vals, want);
+		answer_facts_clear(&f);
+		free(want);
+		json_decref(answers);
+	}
+}
+
+/* Keeps the facts of a stored answer whose texts are answers and "{}" / no score / "[]". */
+static void keep(fresh_facts *ff, int64_t seq, const char *answers)
+{
+	answer_facts f;
+	answer_facts_compute_text(answers, "{}", NULL, "[]", &f);
+	stored_texts t = { strdup(answers), strdup("{}"), NULL, strdup("[]") };
+	fresh_facts_add(ff, seq, &t, &f);
+	assert_null(t.answers);
+	assert_null(f.vals);
+}
+
+/* True when the facts of row seq, stored as answers, are taken; checks they are those answers'. */
+static bool take(fresh_facts *ff, int64_t seq, const char *answers)
+{
+	answer_facts f;
+	if (!fresh_facts_take(ff, seq, answers, "{}", NULL, "[]", &f))
+		return false;
+	answer_facts want;
+	answer_facts_compute_text(answers, "{}", NULL, "[]", &want);
+	assert_string_equal(f.vals, want.vals);
+	answer_facts_clear(&want);
+	answer_facts_clear(&f);
+	return true;
+}
+
+static void test_fresh_facts(void **state)
+{
+	(void)state;
+	fresh_facts *ff = fresh_facts_new();
+	keep(ff, 1, "{\"a\":1}");
+	keep(ff, 2, "{\"a\":2}");
+	keep(ff, 3, "{\"a\":3}");
+	/* row 3 was undone and its number went to another answer: the first facts are dropped */
+	keep(ff, 3, "{\"a\":33}");
+	assert_true(take(ff, 1, "{\"a\":1}"));
+	assert_false(take(ff, 1, "{\"a\":1}")); /* taken once */
+	/* the row holds other texts than were kept (tags changed since): not taken */
+	answer_facts f;
+	assert_false(fresh_facts_take(ff, 2, "{\"a\":2}", "{}", NULL, "[\"late\"]", &f));
+	assert_false(take(ff, 3, "{\"a\":3}"));
+	keep(ff, 4, "{\"a\":4}");
+	keep(ff, 5, "{\"a\":5}");
+	assert_true(take(ff, 5, "{\"a\":5}")); /* row 4 was deleted before the fold: skipped */
+	assert_false(take(ff, 4, "{\"a\":4}"));
+	/* a backlog longer than the ring: the oldest are given up */
+	for (int64_t seq = 10; seq < 10 + FRESH_FACTS_MAX + 5; seq++)
+		keep(ff, seq, "{\"b\":true}");
+	for (int64_t seq = 10; seq < 15; seq++)
+		assert_false(take(ff, seq, "{\"b\":true}"));
+	for (int64_t seq = 15; seq < 10 + FRESH_FACTS_MAX + 5; seq++)
+		assert_true(take(ff, seq, "{\"b\":true}"));
+	keep(ff, 20000, "{\"left\":1}"); /* freed with the ring */
+	fresh_facts_free(ff);
 }
 
 static void test_page_path(void **state)
@@ -177,6 +295,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_facts_of_an_answer),
 		cmocka_unit_test(test_facts_of_malformed_parts),
+		cmocka_unit_test(test_vals_text_is_jansson_compact),
+		cmocka_unit_test(test_fresh_facts),
 		cmocka_unit_test(test_page_path),
 		cmocka_unit_test(test_text_contains),
 		cmocka_unit_test(test_count_map),
