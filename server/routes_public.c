@@ -573,7 +573,8 @@ static void handle_submit(request *r)
 	}
 	json_decref(problems);
 
-	json_t *meta = json_is_object(meta_in) ? json_deep_copy(meta_in) : json_object();
+	/* the body is dropped before the job is queued: its meta is taken over, not copied */
+	json_t *meta = json_is_object(meta_in) ? json_incref(meta_in) : json_object();
 	json_t *started = json_object_get(body, "started_at");
 	int64_t started_ms;
 	if (json_is_string(started) && iso8601_parse_ms(json_string_value(started), &started_ms) == 0)
