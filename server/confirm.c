@@ -5,10 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "confirm.h"
+#include "hmac.h"
 #include "i18n.h"
 #include "outbox.h"
 #include "contacts.h"
@@ -24,10 +22,8 @@ static unsigned char confirm_key[32];
 void confirm_configure(const earshot_config *cfg, const char *secret)
 {
 	static const char label[] = "earshot signup confirmation key v1";
-	unsigned int len = 0;
 	confirm_cfg = cfg;
-	HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)label, sizeof label - 1,
-	     confirm_key, &len);
+	hmac_sha256(secret, strlen(secret), label, sizeof label - 1, confirm_key);
 }
 
 /* Checks each form's confirm.destination against the config's destinations. */
@@ -78,9 +74,8 @@ bool confirm_wanted(const writer_job *job)
 static void token_mac(const char *form_id, const char *response_id, int64_t expires_ms, char out[MAC_HEX_LEN + 1])
 {
 	char *msg = xasprintf(TOKEN_VERSION "\n%s\n%s\n%" PRId64, form_id, response_id, expires_ms);
-	unsigned char mac[32];
-	unsigned int len = 0;
-	HMAC(EVP_sha256(), confirm_key, sizeof confirm_key, (const unsigned char *)msg, strlen(msg), mac, &len);
+	unsigned char mac[HMAC_SHA256_BYTES];
+	hmac_sha256(confirm_key, sizeof confirm_key, msg, strlen(msg), mac);
 	free(msg);
 	for (size_t i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", mac[i]);

@@ -5,10 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "contacts.h"
+#include "hmac.h"
 #include "spam.h"
 #include "util.h"
 
@@ -18,14 +16,6 @@
 #define MS_DIGITS_MAX 15
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* HMAC-SHA256 of msg with key into mac. */
-static void hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
-                        unsigned char mac[32])
-{
-	unsigned int len = 0;
-	HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, mac, &len);
-}
 
 /* Unpadded base64url of 32 bytes into out (MAC_B64_LEN characters and a NUL). */
 static void b64url_32(const unsigned char in[32], char out[MAC_B64_LEN + 1])

@@ -6,9 +6,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "hmac.h"
 #include "util.h"
 #include "webhook_sign.h"
 
@@ -109,12 +108,9 @@ char *webhook_signature(const unsigned char *key, size_t key_len, const char *id
 	msg[id_len + 1 + (size_t)stamp_len] = '.';
 	if (body_len)
 		memcpy(msg + id_len + (size_t)stamp_len + 2, body, body_len);
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int mac_len = 0;
-	/* An empty key is valid HMAC input; OpenSSL wants a non-NULL pointer for it. */
-	static const unsigned char no_key[1];
-	if (!HMAC(EVP_sha256(), key_len ? key : no_key, (int)key_len, msg, msg_len, mac, &mac_len))
-		mac_len = 0;
+	unsigned char mac[HMAC_SHA256_BYTES];
+	size_t mac_len = sizeof mac;
+	hmac_sha256(key, key_len, msg, msg_len, mac);
 	OPENSSL_cleanse(msg, msg_len);
 	free(msg);
 	char *b64 = webhook_base64_encode(mac, mac_len);
