@@ -7,6 +7,7 @@
 
 typedef struct fresh_entry {
 	int64_t seq;
+	size_t bytes;       /* its texts' and facts' lengths */
 	stored_texts texts; /* owned */
 	answer_facts facts; /* owned */
 } fresh_entry;
@@ -14,6 +15,7 @@ typedef struct fresh_entry {
 struct fresh_facts {
 	fresh_entry ring[FRESH_FACTS_MAX];
 	size_t head, n; /* the oldest entry, and how many there are */
+	size_t bytes;   /* the entries' bytes */
 };
 
 fresh_facts *fresh_facts_new(void)
@@ -38,6 +40,7 @@ static fresh_entry *at(fresh_facts *ff, size_t i)
 static void drop_oldest(fresh_facts *ff)
 {
 	fresh_entry *e = at(ff, 0);
+	ff->bytes -= e->bytes;
 	texts_clear(&e->texts);
 	answer_facts_clear(&e->facts);
 	ff->head = (ff->head + 1) % FRESH_FACTS_MAX;
@@ -47,6 +50,7 @@ static void drop_oldest(fresh_facts *ff)
 static void drop_newest(fresh_facts *ff)
 {
 	fresh_entry *e = at(ff, ff->n - 1);
+	ff->bytes -= e->bytes;
 	texts_clear(&e->texts);
 	answer_facts_clear(&e->facts);
 	ff->n--;
@@ -61,13 +65,23 @@ void fresh_facts_free(fresh_facts *ff)
 	free(ff);
 }
 
+static size_t len_or_0(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
 void fresh_facts_add(fresh_facts *ff, int64_t seq, stored_texts *texts, answer_facts *facts)
 {
+	size_t bytes = len_or_0(texts->answers) + len_or_0(texts->meta) + len_or_0(texts->score) +
+	               len_or_0(texts->tags) + len_or_0(facts->vals) + len_or_0(facts->page) + len_or_0(facts->path) +
+	               len_or_0(facts->attrs) + len_or_0(facts->tags);
 	while (ff->n && at(ff, ff->n - 1)->seq >= seq)
 		drop_newest(ff);
-	if (ff->n == FRESH_FACTS_MAX)
+	while (ff->n && (ff->n == FRESH_FACTS_MAX || ff->bytes + bytes > FRESH_FACTS_MAX_BYTES))
 		drop_oldest(ff);
 	fresh_entry *e = at(ff, ff->n++);
+	ff->bytes += bytes;
+	e->bytes = bytes;
 	e->seq = seq;
 	e->texts = *texts;
 	e->facts = *facts;

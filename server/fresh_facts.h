@@ -11,8 +11,10 @@
 
 #include "answer_facts.h"
 
-/* At most this many answers are kept: with a backlog the fold computes the rest from the texts. */
+/* At most this many answers, and about this many bytes of their texts and facts, are kept: with a
+ * backlog (or long answers) the fold computes the rest from the texts. */
 #define FRESH_FACTS_MAX 1024
+#define FRESH_FACTS_MAX_BYTES (2 * 1024 * 1024)
 
 typedef struct fresh_facts fresh_facts;
 

@@ -204,6 +204,19 @@ static void test_fresh_facts(void **state)
 		assert_false(take(ff, seq, "{\"b\":true}"));
 	for (int64_t seq = 15; seq < 10 + FRESH_FACTS_MAX + 5; seq++)
 		assert_true(take(ff, seq, "{\"b\":true}"));
+	/* long answers: about FRESH_FACTS_MAX_BYTES of them are kept, the oldest given up */
+	size_t long_len = FRESH_FACTS_MAX_BYTES / 8;
+	char *long_answer = malloc(long_len + 16);
+	snprintf(long_answer, 9, "{\"t\":\"");
+	memset(long_answer + 6, 'x', long_len);
+	strcpy(long_answer + 6 + long_len, "\"}");
+	for (int64_t seq = 5000; seq < 5010; seq++)
+		keep(ff, seq, long_answer);
+	int kept = 0;
+	for (int64_t seq = 5000; seq < 5010; seq++)
+		kept += take(ff, seq, long_answer);
+	assert_int_equal(kept, 7); /* 8 answers of long_len and their facts are just over the bytes */
+	free(long_answer);
 	keep(ff, 20000, "{\"left\":1}"); /* freed with the ring */
 	fresh_facts_free(ff);
 }
