@@ -105,7 +105,7 @@ struct store {
 	size_t n_cached;
 	void (*wal_fn)(void *arg, int wal_pages); /* store_on_wal_commit's callback, or NULL */
 	void *wal_arg;
-	fresh_facts *fresh; /* owned; NULL on a read-only handle */
+	fresh_facts *fresh; /* owned; made by the handle's first insert of an answer */
 };
 
 struct store_cursor {
@@ -469,8 +469,6 @@ int sqlite_connect(const storage_ops *ops, const char *path, durability_mode dur
 	st->ops = ops;
 	st->db = db;
 	st->read_only = read_only;
-	if (!read_only)
-		st->fresh = fresh_facts_new();
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_handler(db, busy_wait, NULL);
 	char *sub = NULL;
@@ -641,15 +639,15 @@ int sqlite_response_insert(store *st, response_record *r, const char *client, ch
 	ret = stmt_run(st, s, op, err);
 	if (ret == 0) {
 		r->seq = sqlite3_last_insert_rowid(st->db);
-		if (st->fresh) {
-			/* the fold will want these facts soon: made from the trees now, they spare it parsing
-			 * the texts back */
-			answer_facts facts;
-			answer_facts_compute(r->answers, r->meta, r->score, r->tags, &facts);
-			stored_texts texts = { answers, meta, score, tags };
-			fresh_facts_add(st->fresh, r->seq, &texts, &facts);
-			answers = meta = score = tags = NULL;
-		}
+		/* The fold will want these facts soon: made from the trees now, they spare it parsing the
+		 * texts back. */
+		if (!st->fresh)
+			st->fresh = fresh_facts_new();
+		answer_facts facts;
+		answer_facts_compute(r->answers, r->meta, r->score, r->tags, &facts);
+		stored_texts texts = { answers, meta, score, tags };
+		fresh_facts_add(st->fresh, r->seq, &texts, &facts);
+		answers = meta = score = tags = NULL;
 	}
 out:
 	free(answers);

@@ -512,7 +512,7 @@ struct store_cursor;
  * store_outbox.c); it stays owned by the handle. */
 struct sqlite3 *store_sqlite(struct store *st);
 /* The facts of the answers the handle stored and the fold has not read back yet (fresh_facts.h); NULL
- * on a read-only handle. Owned by the handle. */
+ * before the handle's first insert of an answer. Owned by the handle. */
 struct fresh_facts *store_fresh_facts(struct store *st);
 
 /* Hands msg (malloc'd) to *err, or frees it when the caller passed no err. */
