@@ -22,6 +22,9 @@ typedef struct mac_context {
 	bool keyed;                   /* ctx holds key[0..key_len) */
 } mac_context;
 
+/* An empty key is valid HMAC input; OpenSSL wants a non-NULL pointer for it. */
+static const unsigned char no_key[1];
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_key_t context_key;
 static EVP_MAC *hmac_algorithm; /* fetched once, for the process's life; NULL: HMAC() is used */
@@ -64,7 +67,6 @@ static bool context_start(mac_context *c, const unsigned char *key, size_t key_l
 {
 	if (c->keyed && c->key_len == key_len && CRYPTO_memcmp(c->key, key, key_len) == 0)
 		return EVP_MAC_init(c->ctx, NULL, 0, NULL) == 1;
-	static const unsigned char no_key[1];
 	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
 		                OSSL_PARAM_construct_end() };
 	c->keyed = false;
@@ -78,18 +80,41 @@ static bool context_start(mac_context *c, const unsigned char *key, size_t key_l
 	return true;
 }
 
-void hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
-                 unsigned char mac[HMAC_SHA256_BYTES])
+/* The one-shot form, when OpenSSL refused the kept context: the parts joined, then HMAC(). */
+static void one_shot(const void *key, size_t key_len, const hmac_part *parts, size_t n,
+                     unsigned char mac[HMAC_SHA256_BYTES])
+{
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += parts[i].len;
+	unsigned char *msg = xmalloc(len ? len : 1);
+	for (size_t i = 0, at = 0; i < n; at += parts[i].len, i++)
+		if (parts[i].len)
+			memcpy(msg + at, parts[i].data, parts[i].len);
+	unsigned int mac_len = 0;
+	HMAC(EVP_sha256(), key_len ? key : no_key, (int)key_len, msg, len, mac, &mac_len);
+	OPENSSL_cleanse(msg, len);
+	free(msg);
+}
+
+void hmac_sha256_parts(const void *key, size_t key_len, const hmac_part *parts, size_t n,
+                       unsigned char mac[HMAC_SHA256_BYTES])
 {
 	mac_context *c = thread_context();
+	bool ok = c && context_start(c, key, key_len);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = EVP_MAC_update(c->ctx, parts[i].data, parts[i].len) == 1;
 	size_t len = 0;
-	if (c && context_start(c, key, key_len) && EVP_MAC_update(c->ctx, msg, msg_len) == 1 &&
-	    EVP_MAC_final(c->ctx, mac, &len, HMAC_SHA256_BYTES) == 1 && len == HMAC_SHA256_BYTES)
+	if (ok && EVP_MAC_final(c->ctx, mac, &len, HMAC_SHA256_BYTES) == 1 && len == HMAC_SHA256_BYTES)
 		return;
 	if (c)
 		c->keyed = false;
-	/* OpenSSL refused the kept context: the one-shot form */
-	static const unsigned char no_key[1];
-	unsigned int one_shot_len = 0;
-	HMAC(EVP_sha256(), key_len ? key : no_key, (int)key_len, msg, msg_len, mac, &one_shot_len);
+	one_shot(key, key_len, parts, n, mac);
+}
+
+void hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                 unsigned char mac[HMAC_SHA256_BYTES])
+{
+	hmac_part part = { msg, msg_len };
+	hmac_sha256_parts(key, key_len, &part, 1, mac);
 }

@@ -99,21 +99,11 @@ char *webhook_signature(const unsigned char *key, size_t key_len, const char *id
 {
 	char stamp[24];
 	int stamp_len = snprintf(stamp, sizeof stamp, "%" PRId64, timestamp);
-	size_t id_len = strlen(id);
-	size_t msg_len = id_len + 1 + (size_t)stamp_len + 1 + body_len;
-	unsigned char *msg = xmalloc(msg_len ? msg_len : 1);
-	memcpy(msg, id, id_len);
-	msg[id_len] = '.';
-	memcpy(msg + id_len + 1, stamp, (size_t)stamp_len);
-	msg[id_len + 1 + (size_t)stamp_len] = '.';
-	if (body_len)
-		memcpy(msg + id_len + (size_t)stamp_len + 2, body, body_len);
+	const hmac_part parts[] = { { id, strlen(id) }, { ".", 1 }, { stamp, (size_t)stamp_len }, { ".", 1 },
+		                    { body, body_len } };
 	unsigned char mac[HMAC_SHA256_BYTES];
-	size_t mac_len = sizeof mac;
-	hmac_sha256(key, key_len, msg, msg_len, mac);
-	OPENSSL_cleanse(msg, msg_len);
-	free(msg);
-	char *b64 = webhook_base64_encode(mac, mac_len);
+	hmac_sha256_parts(key, key_len, parts, sizeof parts / sizeof parts[0], mac);
+	char *b64 = webhook_base64_encode(mac, sizeof mac);
 	char *sig = xasprintf("v1,%s", b64);
 	free(b64);
 	OPENSSL_cleanse(mac, sizeof mac);

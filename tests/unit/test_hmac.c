@@ -1,5 +1,5 @@
 /* Unit tests for the server's HMAC-SHA256 (hmac.c): RFC 4231's test vectors, keys changing between
- * calls on one thread's kept context, and threads each with their own. */
+ * calls on one thread's kept context, threads each with their own, and a message in parts. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,6 +123,20 @@ static void test_same_length_keys(void **state)
 	}
 }
 
+/* A message given in parts, one of them empty, is the message joined. */
+static void test_parts(void **state)
+{
+	(void)state;
+	make_vectors();
+	const vector *v = &vectors[1];
+	const hmac_part parts[] = { { "what do ya", 10 }, { "", 0 }, { " want ", 6 }, { "for nothing?", 12 } };
+	unsigned char mac[HMAC_SHA256_BYTES];
+	char text[2 * HMAC_SHA256_BYTES + 1];
+	hmac_sha256_parts(v->key, v->key_len, parts, 4, mac);
+	hex(mac, sizeof mac, text);
+	assert_string_equal(text, v->mac);
+}
+
 static void test_empty_key(void **state)
 {
 	(void)state;
@@ -138,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_rfc4231_vectors),
 		cmocka_unit_test(test_threads_keep_their_own),
 		cmocka_unit_test(test_same_length_keys),
+		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_empty_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
