@@ -42,41 +42,6 @@ static void strbuf_puts(strbuf *b, const char *s)
 	strbuf_put(b, s, strlen(s));
 }
 
-/* Appends s[0..n) as a JSON string, escaped as jansson's compact dump escapes it (so that vals reads
- * the same whichever way it was made). */
-static void strbuf_put_json_string(strbuf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	strbuf_put(b, "\"", 1);
-	size_t run = 0; /* start of the bytes not yet copied */
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		strbuf_put(b, s + run, i - run);
-		run = i + 1;
-		char esc[7] = { '\\', 0 };
-		size_t len = 2;
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xF];
-			len = 6;
-		}
-		strbuf_put(b, esc, len);
-	}
-	strbuf_put(b, s + run, n - run);
-	strbuf_put(b, "\"", 1);
-}
-
 /* Characters (not bytes) of UTF-8 text, as SQL's length() counts them. */
 static size_t utf8_chars(const char *s, size_t n)
 {
@@ -97,7 +62,7 @@ static bool strbuf_put_scalar(strbuf *b, const json_t *v, bool limit)
 		if (limit && utf8_chars(json_string_value(v), json_string_length(v)) > ANSWER_FACTS_TEXT_MAX)
 			strbuf_put(b, "null", 4);
 		else
-			strbuf_put_json_string(b, json_string_value(v), json_string_length(v));
+			json_append_string(&b->buf, &b->len, &b->cap, json_string_value(v), json_string_length(v));
 		return true;
 	case JSON_INTEGER:
 	case JSON_REAL: {
@@ -136,7 +101,7 @@ static char *vals_of(const json_t *answers)
 		size_t key_len = strlen(key);
 		strbuf_put(&b, first ? "[" : ",[", first ? 1 : 2);
 		first = false;
-		strbuf_put_json_string(&b, key, key_len);
+		json_append_string(&b.buf, &b.len, &b.cap, key, key_len);
 		strbuf_put(&b, ",", 1);
 		if (!strbuf_put_scalar(&b, v, true))
 			strbuf_put(&b, "null", 4);
@@ -148,7 +113,7 @@ static char *vals_of(const json_t *answers)
 		json_array_foreach(v, i, e) {
 			if (!json_is_array(e) && !json_is_object(e)) {
 				strbuf_put(&b, ",[", 2);
-				strbuf_put_json_string(&b, key, key_len);
+				json_append_string(&b.buf, &b.len, &b.cap, key, key_len);
 				strbuf_put(&b, ",", 1);
 				strbuf_put_scalar(&b, e, false);
 				strbuf_put(&b, ",1]", 3);

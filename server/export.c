@@ -723,36 +723,6 @@ static int csv_row_raw(export_writer *w, const response_raw *r, char **err)
 	return rc;
 }
 
-/* Appends s as a JSON string the way jansson's compact dump writes it. */
-static void append_json_string(char **buf, size_t *len, size_t *cap, const char *s)
-{
-	append(buf, len, cap, "\"", 1);
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		const char *esc = NULL;
-		char tmp[8];
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default:
-			if (c < 0x20) {
-				snprintf(tmp, sizeof tmp, "\\u%04X", c);
-				esc = tmp;
-			}
-		}
-		if (esc)
-			append(buf, len, cap, esc, strlen(esc));
-		else
-			append(buf, len, cap, p, 1);
-	}
-	append(buf, len, cap, "\"", 1);
-}
-
 /* Appends r as one NDJSON line, the stored JSON texts copied as they are. 0, or -1 with *err. */
 static int ndjson_row_raw(export_writer *w, const response_raw *r, char **err)
 {
@@ -762,9 +732,9 @@ static int ndjson_row_raw(export_writer *w, const response_raw *r, char **err)
 	char when[32];
 	iso8601_format_ms(r->created_ms, when);
 	append(&w->buf, &w->len, &w->cap, "{\"id\":", 6);
-	append_json_string(&w->buf, &w->len, &w->cap, r->id);
+	json_append_string(&w->buf, &w->len, &w->cap, r->id, strlen(r->id));
 	append(&w->buf, &w->len, &w->cap, ",\"form\":", 8);
-	append_json_string(&w->buf, &w->len, &w->cap, r->form);
+	json_append_string(&w->buf, &w->len, &w->cap, r->form, strlen(r->form));
 	append(&w->buf, &w->len, &w->cap, ",\"created_at\":\"", 15);
 	append(&w->buf, &w->len, &w->cap, when, strlen(when));
 	append(&w->buf, &w->len, &w->cap, "\",\"answers\":", 12);

@@ -308,3 +308,48 @@ stop:
 	*len = (size_t)(o - *buf);
 	return 0;
 }
+
+/* Appends s[0..n) to the growing buffer, keeping it NUL-terminated. */
+static void append_bytes(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*buf = xrealloc(*buf, *cap);
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+void json_append_string(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	append_bytes(buf, len, cap, "\"", 1);
+	size_t run = 0; /* start of the bytes not copied yet */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		append_bytes(buf, len, cap, s + run, i - run);
+		run = i + 1;
+		char esc[7] = { '\\', 0 };
+		size_t esc_len = 2;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xF];
+			esc_len = 6;
+		}
+		append_bytes(buf, len, cap, esc, esc_len);
+	}
+	append_bytes(buf, len, cap, s + run, n - run);
+	append_bytes(buf, len, cap, "\"", 1);
+}

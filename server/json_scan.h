@@ -1,4 +1,4 @@
-/* json_scan: reads values out of JSON text without building a tree. Exports go through millions of
+/* json_scan: reads values out of JSON text without building a tree (and writes strings back). Exports go through millions of
  * stored rows whose columns are JSON written by earshot itself; building a jansson tree for each of
  * them was most of an export's time, when a CSV row only needs a few members' texts. The scanner
  * checks the syntax it walks over, so malformed text is refused rather than misread. */
@@ -30,5 +30,8 @@ int json_scan_array(const char *s, size_t n, int (*fn)(json_span value, void *ar
  * (malloc'd, kept NUL-terminated); decoding stops at an escaped NUL, as C strings do. Returns 0, or
  * -1 for a value that is not a well-formed string. */
 int json_scan_string(json_span v, char **buf, size_t *len, size_t *cap);
+/* The way back: appends s[0..n) as a JSON string, quoted and escaped as jansson's compact dump escapes
+ * it, to the growing buffer *buf (malloc'd, kept NUL-terminated). */
+void json_append_string(char **buf, size_t *len, size_t *cap, const char *s, size_t n);
 
 #endif
